@@ -1,0 +1,3 @@
+"""bridge: one STAC API over commercial satellite-imagery archives."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,100 @@
+"""The bridge's exception hierarchy and the one table that maps it to HTTP statuses.
+
+    BridgeError
+    ├── BadRequest              400  the caller's request is malformed or contradictory
+    ├── NotFound                404  no such collection, item or order
+    ├── Unauthorized            401  no or unknown API key
+    ├── Forbidden               403  the key's tenant may not do this
+    ├── Conflict                409
+    └── ProviderError           502  a provider failed in a way the bridge cannot hide
+        ├── ProviderAuthError   502  the provider refused the bridge's credentials
+        ├── ProviderRateLimited 502  the provider kept answering 429
+        ├── ProviderTimeout     504  the provider did not answer within its deadline
+        └── ProviderBadResponse 502  the provider answered with something unparseable
+
+Error bodies are STAC API style: ``{"code": <class name>, "description": <message>}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class BridgeError(Exception):
+    """Base of every error the bridge raises on purpose."""
+
+    def __init__(self, description: str, **detail: Any) -> None:
+        super().__init__(description)
+        self.description = description
+        self.detail = detail
+
+    @property
+    def code(self) -> str:
+        """The machine-readable error code: the class name."""
+        return type(self).__name__
+
+
+class BadRequest(BridgeError):
+    """The request is malformed or contradictory."""
+
+
+class NotFound(BridgeError):
+    """The named resource does not exist (for this caller)."""
+
+
+class Unauthorized(BridgeError):
+    """No API key, or one the bridge does not know."""
+
+
+class Forbidden(BridgeError):
+    """The caller is known but may not do this."""
+
+
+class Conflict(BridgeError):
+    """The request conflicts with the resource's current state."""
+
+
+class ProviderError(BridgeError):
+    """A provider failed."""
+
+    def __init__(self, provider: str, description: str, **detail: Any) -> None:
+        super().__init__(f"{provider}: {description}", provider=provider, **detail)
+        self.provider = provider
+
+
+class ProviderAuthError(ProviderError):
+    """The provider refused the configured credentials."""
+
+
+class ProviderRateLimited(ProviderError):
+    """The provider kept answering 429 Too Many Requests."""
+
+
+class ProviderTimeout(ProviderError):
+    """The provider did not answer within its deadline."""
+
+
+class ProviderBadResponse(ProviderError):
+    """The provider answered with a body the adapter could not read."""
+
+
+# The one table from exception class to HTTP status. Lookup walks the MRO, so a
+# subclass without its own row inherits its parent's status.
+STATUS_BY_ERROR: dict[type[BridgeError], int] = {
+    BadRequest: 400,
+    Unauthorized: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    ProviderError: 502,
+    ProviderTimeout: 504,
+    BridgeError: 500,
+}
+
+
+def status_for(error: BridgeError) -> int:
+    """Return the HTTP status for ``error`` from :data:`STATUS_BY_ERROR`."""
+    for cls in type(error).__mro__:
+        if cls in STATUS_BY_ERROR:
+            return STATUS_BY_ERROR[cls]
+    return 500

@@ -1,0 +1,1 @@
+"""Provider adapters: one subpackage per provider, each behind :class:`base.Provider`."""

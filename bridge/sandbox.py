@@ -1,0 +1,101 @@
+"""Wiring providers to their simulators: in-process (tests) or on loopback ports (sandbox).
+
+Sandbox mode runs every simulator as its own HTTP server on a loopback port (provider
+SDKs assume an API at the root of a host) and points each adapter at it with the demo
+credentials the simulator accepts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+
+from bridge import registry
+from bridge.catalog import Catalog
+from bridge.providers.base import Provider, ProviderContext
+from bridge.settings import ProviderSettings, Settings
+from bridge.simulators.common.app import SimulatorConfig
+
+
+def simulator_config(settings: Settings) -> SimulatorConfig:
+    """The simulator configuration sandbox mode uses."""
+    return SimulatorConfig(seed=settings.simulators.seed, scenes=settings.simulators.scenes)
+
+
+def sandbox_provider_settings(
+    name: str, base_url: str, configured: ProviderSettings | None = None
+) -> ProviderSettings:
+    """Provider settings pointing at the simulator of ``name`` at ``base_url``.
+
+    Operator choices that make sense against a simulator (API generation, deadline) are
+    kept from ``configured``; the endpoint and credentials are the simulator's.
+    """
+    fields: dict[str, Any] = {
+        "base_url": base_url,
+        **registry.simulator_sandbox_settings(name, base_url),
+    }
+    if configured is not None:
+        keep = configured.model_dump(
+            include={"api_version", "timeout_s", "enabled"}, exclude_unset=True
+        )
+        fields.update(keep)
+    return ProviderSettings.model_validate(fields)
+
+
+def build_providers(
+    settings: Settings,
+    catalog: Catalog,
+    provider_settings: Mapping[str, ProviderSettings] | None = None,
+    transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+) -> dict[str, Provider]:
+    """Instantiate every enabled provider that has collections in ``catalog``."""
+    providers: dict[str, Provider] = {}
+    for name in registry.provider_names():
+        collections = catalog.by_provider.get(name)
+        if not collections:
+            continue
+        ps = (provider_settings or {}).get(name) or settings.provider(name)
+        if not ps.enabled:
+            continue
+        context = ProviderContext(
+            name=name,
+            settings=ps,
+            collections=collections,
+            transport=(transports or {}).get(name),
+        )
+        providers[name] = registry.provider_factory(name)(context)
+    return providers
+
+
+@dataclass
+class InProcessSandbox:
+    """Simulators as in-process apps and the provider settings that reach them."""
+
+    simulators: dict[str, Starlette]
+    provider_settings: dict[str, ProviderSettings]
+    transports: dict[str, httpx.AsyncBaseTransport] = field(default_factory=dict)
+
+
+def in_process_sandbox(
+    config: SimulatorConfig,
+    names: list[str] | None = None,
+    api_versions: Mapping[str, str] | None = None,
+) -> InProcessSandbox:
+    """Every simulator as an in-process app reached through ``httpx.ASGITransport``."""
+    sims: dict[str, Starlette] = {}
+    pss: dict[str, ProviderSettings] = {}
+    transports: dict[str, httpx.AsyncBaseTransport] = {}
+    for name in names or registry.simulator_names():
+        app = registry.create_simulator(name, config)
+        base_url = f"http://{name}.simulator"
+        configured = None
+        if api_versions and name in api_versions:
+            configured = ProviderSettings(api_version=api_versions[name])
+        sims[name] = app
+        pss[name] = sandbox_provider_settings(name, base_url, configured)
+        transports[name] = httpx.ASGITransport(app=app)
+    return InProcessSandbox(sims, pss, transports)

@@ -1,0 +1,96 @@
+"""Configuration: environment variables with the ``BRIDGE_`` prefix, read by pydantic-settings.
+
+Nested values use ``__``: ``BRIDGE_PROVIDERS__CAPELLA__API_KEY=...`` sets the Capella API key.
+Settings reach code through the app (``app.state.settings``), never through global lookups.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ProviderSettings(BaseModel):
+    """How to reach one provider: endpoint, API generation, credentials, deadline.
+
+    Which credential fields a provider reads is the adapter's business: Capella an
+    ``api_key``; ICEYE and Satellogic ``client_id``/``client_secret`` (+ ``auth_url``,
+    ``contract_id``); Arlula ``api_key``/``api_secret``.
+    """
+
+    enabled: bool = True
+    base_url: str | None = Field(
+        default=None, description="Root of the native API; None means the provider's public API."
+    )
+    auth_url: str | None = Field(default=None, description="OAuth2 token endpoint, where used.")
+    api_version: str | None = Field(default=None, description="Native API generation to speak.")
+    contract_id: str | None = None
+    api_key: SecretStr | None = None
+    api_secret: SecretStr | None = None
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    timeout_s: float = Field(default=10.0, gt=0, description="Deadline of one native search.")
+
+    def has_credentials(self) -> bool:
+        """True when any secret is configured, i.e. the real API can be used."""
+        return any(s is not None for s in (self.api_key, self.api_secret, self.client_secret))
+
+
+class SimulatorSettings(BaseModel):
+    """How sandbox mode runs the built-in provider simulators."""
+
+    host: str = "127.0.0.1"
+    base_port: int = Field(
+        default=0, description="First simulator port; 0 picks free ports (default)."
+    )
+    seed: int = 20260101
+    scenes: int = Field(default=6000, ge=100, description="Scenes per provider archive.")
+
+
+class Settings(BaseSettings):
+    """Everything the bridge reads from its environment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BRIDGE_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    title: str = "bridge: commercial imagery archives as one STAC API"
+    description: str = (
+        "Searches ICEYE, Capella Space, Satellogic and Arlula archives at once through STAC."
+    )
+    landing_page_id: str = "bridge"
+    public_url: str | None = Field(
+        default=None,
+        description="Base URL clients see (behind a proxy); default: taken from each request.",
+    )
+    sandbox: bool | None = Field(
+        default=None,
+        description="Run the built-in simulators. None: on when no provider has credentials.",
+    )
+    sandbox_api_key: SecretStr | None = None
+    collections_dir: Path = Field(
+        default=Path(__file__).resolve().parent.parent / "collections",
+        description="Folder of STAC Collection documents, one sub-folder per provider.",
+    )
+    providers: dict[str, ProviderSettings] = Field(default_factory=dict)
+    simulators: SimulatorSettings = Field(default_factory=SimulatorSettings)
+    default_limit: int = Field(default=10, ge=1)
+    max_limit: int = Field(default=1000, ge=1)
+    token_secret: SecretStr | None = Field(
+        default=None,
+        description="Key that signs paging tokens; random per process when unset.",
+    )
+
+    def provider(self, name: str) -> ProviderSettings:
+        """The settings of provider ``name`` (defaults when none are configured)."""
+        return self.providers.get(name) or ProviderSettings()
+
+    def any_credentials(self) -> bool:
+        """True when at least one provider has real credentials configured."""
+        return any(p.has_credentials() for p in self.providers.values())
+
+    def sandbox_enabled(self) -> bool:
+        """Sandbox mode: as set, or on when no provider has credentials."""
+        return self.sandbox if self.sandbox is not None else not self.any_credentials()

@@ -1,0 +1,1 @@
+"""What every simulator shares: fault injection, request statistics, synthesis helpers."""

@@ -1,0 +1,40 @@
+"""Build providers wired in-process to their simulators, through the production wiring."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.applications import Starlette
+
+from bridge.catalog import load_catalog
+from bridge.providers.base import Provider
+from bridge.sandbox import build_providers, in_process_sandbox
+from bridge.settings import Settings
+from bridge.simulators.common.app import SimulatorConfig
+
+REPO = Path(__file__).resolve().parents[2]
+COLLECTIONS = REPO / "collections"
+TEST_SEED = 20260101
+TEST_SCENES = 6000
+
+
+def test_config(**overrides: object) -> SimulatorConfig:
+    """The simulator configuration the test suite uses."""
+    fields: dict[str, object] = {"seed": TEST_SEED, "scenes": TEST_SCENES, **overrides}
+    return SimulatorConfig(**fields)  # type: ignore[arg-type]
+
+
+def provider_for(
+    name: str, api_version: str | None = None, config: SimulatorConfig | None = None
+) -> tuple[Provider, Starlette]:
+    """Provider ``name`` talking to a fresh in-process simulator; returns both."""
+    sandbox = in_process_sandbox(
+        config or test_config(),
+        names=[name],
+        api_versions={name: api_version} if api_version else None,
+    )
+    catalog = load_catalog(COLLECTIONS, providers=[name])
+    providers = build_providers(
+        Settings(), catalog, sandbox.provider_settings, sandbox.transports
+    )
+    return providers[name], sandbox.simulators[name]
