@@ -6,6 +6,8 @@
     ├── Unauthorized            401  no or unknown API key
     ├── Forbidden               403  the key's tenant may not do this
     ├── Conflict                409
+    ├── UpstreamUnavailable     502  every provider a search involved failed
+    │   └── UpstreamTimeout     504  ... and all of them by timing out
     └── ProviderError           502  a provider failed in a way the bridge cannot hide
         ├── ProviderAuthError   502  the provider refused the bridge's credentials
         ├── ProviderRateLimited 502  the provider kept answering 429
@@ -54,6 +56,14 @@ class Conflict(BridgeError):
     """The request conflicts with the resource's current state."""
 
 
+class UpstreamUnavailable(BridgeError):
+    """Every provider a request involved failed; ``detail["providers"]`` says how."""
+
+
+class UpstreamTimeout(UpstreamUnavailable):
+    """Every provider a request involved failed by missing its deadline."""
+
+
 class ProviderError(BridgeError):
     """A provider failed."""
 
@@ -86,6 +96,8 @@ STATUS_BY_ERROR: dict[type[BridgeError], int] = {
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
+    UpstreamUnavailable: 502,
+    UpstreamTimeout: 504,
     ProviderError: 502,
     ProviderTimeout: 504,
     BridgeError: 500,

@@ -1,0 +1,1 @@
+"""The STAC API surface: request models, the stac-fastapi client, links, error handlers."""

@@ -1,0 +1,241 @@
+"""The stac-fastapi backend: STAC endpoints answered by the federation core."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import attr
+import orjson
+from stac_fastapi.types.core import AsyncBaseCoreClient
+from starlette.requests import Request
+from starlette.responses import Response
+
+from bridge.api.links import (
+    GEOJSON,
+    JSON,
+    base_url,
+    collection_links,
+    item_links,
+    next_get_link,
+    next_post_link,
+)
+from bridge.api.models import SearchPostRequest, split_list
+from bridge.catalog import Catalog
+from bridge.core.federation import Federation, fingerprint
+from bridge.core.query import SearchQuery, build_query
+from bridge.core.tokens import TokenSigner
+from bridge.errors import BadRequest, NotFound
+from bridge.settings import Settings
+
+PROVIDERS_MEMBER = "bridge:providers"
+PARTIAL_HEADER = "X-Bridge-Partial"
+
+
+class ORJSONResponse(Response):
+    """JSON rendered by orjson."""
+
+    media_type = JSON
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+class GeoJSONResponse(ORJSONResponse):
+    """GeoJSON rendered by orjson."""
+
+    media_type = GEOJSON
+
+
+def parse_bbox_param(text: str | None) -> list[float] | None:
+    """``"w,s,e,n"`` → numbers, or 400."""
+    if text is None or not text.strip():
+        return None
+    try:
+        return [float(v) for v in text.split(",")]
+    except ValueError as exc:
+        raise BadRequest(f"invalid bbox {text!r}: expected comma-separated numbers") from exc
+
+
+def parse_intersects_param(text: str | None) -> dict[str, Any] | None:
+    """A URL-encoded GeoJSON geometry → dict, or 400."""
+    if text is None or not text.strip():
+        return None
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest("invalid intersects: not JSON") from exc
+    if not isinstance(value, dict):
+        raise BadRequest("invalid intersects: expected a GeoJSON geometry object")
+    return value
+
+
+@attr.s
+class BridgeClient(AsyncBaseCoreClient):
+    """Answers the STAC core, collections, features and item-search endpoints."""
+
+    federation: Federation = attr.ib(default=None)
+    catalog: Catalog = attr.ib(default=None)
+    signer: TokenSigner = attr.ib(default=None)
+    settings: Settings = attr.ib(default=None)
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _base(self, request: Request) -> str:
+        return base_url(request, self.settings.public_url)
+
+    def _limit(self, limit: int | None) -> int:
+        if limit is None:
+            return self.settings.default_limit
+        if limit < 1:
+            raise BadRequest("limit must be at least 1")
+        return min(limit, self.settings.max_limit)
+
+    def _collection_doc(self, base: str, doc: dict[str, Any]) -> dict[str, Any]:
+        return {**doc, "links": collection_links(base, doc)}
+
+    async def _search(
+        self,
+        request: Request,
+        query: SearchQuery,
+        token: str | None,
+        next_link: Callable[[str], dict[str, Any]],
+    ) -> Response:
+        state = self.signer.decode(token) if token else None
+        if state is not None and state.get("f") != fingerprint(query):
+            raise BadRequest("invalid paging token: it belongs to a different search")
+        page = await self.federation.search(query, state)
+        base = self._base(request)
+        features = [{**item, "links": item_links(base, item)} for item in page.items]
+        links: list[dict[str, Any]] = [{"rel": "root", "type": JSON, "href": base}]
+        if page.next_state is not None:
+            links.append(next_link(self.signer.encode(page.next_state)))
+        body: dict[str, Any] = {
+            "type": "FeatureCollection",
+            "features": features,
+            "links": links,
+            "numberReturned": len(features),
+        }
+        if page.matched is not None:
+            body["numberMatched"] = page.matched
+        body[PROVIDERS_MEMBER] = {n: s.to_json() for n, s in page.statuses.items()}
+        headers = {PARTIAL_HEADER: "true"} if page.partial else None
+        return GeoJSONResponse(body, headers=headers)
+
+    # -- STAC endpoints --------------------------------------------------------------------
+
+    async def landing_page(self, **kwargs: Any) -> Any:
+        """The landing page, with a child link per collection."""
+        request: Request = kwargs["request"]
+        page: dict[str, Any] = dict(await super().landing_page(**kwargs))
+        base = self._base(request)
+        page["links"] = [
+            *page["links"],
+            *(
+                {
+                    "rel": "child",
+                    "type": JSON,
+                    "title": d.get("title"),
+                    "href": f"{base}collections/{d['id']}",
+                }
+                for d in self.catalog.all()
+            ),
+        ]
+        return ORJSONResponse(page)
+
+    async def all_collections(self, **kwargs: Any) -> Any:
+        """Every collection document."""
+        request: Request = kwargs["request"]
+        base = self._base(request)
+        docs = [self._collection_doc(base, d) for d in self.catalog.all()]
+        return ORJSONResponse(
+            {
+                "collections": docs,
+                "links": [
+                    {"rel": "self", "type": JSON, "href": f"{base}collections"},
+                    {"rel": "root", "type": JSON, "href": base},
+                    {"rel": "parent", "type": JSON, "href": base},
+                ],
+                "numberMatched": len(docs),
+                "numberReturned": len(docs),
+            }
+        )
+
+    async def get_collection(self, collection_id: str, **kwargs: Any) -> Any:
+        """One collection document, or 404."""
+        doc = self.catalog.get(collection_id)
+        if doc is None:
+            raise NotFound(f"unknown collection: {collection_id}")
+        return ORJSONResponse(self._collection_doc(self._base(kwargs["request"]), doc))
+
+    async def get_item(self, item_id: str, collection_id: str, **kwargs: Any) -> Any:
+        """One item, fetched natively by id."""
+        item = await self.federation.get_item(collection_id, item_id)
+        base = self._base(kwargs["request"])
+        return GeoJSONResponse({**item, "links": item_links(base, item)})
+
+    async def item_collection(  # type: ignore[override]
+        self,
+        collection_id: str,
+        bbox: str | None = None,
+        datetime: str | None = None,
+        limit: int | None = None,
+        token: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """``/collections/{id}/items``: a search restricted to one collection."""
+        request: Request = kwargs["request"]
+        if self.catalog.get(collection_id) is None:
+            raise NotFound(f"unknown collection: {collection_id}")
+        query = build_query(
+            collections=[collection_id],
+            bbox=parse_bbox_param(bbox),
+            datetime=datetime,
+            limit=self._limit(limit),
+        )
+        base = self._base(request)
+        return await self._search(request, query, token, lambda t: next_get_link(request, base, t))
+
+    async def get_search(  # type: ignore[override]
+        self,
+        collections: str | None = None,
+        ids: str | None = None,
+        bbox: str | None = None,
+        intersects: str | None = None,
+        datetime: str | None = None,
+        limit: int | None = None,
+        token: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """GET ``/search``."""
+        request: Request = kwargs["request"]
+        query = build_query(
+            collections=split_list(collections),
+            ids=split_list(ids),
+            bbox=parse_bbox_param(bbox),
+            intersects=parse_intersects_param(intersects),
+            datetime=datetime,
+            limit=self._limit(limit),
+        )
+        base = self._base(request)
+        return await self._search(request, query, token, lambda t: next_get_link(request, base, t))
+
+    async def post_search(  # type: ignore[override]
+        self, search_request: SearchPostRequest, **kwargs: Any
+    ) -> Any:
+        """POST ``/search``."""
+        request: Request = kwargs["request"]
+        query = build_query(
+            collections=split_list(search_request.collections),
+            ids=split_list(search_request.ids),
+            bbox=search_request.bbox,
+            intersects=search_request.intersects,
+            datetime=search_request.datetime,
+            limit=self._limit(search_request.limit),
+        )
+        body = search_request.model_dump(exclude_none=True, by_alias=True)
+        body.pop("token", None)
+        base = self._base(request)
+        return await self._search(
+            request, query, search_request.token, lambda t: next_post_link(base, body, t)
+        )

@@ -1,0 +1,137 @@
+"""The app factory: every collaborator is a parameter; tests and ``bridge serve`` share it."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from stac_fastapi.api.app import StacApi
+from stac_fastapi.api.models import create_get_request_model, create_post_request_model
+from stac_fastapi.types.config import ApiSettings
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
+
+from bridge import __version__
+from bridge.api.client import PARTIAL_HEADER, BridgeClient, ORJSONResponse
+from bridge.api.errors import add_error_handlers
+from bridge.api.models import ItemsGetRequest, SearchGetRequest, SearchPostRequest
+from bridge.catalog import Catalog, load_catalog
+from bridge.core.federation import Federation
+from bridge.core.tokens import TokenSigner
+from bridge.providers.base import Provider
+from bridge.sandbox import build_providers
+from bridge.settings import Settings
+
+# httpx logs every request URL at INFO; signed URLs and tokens must not reach logs.
+logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def _middlewares() -> list[Middleware]:
+    return [
+        Middleware(GZipMiddleware, minimum_size=1024),
+        Middleware(
+            CORSMiddleware,
+            allow_origins=["*"],
+            allow_methods=["GET", "HEAD", "POST", "DELETE", "OPTIONS"],
+            # stac-browser and QGIS send the key in these; the default allows none of them.
+            allow_headers=["Authorization", "X-API-Key", "Content-Type", "Accept"],
+            expose_headers=[PARTIAL_HEADER, "Retry-After"],
+            max_age=600,
+        ),
+    ]
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    catalog: Catalog | None = None,
+    providers: Mapping[str, Provider] | None = None,
+    sandbox_info: dict[str, Any] | None = None,
+) -> FastAPI:
+    """Build the bridge's FastAPI app.
+
+    Args:
+        settings: configuration; read from the environment when None.
+        catalog: collection documents; loaded from ``settings.collections_dir`` when None.
+        providers: adapters by name; built from ``settings`` when None.
+        sandbox_info: what ``GET /sandbox`` shows (simulator URLs and demo credentials);
+            the route exists only in sandbox mode.
+    """
+    settings = settings or Settings()
+    catalog = catalog or load_catalog(settings.collections_dir)
+    if providers is None:
+        providers = build_providers(settings, catalog)
+    deadlines = {name: settings.provider(name).timeout_s for name in providers}
+    federation = Federation(providers, deadlines=deadlines)
+    secret = settings.token_secret.get_secret_value().encode() if settings.token_secret else None
+    signer = TokenSigner(secret or secrets.token_bytes(32))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        for provider in federation.providers.values():
+            await provider.aclose()
+
+    # Paging tokens are part of the bridge's own request models; the Filter, Query, Sort
+    # and Fields extensions plug in here.
+    extensions: list[Any] = []
+    api_settings = ApiSettings(
+        stac_fastapi_title=settings.title,
+        stac_fastapi_description=settings.description,
+        stac_fastapi_landing_id=settings.landing_page_id,
+        stac_fastapi_version=__version__,
+    )
+    client = BridgeClient(
+        federation=federation,
+        catalog=catalog,
+        signer=signer,
+        settings=settings,
+        extensions=extensions,
+        landing_page_id=settings.landing_page_id,
+        title=settings.title,
+        description=settings.description,
+    )
+    api = StacApi(
+        settings=api_settings,
+        client=client,
+        extensions=extensions,
+        app=FastAPI(
+            title=settings.title,
+            description=settings.description,
+            lifespan=lifespan,
+            openapi_url=api_settings.openapi_url,
+            docs_url=api_settings.docs_url,
+            redoc_url=None,
+        ),
+        search_get_request_model=create_get_request_model([], base_model=SearchGetRequest),
+        search_post_request_model=create_post_request_model([], base_model=SearchPostRequest),
+        items_get_request_model=ItemsGetRequest,
+        response_class=ORJSONResponse,
+        middlewares=_middlewares(),
+    )
+    app = api.app
+    app.state.settings = settings
+    app.state.federation = federation
+    add_error_handlers(app)
+    if sandbox_info is not None:
+        _add_sandbox_route(app, sandbox_info)
+    return app
+
+
+def _add_sandbox_route(app: FastAPI, info: dict[str, Any]) -> None:
+    async def sandbox(request: Request) -> ORJSONResponse:
+        """Where the built-in simulators run and the demo credentials a native client needs."""
+        return ORJSONResponse(info)
+
+    app.add_api_route("/sandbox", sandbox, methods=["GET"], tags=["Sandbox"])
+
+
+def create_app_from_env() -> FastAPI:
+    """``uvicorn --factory bridge.app:create_app_from_env`` (real providers from the env)."""
+    return create_app()

@@ -1,0 +1,324 @@
+"""Fan-out, exact residual filtering, k-way merge and resumable positions across providers.
+
+Each provider is a sorted stream of native pages. A result page is the merge of every
+involved provider's stream, filtered exactly by :class:`~bridge.core.match.Matcher`,
+cut at ``limit``. Where each stream stopped — the cursor of the native page holding its
+next unread item and that item's index in the page — goes into the paging token, so
+following ``next`` visits every matching item exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import heapq
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import orjson
+
+from bridge.core.match import Matcher
+from bridge.core.page_cache import PageCache
+from bridge.core.query import SearchQuery
+from bridge.core.sorting import sort_key_function
+from bridge.errors import (
+    BridgeError,
+    NotFound,
+    ProviderTimeout,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+from bridge.providers.base import Item, Provider, ProviderPage
+
+Status = Literal["ok", "error", "timeout", "skipped"]
+
+# Native pages one stream may fetch while building one result page. A residual filter
+# that rejects everything could otherwise walk a whole archive in one request; past
+# this budget the page ends early and the token resumes where the stream stopped.
+MAX_FETCHES_PER_STREAM = 20
+MIN_NATIVE_PAGE = 50
+MAX_NATIVE_PAGE = 1000
+
+
+@dataclass
+class ProviderStatus:
+    """How one provider fared in one search request."""
+
+    status: Status = "ok"
+    matched: int | None = None
+    message: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The documented ``bridge:providers`` entry."""
+        out: dict[str, Any] = {"status": self.status}
+        if self.matched is not None:
+            out["matched"] = self.matched
+        if self.message:
+            out["message"] = self.message
+        return out
+
+
+@dataclass
+class FederatedPage:
+    """One page of a federated search."""
+
+    items: list[Item]
+    next_state: dict[str, Any] | None
+    matched: int | None
+    statuses: dict[str, ProviderStatus]
+
+    @property
+    def partial(self) -> bool:
+        """True when some involved provider did not contribute fully."""
+        return any(s.status != "ok" for s in self.statuses.values())
+
+
+class _Stalled(Exception):
+    """A stream spent its fetch budget without finding its next item."""
+
+
+@dataclass
+class _Stream:
+    name: str
+    fetch: Callable[[str | None], Awaitable[ProviderPage]]
+    matcher: Matcher
+    page_cursor: str | None = None
+    index: int = 0
+    page: ProviderPage | None = None
+    exhausted: bool = False
+    fetches: int = 0
+    head_item: Item | None = field(default=None, repr=False)
+
+    async def head(self) -> Item | None:
+        """The next matching item, fetching native pages as needed; None at the end."""
+        if self.head_item is not None:
+            return self.head_item
+        while not self.exhausted:
+            if self.page is None:
+                if self.fetches >= MAX_FETCHES_PER_STREAM:
+                    raise _Stalled(self.name)
+                self.fetches += 1
+                self.page = await self.fetch(self.page_cursor)
+            items = self.page.items
+            while self.index < len(items):
+                if self.matcher(items[self.index]):
+                    self.head_item = items[self.index]
+                    return self.head_item
+                self.index += 1
+            if self.page.next_cursor is None or not items:
+                self.exhausted = True
+                break
+            self.page_cursor, self.page, self.index = self.page.next_cursor, None, 0
+        return None
+
+    def take(self) -> Item:
+        """Consume the current head."""
+        item = self.head_item
+        assert item is not None
+        self.head_item = None
+        self.index += 1
+        return item
+
+    def position(self) -> list[Any] | None:
+        """[cursor, index] to resume at, or None when the stream is exhausted."""
+        return None if self.exhausted else [self.page_cursor, self.index]
+
+
+def fingerprint(query: SearchQuery) -> str:
+    """A stable digest of everything in the search but ``limit`` (which may change per page)."""
+    doc = {
+        "c": sorted(query.collections) if query.collections else None,
+        "i": sorted(query.ids) if query.ids else None,
+        "b": query.bbox,
+        "g": query.intersects,
+        "d": query.datetime.to_stac() if query.datetime else None,
+        "s": [f.to_stac() for f in query.sortby],
+    }
+    return hashlib.sha256(orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)).hexdigest()[:24]
+
+
+class Federation:
+    """Runs searches over a set of providers."""
+
+    def __init__(
+        self,
+        providers: Mapping[str, Provider],
+        deadlines: Mapping[str, float] | None = None,
+        page_cache: PageCache | None = None,
+    ) -> None:
+        self.providers = dict(providers)
+        self.deadlines = dict(deadlines or {})
+        self.page_cache = page_cache or PageCache()
+        self.provider_of = {c: n for n, p in self.providers.items() for c in p.collection_ids}
+
+    def plan(self, query: SearchQuery) -> dict[str, SearchQuery]:
+        """Per involved provider, the query narrowed to its collections.
+
+        Raises:
+            NotFound: a named collection no provider serves.
+        """
+        if not query.collections:
+            return dict.fromkeys(self.providers, query)
+        unknown = [c for c in query.collections if c not in self.provider_of]
+        if unknown:
+            raise NotFound(f"unknown collection(s): {', '.join(unknown)}")
+        plan: dict[str, list[str]] = {}
+        for cid in query.collections:
+            plan.setdefault(self.provider_of[cid], []).append(cid)
+        return {name: query.with_collections(cids) for name, cids in plan.items()}
+
+    async def get_item(self, collection_id: str, item_id: str) -> Item:
+        """One item by id from the provider serving ``collection_id``."""
+        name = self.provider_of.get(collection_id)
+        if name is None:
+            raise NotFound(f"unknown collection: {collection_id}")
+        call = self.providers[name].get_item(collection_id, item_id)
+        item: Item | None = await self._with_deadline(name, call)
+        if item is None:
+            raise NotFound(f"no item {item_id!r} in collection {collection_id!r}")
+        return item
+
+    async def _with_deadline(self, name: str, call: Awaitable[Any]) -> Any:
+        deadline = self.deadlines.get(name, 10.0)
+        try:
+            async with asyncio.timeout(deadline):
+                return await call
+        except TimeoutError as exc:
+            raise ProviderTimeout(name, f"no answer within {deadline:g} s") from exc
+
+    def _fetcher(
+        self, name: str, query: SearchQuery, fp: str, page_size: int
+    ) -> Callable[[str | None], Awaitable[ProviderPage]]:
+        provider = self.providers[name]
+
+        async def fetch(cursor: str | None) -> ProviderPage:
+            key = (name, fp, cursor, page_size if cursor is None else None)
+            cached = self.page_cache.get(key)
+            if cached is not None:
+                return cached
+            page: ProviderPage = await self._with_deadline(
+                name, provider.search(query, cursor, page_size)
+            )
+            self.page_cache.put(key, page)
+            return page
+
+        return fetch
+
+    async def search(
+        self, query: SearchQuery, state: dict[str, Any] | None = None
+    ) -> FederatedPage:
+        """One page of ``query``, resuming at ``state`` (from a previous page's token)."""
+        plan = self.plan(query)
+        fp = fingerprint(query)
+        page_size = min(max(query.limit, MIN_NATIVE_PAGE), MAX_NATIVE_PAGE)
+        run = _Run(plan, state)
+        for name, pos in run.start_positions().items():
+            run.streams[name] = _Stream(
+                name,
+                self._fetcher(name, plan[name], fp, page_size),
+                Matcher(plan[name]),
+                page_cursor=pos[0],
+                index=int(pos[1]),
+            )
+        items = await run.merge(sort_key_function(query.sortby), query.limit)
+        return run.result(items, fp)
+
+
+class _Run:
+    """The per-request state of one federated page: streams, statuses, counts, failures."""
+
+    def __init__(self, plan: Mapping[str, SearchQuery], state: dict[str, Any] | None) -> None:
+        self.plan = plan
+        self.first_page = state is None
+        state = state or {}
+        self.matched: dict[str, int | None] = dict(state.get("m", {}))
+        self.failed: dict[str, str] = dict(state.get("x", {}))
+        self.positions: dict[str, list[Any]] = state.get("p", {})
+        self.streams: dict[str, _Stream] = {}
+        self.statuses = {name: ProviderStatus() for name in plan}
+        self.stalled = False
+        for name, message in self.failed.items():
+            if name in self.statuses:
+                self.statuses[name] = ProviderStatus(
+                    "skipped", message=f"failed earlier: {message}"
+                )
+
+    def start_positions(self) -> dict[str, list[Any]]:
+        """Where each involved stream starts: its beginning, or where the token says."""
+        if self.first_page:
+            return {name: [None, 0] for name in self.plan}
+        return {n: p for n, p in self.positions.items() if n in self.plan}
+
+    async def merge(self, key: Callable[[Item], Any], limit: int) -> list[Item]:
+        """Merge the streams' heads in ``key`` order until ``limit`` items."""
+        order = list(self.streams)
+        heads = await asyncio.gather(
+            *(self.streams[n].head() for n in order), return_exceptions=True
+        )
+        heap: list[tuple[Any, int]] = []
+        for idx, (name, head) in enumerate(zip(order, heads, strict=True)):
+            if isinstance(head, BaseException):
+                self.fail(name, head)
+                continue
+            page = self.streams[name].page
+            if self.first_page and page is not None:
+                self.matched[name] = page.matched
+            if head is not None:
+                heap.append((key(head), idx))
+        heapq.heapify(heap)
+        items: list[Item] = []
+        while heap and len(items) < limit and not self.stalled:
+            _, idx = heapq.heappop(heap)
+            stream = self.streams[order[idx]]
+            items.append(stream.take())
+            try:
+                nxt = await stream.head()
+            except Exception as exc:
+                self.fail(stream.name, exc)
+                continue
+            if nxt is not None:
+                heapq.heappush(heap, (key(nxt), idx))
+        return items
+
+    def fail(self, name: str, exc: BaseException) -> None:
+        """Record a provider's failure (or a stall, which only ends the page early)."""
+        if isinstance(exc, _Stalled):
+            self.stalled = True
+            return
+        if isinstance(exc, ProviderTimeout):
+            kind: Status = "timeout"
+            message = exc.description
+        elif isinstance(exc, BridgeError):
+            kind, message = "error", exc.description
+        elif isinstance(exc, Exception):
+            kind, message = "error", f"{name}: unexpected {type(exc).__name__}"
+        else:
+            raise exc
+        self.statuses[name] = ProviderStatus(kind, message=message)
+        self.failed[name] = message
+        self.streams[name].exhausted = True
+
+    def result(self, items: list[Item], fp: str) -> FederatedPage:
+        """The page, its next state and the per-provider statuses."""
+        statuses = self.statuses
+        for name, status in statuses.items():
+            if status.status == "ok":
+                status.matched = self.matched.get(name)
+        if statuses and all(s.status in ("error", "timeout") for s in statuses.values()):
+            detail = {n: s.to_json() for n, s in statuses.items()}
+            if all(s.status == "timeout" for s in statuses.values()):
+                raise UpstreamTimeout("every provider timed out", providers=detail)
+            raise UpstreamUnavailable("every provider failed", providers=detail)
+        positions = {
+            n: pos
+            for n, s in self.streams.items()
+            if n not in self.failed and (pos := s.position()) is not None
+        }
+        next_state = None
+        if positions:
+            next_state = {"f": fp, "p": positions, "m": self.matched, "x": self.failed}
+        total = None
+        if not self.failed and all(isinstance(self.matched.get(n), int) for n in self.plan):
+            total = sum(int(self.matched[n] or 0) for n in self.plan)
+        return FederatedPage(items, next_state, total, statuses)
