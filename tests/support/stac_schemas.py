@@ -17,9 +17,7 @@ from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource
 
 SCHEMAS_DIR = Path(
-    os.environ.get(
-        "BRIDGE_SCHEMAS_DIR", Path(__file__).resolve().parents[3] / "shared" / "schemas"
-    )
+    os.environ.get("BRIDGE_SCHEMAS_DIR", Path(__file__).resolve().parents[3] / "shared" / "schemas")
 )
 
 ITEM_SCHEMA = "https://schemas.stacspec.org/v{version}/item-spec/json-schema/item.json"

@@ -34,7 +34,5 @@ def provider_for(
         api_versions={name: api_version} if api_version else None,
     )
     catalog = load_catalog(COLLECTIONS, providers=[name])
-    providers = build_providers(
-        Settings(), catalog, sandbox.provider_settings, sandbox.transports
-    )
+    providers = build_providers(Settings(), catalog, sandbox.provider_settings, sandbox.transports)
     return providers[name], sandbox.simulators[name]
