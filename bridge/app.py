@@ -94,6 +94,7 @@ def create_app(
         settings=settings,
         extensions=extensions,
         landing_page_id=settings.landing_page_id,
+        stac_version="1.1.0",
         title=settings.title,
         description=settings.description,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -33,6 +33,9 @@ class RequestStats:
         self.max_in_flight = 0
         self.first_start: float | None = None
         self.last_start: float | None = None
+        # Wall-clock [start, end, route] of the latest requests: comparable across
+        # simulators, so a test can see that a fan-out had every request in flight at once.
+        self.recent: deque[tuple[float, float, str]] = deque(maxlen=200)
 
     @contextmanager
     def track(self, scope: Scope) -> Iterator[None]:
@@ -42,11 +45,14 @@ class RequestStats:
         self.last_start = now
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        started = time.time()
         try:
             yield
         finally:
             self.in_flight -= 1
-            self.requests[_route_name(scope)] += 1
+            route = _route_name(scope)
+            self.requests[route] += 1
+            self.recent.append((started, time.time(), route))
 
     def record_order(self, item_id: str) -> None:
         """Count one native order placed for ``item_id``."""
@@ -60,4 +66,5 @@ class RequestStats:
             "in_flight": self.in_flight,
             "max_in_flight": self.max_in_flight,
             "orders": dict(self.orders),
+            "recent": [{"start": a, "end": b, "route": r} for a, b, r in self.recent],
         }

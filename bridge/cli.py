@@ -1,0 +1,51 @@
+"""The ``bridge`` command."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from bridge.server import serve
+from bridge.settings import Settings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``bridge``."""
+    parser = argparse.ArgumentParser(prog="bridge", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("serve", help="serve the STAC API (sandbox mode without credentials)")
+    s.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    s.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8080")))
+    mode = s.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--sandbox",
+        dest="sandbox",
+        action="store_true",
+        default=None,
+        help="run the built-in provider simulators (default when no credentials are set)",
+    )
+    mode.add_argument(
+        "--no-sandbox", dest="sandbox", action="store_false", help="use real provider APIs"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``bridge`` command."""
+    args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        settings = Settings()
+        if args.sandbox is not None:
+            settings = settings.model_copy(update={"sandbox": args.sandbox})
+        try:
+            serve(settings, args.host, args.port)
+        except OSError as exc:
+            print(f"bridge: cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
