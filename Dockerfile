@@ -1,0 +1,23 @@
+# The bridge as a container. No Docker engine runs on the development machines, so this
+# file is kept simple and checked by reading: it installs the same pinned dependencies
+# as `make install` and serves the bridge. Without provider credentials in the
+# environment it runs in sandbox mode (built-in simulators); with them, the real APIs.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1 \
+    BRIDGE_COLLECTIONS_DIR=/app/collections
+
+WORKDIR /app
+COPY pyproject.toml constraints.txt README.md ./
+COPY bridge ./bridge
+COPY collections ./collections
+RUN pip install -c constraints.txt . \
+    && useradd --system --uid 10001 bridge
+USER bridge
+
+EXPOSE 8080
+# Listen on all interfaces inside the container; publish with `docker run -p 8080:8080`.
+CMD ["bridge", "serve", "--host", "0.0.0.0", "--port", "8080"]
