@@ -19,11 +19,13 @@ from starlette.requests import Request
 
 from bridge import __version__
 from bridge.api.client import PARTIAL_HEADER, BridgeClient, ORJSONResponse
+from bridge.api.conformance import conformance_classes
 from bridge.api.errors import add_error_handlers
 from bridge.api.models import ItemsGetRequest, SearchGetRequest, SearchPostRequest
 from bridge.catalog import Catalog, load_catalog
 from bridge.core.federation import Federation
 from bridge.core.tokens import TokenSigner
+from bridge.core.vocabulary import Vocabulary
 from bridge.providers.base import Provider
 from bridge.sandbox import build_providers
 from bridge.settings import Settings
@@ -69,6 +71,10 @@ def create_app(
         providers = build_providers(settings, catalog)
     deadlines = {name: settings.provider(name).timeout_s for name in providers}
     federation = Federation(providers, deadlines=deadlines)
+    aliases: dict[str, str] = {}
+    for provider in providers.values():
+        aliases.update(provider.property_aliases)
+    vocabulary = Vocabulary(catalog.all(), aliases)
     secret = settings.token_secret.get_secret_value().encode() if settings.token_secret else None
     signer = TokenSigner(secret or secrets.token_bytes(32))
 
@@ -89,10 +95,12 @@ def create_app(
     )
     client = BridgeClient(
         federation=federation,
+        vocabulary=vocabulary,
         catalog=catalog,
         signer=signer,
         settings=settings,
         extensions=extensions,
+        base_conformance_classes=conformance_classes(),
         landing_page_id=settings.landing_page_id,
         stac_version="1.1.0",
         title=settings.title,
@@ -120,9 +128,19 @@ def create_app(
     app.state.settings = settings
     app.state.federation = federation
     add_error_handlers(app)
+    _add_schema_routes(app, client)
     if sandbox_info is not None:
         _add_sandbox_route(app, sandbox_info)
     return app
+
+
+def _add_schema_routes(app: FastAPI, client: BridgeClient) -> None:
+    """Queryables and sortables, for all collections and per collection."""
+    for kind, endpoint in (("queryables", client.queryables), ("sortables", client.sortables)):
+        app.add_api_route(f"/{kind}", endpoint, methods=["GET"], tags=[kind.title()])
+        app.add_api_route(
+            f"/collections/{{collection_id}}/{kind}", endpoint, methods=["GET"], tags=[kind.title()]
+        )
 
 
 def _add_sandbox_route(app: FastAPI, info: dict[str, Any]) -> None:

@@ -11,6 +11,7 @@ from stac_fastapi.types.core import AsyncBaseCoreClient
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bridge.api.fields import FieldsSpec, apply_fields, parse_fields
 from bridge.api.links import (
     GEOJSON,
     JSON,
@@ -23,12 +24,16 @@ from bridge.api.links import (
 from bridge.api.models import SearchPostRequest, split_list
 from bridge.catalog import Catalog
 from bridge.core.federation import Federation, fingerprint
-from bridge.core.query import SearchQuery, build_query
+from bridge.core.query import SearchQuery, build_query, parse_sortby
 from bridge.core.tokens import TokenSigner
+from bridge.core.vocabulary import Vocabulary
 from bridge.errors import BadRequest, NotFound
 from bridge.settings import Settings
 
 PROVIDERS_MEMBER = "bridge:providers"
+QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
+SORTABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/sortables"
+SCHEMA_JSON = "application/schema+json"
 PARTIAL_HEADER = "X-Bridge-Partial"
 
 
@@ -39,6 +44,12 @@ class ORJSONResponse(Response):
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)
+
+
+class JSONSchemaResponse(ORJSONResponse):
+    """JSON Schema rendered by orjson."""
+
+    media_type = "application/schema+json"
 
 
 class GeoJSONResponse(ORJSONResponse):
@@ -55,6 +66,16 @@ def parse_bbox_param(text: str | None) -> list[float] | None:
         return [float(v) for v in text.split(",")]
     except ValueError as exc:
         raise BadRequest(f"invalid bbox {text!r}: expected comma-separated numbers") from exc
+
+
+def parse_json_param(name: str, text: str | None) -> Any:
+    """A JSON-valued GET parameter → value, or 400."""
+    if text is None or not text.strip():
+        return None
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"invalid {name}: not JSON") from exc
 
 
 def parse_intersects_param(text: str | None) -> dict[str, Any] | None:
@@ -75,6 +96,7 @@ class BridgeClient(AsyncBaseCoreClient):
     """Answers the STAC core, collections, features and item-search endpoints."""
 
     federation: Federation = attr.ib(default=None)
+    vocabulary: Vocabulary = attr.ib(default=None)
     catalog: Catalog = attr.ib(default=None)
     signer: TokenSigner = attr.ib(default=None)
     settings: Settings = attr.ib(default=None)
@@ -92,12 +114,18 @@ class BridgeClient(AsyncBaseCoreClient):
         return min(limit, self.settings.max_limit)
 
     def _collection_doc(self, base: str, doc: dict[str, Any]) -> dict[str, Any]:
-        return {**doc, "links": collection_links(base, doc)}
+        href = f"{base}collections/{doc['id']}"
+        extra = [
+            {"rel": QUERYABLES_REL, "type": SCHEMA_JSON, "href": f"{href}/queryables"},
+            {"rel": SORTABLES_REL, "type": SCHEMA_JSON, "href": f"{href}/sortables"},
+        ]
+        return {**doc, "links": [*collection_links(base, doc), *extra]}
 
     async def _search(
         self,
         request: Request,
         query: SearchQuery,
+        fields: FieldsSpec,
         token: str | None,
         next_link: Callable[[str], dict[str, Any]],
     ) -> Response:
@@ -106,7 +134,9 @@ class BridgeClient(AsyncBaseCoreClient):
             raise BadRequest("invalid paging token: it belongs to a different search")
         page = await self.federation.search(query, state)
         base = self._base(request)
-        features = [{**item, "links": item_links(base, item)} for item in page.items]
+        features = [
+            apply_fields({**item, "links": item_links(base, item)}, fields) for item in page.items
+        ]
         links: list[dict[str, Any]] = [{"rel": "root", "type": JSON, "href": base}]
         if page.next_state is not None:
             links.append(next_link(self.signer.encode(page.next_state)))
@@ -131,6 +161,18 @@ class BridgeClient(AsyncBaseCoreClient):
         base = self._base(request)
         page["links"] = [
             *page["links"],
+            {
+                "rel": QUERYABLES_REL,
+                "type": SCHEMA_JSON,
+                "title": "Queryables",
+                "href": f"{base}queryables",
+            },
+            {
+                "rel": SORTABLES_REL,
+                "type": SCHEMA_JSON,
+                "title": "Sortables",
+                "href": f"{base}sortables",
+            },
             *(
                 {
                     "rel": "child",
@@ -174,6 +216,39 @@ class BridgeClient(AsyncBaseCoreClient):
         base = self._base(kwargs["request"])
         return GeoJSONResponse({**item, "links": item_links(base, item)})
 
+    def _build(
+        self,
+        *,
+        collections: list[str] | None = None,
+        ids: list[str] | None = None,
+        bbox: list[float] | None = None,
+        intersects: dict[str, Any] | None = None,
+        datetime: str | None = None,
+        limit: int | None = None,
+        filter_expr: dict[str, Any] | str | None = None,
+        filter_lang: str | None = None,
+        filter_crs: str | None = None,
+        query: dict[str, Any] | None = None,
+        sortby: list[dict[str, Any]] | str | None = None,
+        fields: dict[str, Any] | str | None = None,
+    ) -> tuple[SearchQuery, FieldsSpec]:
+        """Validate raw search parameters into a query and a fields spec (400 on error)."""
+        q = build_query(
+            collections=collections,
+            ids=ids,
+            bbox=bbox,
+            intersects=intersects,
+            datetime=datetime,
+            limit=self._limit(limit),
+            sortby=parse_sortby(sortby),
+            filter=filter_expr,
+            filter_lang=filter_lang,
+            filter_crs=filter_crs,
+            query=query,
+            vocabulary=self.vocabulary,
+        )
+        return q, parse_fields(fields, self.vocabulary.resolve)
+
     async def item_collection(  # type: ignore[override]
         self,
         collection_id: str,
@@ -184,17 +259,21 @@ class BridgeClient(AsyncBaseCoreClient):
         **kwargs: Any,
     ) -> Any:
         """``/collections/{id}/items``: a search restricted to one collection."""
-        request: Request = kwargs["request"]
+        request: Request = kwargs.pop("request")
         if self.catalog.get(collection_id) is None:
             raise NotFound(f"unknown collection: {collection_id}")
-        query = build_query(
+        query, fields = self._build(
             collections=[collection_id],
             bbox=parse_bbox_param(bbox),
             datetime=datetime,
-            limit=self._limit(limit),
+            limit=limit,
+            query=parse_json_param("query", kwargs.pop("query", None)),
+            **kwargs,
         )
         base = self._base(request)
-        return await self._search(request, query, token, lambda t: next_get_link(request, base, t))
+        return await self._search(
+            request, query, fields, token, lambda t: next_get_link(request, base, t)
+        )
 
     async def get_search(  # type: ignore[override]
         self,
@@ -208,34 +287,62 @@ class BridgeClient(AsyncBaseCoreClient):
         **kwargs: Any,
     ) -> Any:
         """GET ``/search``."""
-        request: Request = kwargs["request"]
-        query = build_query(
+        request: Request = kwargs.pop("request")
+        query, fields = self._build(
             collections=split_list(collections),
             ids=split_list(ids),
             bbox=parse_bbox_param(bbox),
             intersects=parse_intersects_param(intersects),
             datetime=datetime,
-            limit=self._limit(limit),
+            limit=limit,
+            query=parse_json_param("query", kwargs.pop("query", None)),
+            **kwargs,
         )
         base = self._base(request)
-        return await self._search(request, query, token, lambda t: next_get_link(request, base, t))
+        return await self._search(
+            request, query, fields, token, lambda t: next_get_link(request, base, t)
+        )
 
     async def post_search(  # type: ignore[override]
         self, search_request: SearchPostRequest, **kwargs: Any
     ) -> Any:
         """POST ``/search``."""
         request: Request = kwargs["request"]
-        query = build_query(
-            collections=split_list(search_request.collections),
-            ids=split_list(search_request.ids),
-            bbox=search_request.bbox,
-            intersects=search_request.intersects,
-            datetime=search_request.datetime,
-            limit=self._limit(search_request.limit),
+        r = search_request
+        query, fields = self._build(
+            collections=split_list(r.collections),
+            ids=split_list(r.ids),
+            bbox=r.bbox,
+            intersects=r.intersects,
+            datetime=r.datetime,
+            limit=r.limit,
+            filter_expr=r.filter_expr,
+            filter_lang=r.filter_lang,
+            filter_crs=r.filter_crs,
+            query=r.query,
+            sortby=r.sortby,
+            fields=r.fields,
         )
-        body = search_request.model_dump(exclude_none=True, by_alias=True)
+        body = r.model_dump(exclude_none=True, by_alias=True)
         body.pop("token", None)
         base = self._base(request)
         return await self._search(
-            request, query, search_request.token, lambda t: next_post_link(base, body, t)
+            request, query, fields, r.token, lambda t: next_post_link(base, body, t)
         )
+
+    # -- queryables and sortables ------------------------------------------------------------
+
+    def _schema_doc(self, kind: str, request: Request, collection_id: str | None) -> Response:
+        if collection_id is not None and self.catalog.get(collection_id) is None:
+            raise NotFound(f"unknown collection: {collection_id}")
+        base = self._base(request)
+        make = self.vocabulary.queryables if kind == "queryables" else self.vocabulary.sortables
+        return JSONSchemaResponse(make(base, collection_id))
+
+    async def queryables(self, request: Request, collection_id: str | None = None) -> Response:
+        """``/queryables`` and ``/collections/{id}/queryables``."""
+        return self._schema_doc("queryables", request, collection_id)
+
+    async def sortables(self, request: Request, collection_id: str | None = None) -> Response:
+        """``/sortables`` and ``/collections/{id}/sortables``."""
+        return self._schema_doc("sortables", request, collection_id)

@@ -1,12 +1,14 @@
 """Request models for search and item listing.
 
+(No ``from __future__ import annotations`` here: FastAPI reads these annotations at run
+time, and the attrs-generated ``__init__`` cannot resolve postponed ones, which loses the
+``filter-lang`` style aliases.)
+
 stac-fastapi's defaults validate ``datetime`` and ``bbox`` themselves, rejecting datetimes
 without an offset (QGIS sends those) and letting contradictory GET parameters through.
 These models take the raw values; :func:`bridge.core.query.build_query` validates them
 the same way for GET and POST, with STAC error bodies.
 """
-
-from __future__ import annotations
 
 from typing import Annotated, Any
 
@@ -42,6 +44,25 @@ class SearchGetRequest(APIRequest):
     token: Annotated[str | None, Query(description="Paging token from a `next` link.")] = attr.ib(
         default=None
     )
+    filter_expr: Annotated[
+        str | None,
+        Query(alias="filter", description="CQL2 filter (text, or JSON with filter-lang)."),
+    ] = attr.ib(default=None)
+    filter_lang: Annotated[
+        str | None, Query(alias="filter-lang", description="cql2-text (default) or cql2-json.")
+    ] = attr.ib(default=None)
+    filter_crs: Annotated[
+        str | None, Query(alias="filter-crs", description="Only CRS84 / EPSG:4326.")
+    ] = attr.ib(default=None)
+    query: Annotated[
+        str | None, Query(description='Query extension as JSON: {"eo:cloud_cover": {"lt": 10}}.')
+    ] = attr.ib(default=None)
+    sortby: Annotated[str | None, Query(description="Sort keys, e.g. `-datetime,+id`.")] = attr.ib(
+        default=None
+    )
+    fields: Annotated[
+        str | None, Query(description="Fields to include / `-exclude`, comma-separated.")
+    ] = attr.ib(default=None)
 
 
 @attr.s
@@ -57,12 +78,31 @@ class ItemsGetRequest(APIRequest):
     token: Annotated[str | None, Query(description="Paging token from a `next` link.")] = attr.ib(
         default=None
     )
+    filter_expr: Annotated[
+        str | None,
+        Query(alias="filter", description="CQL2 filter (text, or JSON with filter-lang)."),
+    ] = attr.ib(default=None)
+    filter_lang: Annotated[
+        str | None, Query(alias="filter-lang", description="cql2-text (default) or cql2-json.")
+    ] = attr.ib(default=None)
+    filter_crs: Annotated[
+        str | None, Query(alias="filter-crs", description="Only CRS84 / EPSG:4326.")
+    ] = attr.ib(default=None)
+    query: Annotated[
+        str | None, Query(description='Query extension as JSON: {"eo:cloud_cover": {"lt": 10}}.')
+    ] = attr.ib(default=None)
+    sortby: Annotated[str | None, Query(description="Sort keys, e.g. `-datetime,+id`.")] = attr.ib(
+        default=None
+    )
+    fields: Annotated[
+        str | None, Query(description="Fields to include / `-exclude`, comma-separated.")
+    ] = attr.ib(default=None)
 
 
 class SearchPostRequest(BaseModel):
     """POST ``/search`` body, as given (validated by the core)."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
 
     collections: list[str] | str | None = None
     ids: list[str] | str | None = None
@@ -71,6 +111,12 @@ class SearchPostRequest(BaseModel):
     datetime: str | None = None
     limit: int | None = Field(default=None, ge=1)
     token: str | None = None
+    filter_expr: dict[str, Any] | str | None = Field(default=None, alias="filter")
+    filter_lang: str | None = Field(default=None, alias="filter-lang")
+    filter_crs: str | None = Field(default=None, alias="filter-crs")
+    query: dict[str, Any] | None = None
+    sortby: list[dict[str, Any]] | str | None = None
+    fields: dict[str, Any] | str | None = None
 
 
 def split_list(value: list[str] | str | None) -> list[str] | None:

@@ -134,6 +134,7 @@ def fingerprint(query: SearchQuery) -> str:
         "g": query.intersects,
         "d": query.datetime.to_stac() if query.datetime else None,
         "s": [f.to_stac() for f in query.sortby],
+        "f": query.filter,
     }
     return hashlib.sha256(orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)).hexdigest()[:24]
 

@@ -14,6 +14,7 @@ from shapely import prepared
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
+from bridge.core.filters import CompiledFilter
 from bridge.core.query import BBox, SearchQuery
 from bridge.core.timeutil import parse_instant
 
@@ -45,6 +46,7 @@ class Matcher:
         self._bounds: BBox | None = query.spatial_bbox
         self._ids = frozenset(query.ids) if query.ids else None
         self._collections = frozenset(query.collections) if query.collections else None
+        self._filter = CompiledFilter(query.filter) if query.filter is not None else None
 
     def __call__(self, item: Item) -> bool:
         """True when ``item`` satisfies every constraint of the query."""
@@ -56,7 +58,9 @@ class Matcher:
             span = item_interval(item)
             if span is None or not self.query.datetime.overlaps(*span):
                 return False
-        return self._prepared is None or self._meets_geometry(item)
+        if self._prepared is not None and not self._meets_geometry(item):
+            return False
+        return self._filter is None or self._filter(item)
 
     def _meets_geometry(self, item: Item) -> bool:
         item_bbox = item.get("bbox")

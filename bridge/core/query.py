@@ -16,7 +16,15 @@ import shapely
 from shapely.geometry import box, shape
 from shapely.geometry.base import BaseGeometry
 
+from bridge.core.filters import (
+    and_all,
+    parse_filter,
+    property_names,
+    query_to_cql2,
+    rename_properties,
+)
 from bridge.core.timeutil import Interval, parse_interval
+from bridge.core.vocabulary import Vocabulary
 from bridge.errors import BadRequest
 
 BBox = tuple[float, float, float, float]
@@ -62,6 +70,8 @@ class SearchQuery:
     datetime: Interval | None = None
     limit: int = 10
     sortby: tuple[SortField, ...] = DEFAULT_SORT
+    filter: Any = None
+    """cql2-json over STAC names: the CQL2 filter AND the Query-extension constraints."""
     _geometry: BaseGeometry | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -150,11 +160,35 @@ def build_query(
     datetime: str | None = None,
     limit: int = 10,
     sortby: Sequence[SortField] | None = None,
+    filter: str | Mapping[str, Any] | None = None,
+    filter_lang: str | None = None,
+    filter_crs: str | None = None,
+    query: Mapping[str, Any] | None = None,
+    vocabulary: Vocabulary | None = None,
 ) -> SearchQuery:
-    """Build a :class:`SearchQuery`, rejecting contradictory or malformed input with 400."""
+    """Build a :class:`SearchQuery`, rejecting contradictory or malformed input with 400.
+
+    With a ``vocabulary``, property names in ``filter``, ``query`` and ``sortby`` are
+    resolved to their STAC names (aliases accepted) and unknown names are a 400.
+    """
     if bbox is not None and intersects is not None:
         raise BadRequest("bbox and intersects are mutually exclusive: send only one")
     geom = parse_geometry(intersects) if intersects is not None else None
+    parts = []
+    if filter is not None and filter != "":
+        parts.append(parse_filter(filter, filter_lang, filter_crs))
+    if query:
+        if not isinstance(query, Mapping):
+            raise BadRequest("query must be an object {property: {operator: value}}")
+        parts.append(query_to_cql2(query))
+    expr = and_all(parts)
+    sort = tuple(sortby) if sortby else DEFAULT_SORT
+    if vocabulary is not None:
+        if expr is not None:
+            for name in property_names(expr):
+                vocabulary.resolve(name)
+            expr = rename_properties(expr, vocabulary.resolve)
+        sort = tuple(SortField(vocabulary.sortable(f.field), f.descending) for f in sort)
     return SearchQuery(
         collections=tuple(collections) if collections else None,
         ids=tuple(ids) if ids else None,
@@ -162,6 +196,36 @@ def build_query(
         intersects=intersects,
         datetime=parse_interval(datetime) if datetime else None,
         limit=limit,
-        sortby=tuple(sortby) if sortby else DEFAULT_SORT,
+        sortby=sort,
+        filter=expr,
         _geometry=geom,
     )
+
+
+def parse_sortby(value: str | Sequence[Any] | None) -> list[SortField] | None:
+    """GET ``-datetime,+id`` or POST ``[{"field", "direction"}]`` → sort fields.
+
+    Raises:
+        BadRequest: an empty field or an unknown direction.
+    """
+    if value is None or value == "" or value == []:
+        return None
+    fields: list[SortField] = []
+    entries = value.split(",") if isinstance(value, str) else list(value)
+    for entry in entries:
+        if isinstance(entry, str):
+            text = entry.strip()
+            descending = text.startswith("-")
+            name = text.lstrip("+- ")
+        elif isinstance(entry, Mapping):
+            name = str(entry.get("field", "")).strip()
+            direction = str(entry.get("direction", "asc")).lower()
+            if direction not in ("asc", "desc"):
+                raise BadRequest(f"sortby direction must be asc or desc, not {direction!r}")
+            descending = direction == "desc"
+        else:
+            raise BadRequest("sortby entries are strings or {field, direction} objects")
+        if not name:
+            raise BadRequest("sortby has an empty field name")
+        fields.append(SortField(name, descending))
+    return fields

@@ -69,6 +69,10 @@ class Provider(Protocol):
     collection_ids: frozenset[str]
     """The bridge collections this provider serves."""
 
+    property_aliases: Mapping[str, str]
+    """Legacy or native property names clients may use → the STAC names they mean
+    (e.g. ICEYE v1 ``incidence_angle`` → ``iceye:incidence_center``); may be empty."""
+
     async def search(self, query: SearchQuery, cursor: str | None, page_size: int) -> ProviderPage:
         """Fetch one native page of items that may match ``query``.
 

@@ -28,6 +28,7 @@ def fake_catalog(providers: dict[str, FakeProvider]) -> Catalog:
                     "temporal": {"interval": [["2019-01-01T00:00:00Z", None]]},
                 },
                 "links": [{"rel": "license", "href": "https://example.com/terms"}],
+                "summaries": {"gsd": {"minimum": 0, "maximum": 6}},
             }
             for cid in sorted(p.collection_ids)
         }

@@ -63,6 +63,7 @@ class FakeProvider:
     native_page: int = 13
     fail_with: Exception | None = None
     calls: list[tuple[str | None, int]] = field(default_factory=list)
+    property_aliases: dict[str, str] = field(default_factory=lambda: {"ground_sample": "gsd"})
 
     @property
     def collection_ids(self) -> frozenset[str]:

@@ -1,0 +1,209 @@
+"""CQL2 filters and Query-extension constraints, as one cql2-json expression.
+
+The bridge turns both the Filter extension (CQL2 text or JSON) and the Query extension
+into a single cql2-json expression over STAC property names, which the ``cql2`` package
+validates and evaluates. Adapters push down the parts their native API evaluates
+(:func:`conjuncts`, :func:`simple_comparison`); the core evaluates the whole expression
+on every item, so results are exact either way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import cql2
+import orjson
+
+from bridge.errors import BadRequest
+
+Json = Any
+
+SUPPORTED_CRS = {
+    "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+    "https://www.opengis.net/def/crs/OGC/1.3/CRS84",
+    "http://www.opengis.net/def/crs/EPSG/0/4326",
+    "https://www.opengis.net/def/crs/EPSG/0/4326",
+    "EPSG:4326",
+}
+
+# Query extension operator → CQL2 operator (startsWith/endsWith/contains become LIKE).
+_QUERY_OPS = {"eq": "=", "neq": "<>", "lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
+QUERY_OPERATORS = (*_QUERY_OPS, "startsWith", "endsWith", "contains", "in")
+
+
+def parse_filter(value: str | Mapping[str, Any], lang: str | None, crs: str | None = None) -> Json:
+    """Parse and validate a CQL2 filter; return it as cql2-json.
+
+    Raises:
+        BadRequest: unparseable or invalid CQL2, an unknown ``filter-lang``, or a CRS other
+            than WGS 84.
+    """
+    if crs is not None and crs not in SUPPORTED_CRS:
+        raise BadRequest(f"filter-crs {crs!r} is not supported: use CRS84 / EPSG:4326")
+    if lang not in (None, "cql2-text", "cql2-json"):
+        raise BadRequest(f"filter-lang {lang!r} is not supported: use cql2-text or cql2-json")
+    try:
+        if isinstance(value, str):
+            text = value.strip()
+            if lang == "cql2-json" or (lang is None and text.startswith("{")):
+                expr = cql2.parse_json(text)
+            else:
+                expr = cql2.parse_text(text)
+        else:
+            expr = cql2.Expr(dict(value))
+        expr.validate()
+    except (cql2.ParseError, cql2.ValidationError, ValueError) as exc:
+        raise BadRequest(f"invalid CQL2 filter: {_first_line(exc)}") from exc
+    return expr.to_json()
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:300] if text else type(exc).__name__
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def query_to_cql2(query: Mapping[str, Any]) -> Json | None:
+    """Convert a Query-extension object ``{prop: {op: value}}`` to cql2-json.
+
+    Raises:
+        BadRequest: an unknown operator or a malformed entry.
+    """
+    args: list[Json] = []
+    for prop, ops in query.items():
+        if not isinstance(ops, Mapping) or not ops:
+            raise BadRequest(f"query.{prop} must be an object of operators")
+        ref = {"property": prop}
+        for op, value in ops.items():
+            if op in _QUERY_OPS:
+                args.append({"op": _QUERY_OPS[op], "args": [ref, value]})
+            elif op in ("startsWith", "endsWith", "contains"):
+                if not isinstance(value, str):
+                    raise BadRequest(f"query.{prop}.{op} takes a string")
+                pattern = _like_escape(value)
+                pattern = {"startsWith": f"{pattern}%", "endsWith": f"%{pattern}"}.get(
+                    op, f"%{pattern}%"
+                )
+                args.append({"op": "like", "args": [ref, pattern]})
+            elif op == "in":
+                if not isinstance(value, list) or not value:
+                    raise BadRequest(f"query.{prop}.in takes a non-empty list")
+                args.append({"op": "in", "args": [ref, value]})
+            else:
+                raise BadRequest(
+                    f"unknown query operator {op!r} for {prop}: use {', '.join(QUERY_OPERATORS)}"
+                )
+    return and_all(args)
+
+
+def and_all(parts: list[Json]) -> Json | None:
+    """AND the given expressions (None when there are none)."""
+    parts = [p for p in parts if p is not None]
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else {"op": "and", "args": parts}
+
+
+def walk(expr: Json) -> Iterator[Json]:
+    """Every node of a cql2-json expression, depth first."""
+    yield expr
+    if isinstance(expr, Mapping):
+        for value in expr.values():
+            yield from walk(value)
+    elif isinstance(expr, list):
+        for value in expr:
+            yield from walk(value)
+
+
+def property_names(expr: Json) -> set[str]:
+    """The property names an expression refers to."""
+    return {
+        node["property"]
+        for node in walk(expr)
+        if isinstance(node, Mapping) and isinstance(node.get("property"), str)
+    }
+
+
+def rename_properties(expr: Json, rename: Callable[[str], str]) -> Json:
+    """A copy of ``expr`` with every property reference renamed."""
+    if isinstance(expr, Mapping):
+        if set(expr) == {"property"} and isinstance(expr["property"], str):
+            return {"property": rename(expr["property"])}
+        return {k: rename_properties(v, rename) for k, v in expr.items()}
+    if isinstance(expr, list):
+        return [rename_properties(v, rename) for v in expr]
+    return expr
+
+
+def conjuncts(expr: Json | None) -> list[Json]:
+    """The top-level AND terms of an expression (the expression itself if not an AND)."""
+    if expr is None:
+        return []
+    if isinstance(expr, Mapping) and expr.get("op") == "and":
+        return [t for arg in expr["args"] for t in conjuncts(arg)]
+    return [expr]
+
+
+def simple_comparison(term: Json) -> tuple[str, str, Any] | None:
+    """``(property, op, literal)`` when ``term`` compares one property with a literal.
+
+    ``op`` is one of ``= <> < <= > >= in like``; literals are numbers, strings, booleans
+    or (for ``in``) lists of them. Anything else — functions, spatial or temporal
+    operators, property-to-property comparisons — returns None.
+    """
+    if not isinstance(term, Mapping) or term.get("op") not in (
+        "=",
+        "<>",
+        "<",
+        "<=",
+        ">",
+        ">=",
+        "in",
+        "like",
+    ):
+        return None
+    args = term.get("args")
+    if not isinstance(args, list) or len(args) != 2:
+        return None
+    left, right = args
+    if not (isinstance(left, Mapping) and set(left) == {"property"}):
+        return None
+    if isinstance(right, Mapping):
+        return None
+    if term["op"] == "in" and not (
+        isinstance(right, list) and all(not isinstance(v, (Mapping, list)) for v in right)
+    ):
+        return None
+    return str(left["property"]), str(term["op"]), right
+
+
+class CompiledFilter:
+    """A cql2-json expression compiled once, evaluated on many items."""
+
+    def __init__(self, expr: Json) -> None:
+        self.json = expr
+        self._expr = cql2.Expr(expr)
+
+    def __call__(self, item: dict[str, Any]) -> bool:
+        """True when the item satisfies the expression.
+
+        A property the item lacks makes a comparison unknown, and unknown is not a match
+        (SQL semantics); cql2 reports that as an error, read here as False.
+        """
+        try:
+            return bool(self._expr.matches(item))
+        except Exception:  # cql2 raises a bare Exception for unknown values
+            return False
+
+    def text(self) -> str:
+        """The expression as cql2-text (for logs and error messages)."""
+        return str(self._expr.to_text())
+
+
+def canonical(expr: Json) -> bytes:
+    """A canonical serialization (for fingerprints)."""
+    return orjson.dumps(expr, option=orjson.OPT_SORT_KEYS)
