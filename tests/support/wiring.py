@@ -18,7 +18,7 @@ TEST_SEED = 20260101
 TEST_SCENES = 6000
 
 
-def test_config(**overrides: object) -> SimulatorConfig:
+def simulator_config(**overrides: object) -> SimulatorConfig:
     """The simulator configuration the test suite uses."""
     fields: dict[str, object] = {"seed": TEST_SEED, "scenes": TEST_SCENES, **overrides}
     return SimulatorConfig(**fields)  # type: ignore[arg-type]
@@ -29,7 +29,7 @@ def provider_for(
 ) -> tuple[Provider, Starlette]:
     """Provider ``name`` talking to a fresh in-process simulator; returns both."""
     sandbox = in_process_sandbox(
-        config or test_config(),
+        config or simulator_config(),
         names=[name],
         api_versions={name: api_version} if api_version else None,
     )

@@ -1,0 +1,198 @@
+"""The Arlula provider: archive search and get-item over either API generation.
+
+Auth is HTTP Basic ``key:secret`` on every request (no token, so nothing to refresh; a
+401 means the credentials are wrong and becomes :class:`ProviderAuthError`). Arlula
+returns a search's whole result in one response: the adapter maps it, keeps only the
+requested resolution classes, sorts it with the bridge's key and pages through it
+locally (:mod:`.cache`, :mod:`.cursor`). ``matched`` is never given: instants, exact
+geometries and ids are evaluated by the bridge, not natively.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, date, datetime
+from types import MappingProxyType
+from typing import Any
+
+import httpx
+import orjson
+
+from bridge.core.query import SearchQuery, SortField
+from bridge.core.sorting import sort_key_function
+from bridge.errors import ProviderBadResponse, ProviderError
+from bridge.providers.arlula.cache import ResultCache
+from bridge.providers.arlula.cursor import Cursor, decode_cursor
+from bridge.providers.arlula.ids import parse_item_id
+from bridge.providers.arlula.mapping import collection_for, item_from_native
+from bridge.providers.arlula.names import (
+    API_VERSIONS,
+    DEFAULT_API_VERSION,
+    DEFAULT_BASE_URL,
+    GSD_CLASSES,
+)
+from bridge.providers.arlula.translate import NativeRequest, lookup_request, to_native_query
+from bridge.providers.base import Item, ProviderContext, ProviderPage
+from bridge.providers.http import send
+
+NAME = "arlula"
+# Up to this many ids are looked up one narrow native search each; beyond, the normal
+# search runs and the bridge picks the ids out of its result.
+MAX_ID_LOOKUPS = 20
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+class ArlulaProvider:
+    """Arlula's archive as the federation core sees it."""
+
+    name = NAME
+    property_aliases: Mapping[str, str] = MappingProxyType({})
+
+    def __init__(
+        self,
+        context: ProviderContext,
+        *,
+        cache: ResultCache | None = None,
+        today: Callable[[], date] = _today,
+    ) -> None:
+        settings = context.settings
+        self.api_version = settings.api_version or DEFAULT_API_VERSION
+        if self.api_version not in API_VERSIONS:
+            raise ValueError(f"arlula: unsupported api_version {self.api_version!r}")
+        unknown = set(context.collections) - GSD_CLASSES.keys()
+        if unknown:
+            raise ValueError(f"arlula: no resolution class for collections {sorted(unknown)}")
+        self.collection_ids = frozenset(context.collections)
+        auth = None
+        if settings.api_key is not None and settings.api_secret is not None:
+            key, secret = (
+                settings.api_key.get_secret_value(),
+                settings.api_secret.get_secret_value(),
+            )
+            auth = httpx.BasicAuth(key, secret)
+        self._client = context.http_client(
+            settings.base_url or DEFAULT_BASE_URL,
+            auth=auth,
+            headers={"X-API-Version": self.api_version},
+        )
+        self.cache = cache or ResultCache()
+        self._today = today
+
+    def __repr__(self) -> str:
+        return f"ArlulaProvider(api_version={self.api_version!r})"
+
+    def _collections(self, query: SearchQuery) -> tuple[str, ...]:
+        wanted = self.collection_ids if query.collections is None else query.collections
+        return tuple(sorted(self.collection_ids.intersection(wanted)))
+
+    def _plan(self, query: SearchQuery, collections: Sequence[str]) -> list[NativeRequest]:
+        """The native request(s) whose combined result is a superset of ``query``."""
+        if query.ids and len(query.ids) <= MAX_ID_LOOKUPS:
+            refs = [r for r in map(parse_item_id, query.ids) if r is not None]
+            return [
+                lookup_request(r, api_version=self.api_version, collections=collections)
+                for r in dict.fromkeys(refs)
+            ]
+        return [
+            to_native_query(
+                query, api_version=self.api_version, collections=collections, today=self._today()
+            )
+        ]
+
+    async def _fetch(self, request: NativeRequest) -> list[dict[str, Any]]:
+        """Send one native search; its results as the API returned them."""
+        built = self._client.build_request(
+            request["method"],
+            request["path"],
+            params=request.get("params"),
+            json=request.get("json"),
+        )
+        body = await send(NAME, self._client, built)
+        if self.api_version == "2020-12":
+            results = body
+        else:
+            if not isinstance(body, dict):
+                raise ProviderBadResponse(NAME, "search answered without a result envelope")
+            if body.get("errors"):
+                raise ProviderError(NAME, f"search reported {len(body['errors'])} error(s)")
+            results = body.get("results")
+        if not isinstance(results, list):
+            raise ProviderBadResponse(NAME, "search answered without a result list")
+        return results
+
+    def _map(self, record: Any, collections: Sequence[str]) -> Item | None:
+        try:
+            gsd = record["gsd"] if self.api_version == "2023-01" else record["resolution"]
+            collection = collection_for(float(gsd))
+            if collection is None or collection not in collections:
+                return None
+            return item_from_native(record, api_version=self.api_version, collection=collection)
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            raise ProviderBadResponse(NAME, f"unreadable search result: {exc!r}") from exc
+
+    async def _result(
+        self,
+        requests: list[NativeRequest],
+        collections: Sequence[str],
+        sortby: Sequence[SortField],
+    ) -> list[Item]:
+        """The mapped, de-duplicated, sorted result of ``requests`` (cached)."""
+        key = orjson.dumps(
+            [self.api_version, requests, collections, [f.to_stac() for f in sortby]],
+            option=orjson.OPT_SORT_KEYS,
+        )
+        cached = self.cache.get(key)
+        if cached is not None:
+            return cached
+        answers = await asyncio.gather(*(self._fetch(r) for r in requests))
+        items: dict[str, Item] = {}
+        for records in answers:
+            for record in records:
+                item = self._map(record, collections)
+                if item is not None:
+                    items.setdefault(item["id"], item)
+        ordered = sorted(items.values(), key=sort_key_function(sortby))
+        self.cache.put(key, ordered)
+        return ordered
+
+    async def search(self, query: SearchQuery, cursor: str | None, page_size: int) -> ProviderPage:
+        """One page of items that may match ``query``, in the bridge's sort order."""
+        collections = self._collections(query)
+        if not collections:
+            return ProviderPage(items=[])
+        if cursor is None:
+            position = Cursor(
+                self.api_version, self._plan(query, collections), 0, max(page_size, 1)
+            )
+        else:
+            position = decode_cursor(cursor, self.api_version)
+        items = await self._result(position.requests, collections, query.sortby)
+        end = position.offset + position.size
+        next_cursor = None
+        if end < len(items):
+            next_cursor = Cursor(
+                position.api_version, position.requests, end, position.size
+            ).encode()
+        return ProviderPage(items=items[position.offset : end], next_cursor=next_cursor)
+
+    async def get_item(self, collection_id: str, item_id: str) -> Item | None:
+        """Find one item by id with a narrow native search (see :mod:`.ids`)."""
+        ref = parse_item_id(item_id)
+        if ref is None or collection_id not in self.collection_ids:
+            return None
+        request = lookup_request(ref, api_version=self.api_version, collections=[collection_id])
+        for record in await self._fetch(request):
+            if record.get("sceneID") != ref.scene_id or record.get("supplier") != ref.supplier:
+                continue
+            item = self._map(record, [collection_id])
+            if item is not None and item["id"] == item_id:
+                return item
+        return None
+
+    async def aclose(self) -> None:
+        """Release connections."""
+        await self._client.aclose()

@@ -1,0 +1,124 @@
+"""Arlula search result → STAC 1.1 item (pure, plain dict work: it runs per item).
+
+Common fields: ``datetime``, ``platform``/``constellation``/``instruments`` (from the
+platform table), ``gsd``, ``eo:cloud_cover``, ``view:off_nadir`` (2023-01 only: 2020-12
+results carry no off-nadir). Marketplace fields stay under ``arlula:``: supplier, scene
+id, ordering id, fulfilment time (hours), scene area (km²), annotations and the prices
+(US cents: 2023-01 ``bundles`` by ``licenses``, 2020-12 ``price``), summarised as
+``arlula:price_min_cents``.
+
+Arlula prices the overlap of a scene with the searched area; the adapter searches with a
+margin (:data:`~.names.SCENE_MARGIN_KM`) so results are whole-scene offers, the same
+whichever search found them. The native ``overlap`` (whose ``percent.search`` depends on
+the searched area) is therefore not copied: for a whole-scene offer it is the footprint.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from bridge.core.timeutil import parse_instant, to_rfc3339
+from bridge.providers.arlula.ids import item_id
+from bridge.providers.arlula.names import (
+    EO_SCHEMA,
+    GSD_CLASSES,
+    PLATFORMS,
+    SUPPLIER_CONSTELLATIONS,
+    VIEW_SCHEMA,
+)
+
+Item = dict[str, Any]
+
+
+def collection_for(gsd: float) -> str | None:
+    """The bridge collection (resolution class) of a scene of ``gsd`` metres."""
+    for cid, (low, high) in GSD_CLASSES.items():
+        if low < gsd <= high:
+            return cid
+    return None
+
+
+def _instant(value: str) -> str:
+    # Arlula sends RFC 3339 in UTC with a Z; anything else is normalised.
+    if value.endswith("Z") and "T" in value:
+        return value
+    return to_rfc3339(parse_instant(value))
+
+
+def _bbox(rings: list[list[list[float]]]) -> list[float]:
+    xs = [p[0] for p in rings[0]]
+    ys = [p[1] for p in rings[0]]
+    return [min(xs), min(ys), max(xs), max(ys)]
+
+
+def _min_price(bundles: list[dict[str, Any]], licenses: list[dict[str, Any]]) -> int | None:
+    """Cheapest bundle under the cheapest license, in US cents, rounded up to a dollar
+    the way Arlula's SDKs compute order prices."""
+    if not bundles:
+        return None
+    loads = [(float(x.get("loadingPercent", 0)), int(x.get("loadingAmount", 0))) for x in licenses]
+    loads = loads or [(0.0, 0)]
+    cents = min(b["price"] * (1 + pct / 100) + amount for b in bundles for pct, amount in loads)
+    return int(math.ceil(cents / 100) * 100)
+
+
+def item_from_native(record: dict[str, Any], *, api_version: str, collection: str) -> Item:
+    """Map one native search result to a STAC item of bridge collection ``collection``."""
+    when = _instant(record["date"])
+    center = record["center"]
+    supplier = record["supplier"]
+    props: dict[str, Any] = {
+        "datetime": when,
+        "gsd": record["gsd"] if api_version == "2023-01" else record["resolution"],
+        "eo:cloud_cover": min(max(float(record["cloud"]), 0.0), 100.0),
+        "arlula:supplier": supplier,
+        "arlula:scene_id": record["sceneID"],
+        "arlula:area": record["area"],
+        "arlula:annotations": record.get("annotations") or [],
+    }
+    extensions = [EO_SCHEMA]
+    if api_version == "2023-01":
+        platform = PLATFORMS.get(record["platform"])
+        if platform is None:
+            props["platform"] = record["platform"].lower().replace(" ", "-")
+        else:
+            props["platform"] = platform[0]
+            if platform[1]:
+                props["constellation"] = platform[1]
+            props["instruments"] = list(platform[2])
+        props["view:off_nadir"] = abs(float(record["offNadir"]))
+        extensions.append(VIEW_SCHEMA)
+        props["arlula:ordering_id"] = record["orderingID"]
+        props["arlula:fulfillment_time"] = record["fulfillmentTime"]
+        props["arlula:bundles"] = record["bundles"]
+        props["arlula:licenses"] = record["licenses"]
+        props["arlula:price_min_cents"] = _min_price(record["bundles"], record["licenses"])
+    else:
+        if supplier in SUPPLIER_CONSTELLATIONS:
+            props["constellation"] = SUPPLIER_CONSTELLATIONS[supplier]
+        props["arlula:ordering_id"] = record["id"]
+        props["arlula:fulfillment_time"] = record["fulfillment"]
+        props["arlula:eula"] = record["eula"]
+        props["arlula:price"] = record["price"]
+        props["arlula:price_min_cents"] = record["price"]["base"]
+    rings = record["bounding"]
+    return {
+        "type": "Feature",
+        "stac_version": "1.1.0",
+        "stac_extensions": extensions,
+        "id": item_id(supplier, record["sceneID"], when[:10], center["long"], center["lat"]),
+        "collection": collection,
+        "geometry": {"type": "Polygon", "coordinates": rings},
+        "bbox": _bbox(rings),
+        "properties": props,
+        "links": [],
+        "assets": {
+            "thumbnail": {
+                "href": record["thumbnail"],
+                "type": "image/jpeg",
+                "title": "Thumbnail",
+                "roles": ["thumbnail"],
+            }
+        },
+    }

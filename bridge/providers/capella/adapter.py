@@ -1,0 +1,162 @@
+"""The Capella Space provider: catalog search and item lookup over the native API.
+
+Auth is a static API key sent as ``Authorization: ApiKey <key>`` on every request. There
+is no token to cache or refresh, so a 401 is final: retrying the same key cannot succeed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import SecretStr
+
+from bridge.core.query import SearchQuery
+from bridge.core.sorting import sort_key_function
+from bridge.errors import BadRequest, ProviderAuthError, ProviderBadResponse
+from bridge.providers.base import Item, ProviderContext, ProviderPage
+from bridge.providers.capella.cursor import decode_cursor, encode_cursor
+from bridge.providers.capella.mapping import item_from_native
+from bridge.providers.capella.names import NATIVE_COLLECTIONS, RENAMED
+from bridge.providers.capella.translate import MAX_PAGE_SIZE, native_sortby, to_native_query
+from bridge.providers.http import send
+
+PUBLIC_API = "https://api.capellaspace.com"
+
+MAX_LOCAL_SORT = 10 * MAX_PAGE_SIZE
+"""Most native items the adapter fetches to sort a search Capella cannot sort itself."""
+
+
+def _has_next(body: dict[str, Any]) -> bool:
+    links = body.get("links") or []
+    return any(isinstance(link, dict) and link.get("rel") == "next" for link in links)
+
+
+class CapellaProvider:
+    """Capella's archive as the federation core sees it."""
+
+    name = "capella"
+    property_aliases: Mapping[str, str] = RENAMED
+    """Capella's own property names clients may use (``view:look_angle``)."""
+
+    def __init__(self, context: ProviderContext) -> None:
+        self.name = context.name
+        self.collection_ids = frozenset(context.collections)
+        settings = context.settings
+        self._api_key: SecretStr | None = settings.api_key
+        self._client = context.http_client((settings.base_url or PUBLIC_API).rstrip("/"))
+
+    def __repr__(self) -> str:
+        return f"CapellaProvider(collections={sorted(self.collection_ids)})"
+
+    def _auth_header(self) -> dict[str, str]:
+        if self._api_key is None:
+            raise ProviderAuthError(self.name, "no API key configured")
+        return {"Authorization": f"ApiKey {self._api_key.get_secret_value()}"}
+
+    def _native_collections(self, query: SearchQuery) -> list[str]:
+        wanted = query.collections if query.collections is not None else self.collection_ids
+        return sorted(NATIVE_COLLECTIONS.get(c, c) for c in wanted if c in self.collection_ids)
+
+    async def _post_search(self, body: dict[str, Any]) -> dict[str, Any]:
+        page = body.get("page", 1)
+        # Like the SDK, name the page in the URL as well as in the body.
+        url = "/catalog/search" if page == 1 else f"/catalog/search?page={page}"
+        request = self._client.build_request("POST", url, json=body, headers=self._auth_header())
+        data = await send(self.name, self._client, request)
+        if (
+            not isinstance(data, dict)
+            or not isinstance(data.get("features"), list)
+            or not isinstance(data.get("numberMatched"), int)
+        ):
+            raise ProviderBadResponse(self.name, "search answer is not a FeatureCollection page")
+        return data
+
+    def _map(self, features: list[Any]) -> list[Item]:
+        try:
+            return [item_from_native(f) for f in features]
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ProviderBadResponse(self.name, "unreadable catalog record") from exc
+
+    async def search(self, query: SearchQuery, cursor: str | None, page_size: int) -> ProviderPage:
+        """One page of items that may match ``query``, in ``query.sortby`` order."""
+        collections = self._native_collections(query)
+        if not collections:
+            return ProviderPage([])
+        if native_sortby(query.sortby) is not None:
+            return await self._search_native(query, collections, cursor, page_size)
+        return await self._search_sorted_here(query, collections, cursor, page_size)
+
+    async def _search_native(
+        self, query: SearchQuery, collections: list[str], cursor: str | None, page_size: int
+    ) -> ProviderPage:
+        state = decode_cursor(cursor, "page") if cursor else {"page": 1, "limit": page_size}
+        limit = max(1, min(state["limit"], MAX_PAGE_SIZE))
+        request = to_native_query(query, collections=collections, limit=limit, page=state["page"])
+        data = await self._post_search(request.body)
+        items = self._map(data["features"])
+        more = bool(items) and _has_next(data)
+        return ProviderPage(
+            items,
+            next_cursor=encode_cursor({"page": state["page"] + 1, "limit": limit})
+            if more
+            else None,
+            matched=data["numberMatched"] if request.exact else None,
+        )
+
+    async def _search_sorted_here(
+        self, query: SearchQuery, collections: list[str], cursor: str | None, page_size: int
+    ) -> ProviderPage:
+        # Capella cannot sort by one of the keys: fetch the whole (bounded) native result,
+        # sort it with the core's key, and page through it by offset.
+        state = decode_cursor(cursor, "offset") if cursor else {"offset": 0, "limit": page_size}
+        limit = max(1, min(state["limit"], MAX_PAGE_SIZE))
+        items, matched, exact = await self._fetch_all(query, collections)
+        items.sort(key=sort_key_function(query.sortby))
+        end = state["offset"] + limit
+        return ProviderPage(
+            items[state["offset"] : end],
+            next_cursor=encode_cursor({"offset": end, "limit": limit})
+            if end < len(items)
+            else None,
+            matched=matched if exact else None,
+        )
+
+    async def _fetch_all(
+        self, query: SearchQuery, collections: list[str]
+    ) -> tuple[list[Item], int, bool]:
+        items: list[Item] = []
+        page = 1
+        while True:
+            request = to_native_query(
+                query, collections=collections, limit=MAX_PAGE_SIZE, page=page
+            )
+            data = await self._post_search(request.body)
+            if data["numberMatched"] > MAX_LOCAL_SORT:
+                raise BadRequest(
+                    f"Capella cannot sort this search natively and it matches more than "
+                    f"{MAX_LOCAL_SORT} items; narrow it or sort by datetime"
+                )
+            items.extend(self._map(data["features"]))
+            if not data["features"] or not _has_next(data):
+                return items, data["numberMatched"], request.exact
+            page += 1
+
+    async def get_item(self, collection_id: str, item_id: str) -> Item | None:
+        """The item ``item_id`` of ``collection_id``, fetched by id; None when absent."""
+        if collection_id not in self.collection_ids:
+            return None
+        body = {
+            "ids": [item_id],
+            "collections": [NATIVE_COLLECTIONS.get(collection_id, collection_id)],
+            "limit": 1,
+        }
+        data = await self._post_search(body)
+        for item in self._map(data["features"]):
+            if item["id"] == item_id and item["collection"] == collection_id:
+                return item
+        return None
+
+    async def aclose(self) -> None:
+        """Close the HTTP client."""
+        await self._client.aclose()

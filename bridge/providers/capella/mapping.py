@@ -1,0 +1,108 @@
+"""Capella native catalog record -> STAC 1.1 item (a pure function, golden-tested).
+
+Capella items are already STAC-like (STAC 1.0 with sar, sat, view and proj fields), so
+mapping is a cheap pass over the properties: rename what is not a valid extension field,
+drop Capella's local-time helpers, and add the cross-provider fields (``product:type``,
+``processing:level``, ``gsd``, ``proj:code``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shapely.geometry import shape
+
+from bridge.providers.capella.names import (
+    BRIDGE_COLLECTIONS,
+    COLLECTION_BY_PRODUCT,
+    DROPPED,
+    EXTENSIONS,
+    EXTENSIONS_GEOCODED,
+    PROCESSING_LEVEL,
+    RENAMED,
+)
+
+Item = dict[str, Any]
+
+_ASSET_FIELDS = ("href", "title", "description", "type", "roles")
+_ROLES_BY_KEY = {
+    "thumbnail": ["thumbnail"],
+    "preview": ["overview"],
+    "metadata": ["metadata"],
+}
+
+
+def bridge_collection(record: dict[str, Any]) -> str | None:
+    """The bridge collection of a native record: by native collection, else product type."""
+    native = BRIDGE_COLLECTIONS.get(record.get("collection") or "")
+    if native is not None:
+        return native
+    product = (record.get("properties") or {}).get("sar:product_type")
+    return COLLECTION_BY_PRODUCT.get(product) if isinstance(product, str) else None
+
+
+def _assets(native: dict[str, Any] | None) -> dict[str, Any]:
+    assets: dict[str, Any] = {}
+    for key, asset in (native or {}).items():
+        if not isinstance(asset, dict) or "href" not in asset:
+            continue
+        out = {f: asset[f] for f in _ASSET_FIELDS if f in asset}
+        # Polarization-named assets (HH, VV) are the image data.
+        out.setdefault("roles", _ROLES_BY_KEY.get(key, ["data"]))
+        assets[key] = out
+    return assets
+
+
+def _gsd(props: dict[str, Any]) -> float | None:
+    # The coarser of ground-range and azimuth resolution: what a buyer compares across
+    # providers as "resolution".
+    values = [
+        v
+        for v in (props.get("capella:resolution_ground_range"), props.get("sar:resolution_azimuth"))
+        if isinstance(v, int | float) and v > 0
+    ]
+    return max(values) if values else None
+
+
+def item_from_native(record: dict[str, Any]) -> Item:
+    """Map one native Capella catalog record to a STAC 1.1.0 item of its bridge collection.
+
+    Raises:
+        KeyError: the record lacks ``id`` or ``properties``.
+    """
+    native = record["properties"]
+    props: dict[str, Any] = {}
+    for key, value in native.items():
+        if key not in DROPPED:
+            props[RENAMED.get(key, key)] = value
+    product = native.get("sar:product_type")
+    if isinstance(product, str):
+        props["product:type"] = product
+        level = PROCESSING_LEVEL.get(product)
+        if level is not None:
+            props["processing:level"] = level
+    epsg = native.get("proj:epsg")
+    geocoded = isinstance(epsg, int)
+    if geocoded:
+        props["proj:code"] = f"EPSG:{epsg}"
+    else:
+        props.pop("proj:epsg", None)  # null for slant-range products: no map projection
+    gsd = _gsd(native)
+    if gsd is not None:
+        props["gsd"] = gsd
+    geometry = record.get("geometry")
+    bbox = record.get("bbox")
+    if bbox is None and geometry:
+        bbox = list(shape(geometry).bounds)
+    return {
+        "type": "Feature",
+        "stac_version": "1.1.0",
+        "stac_extensions": list(EXTENSIONS_GEOCODED if geocoded else EXTENSIONS),
+        "id": record["id"],
+        "collection": bridge_collection(record),
+        "geometry": geometry,
+        "bbox": bbox,
+        "properties": props,
+        "links": [],
+        "assets": _assets(record.get("assets")),
+    }

@@ -1,0 +1,14 @@
+"""ICEYE Constellation API adapter (Catalog API v2, or v1 for accounts still on it)."""
+
+from __future__ import annotations
+
+from bridge.providers.base import Provider, ProviderContext
+from bridge.providers.iceye.adapter import IceyeProvider
+from bridge.providers.iceye.names import V1_TO_V2
+
+__all__ = ["V1_TO_V2", "IceyeProvider", "create_provider"]
+
+
+def create_provider(context: ProviderContext) -> Provider:
+    """The ICEYE adapter for ``context``."""
+    return IceyeProvider(context)

@@ -1,0 +1,223 @@
+"""The ICEYE adapter: OAuth2 client credentials, Catalog API v2 (default) or v1, paging."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import httpx
+
+from bridge.core.query import SearchQuery
+from bridge.core.sorting import sort_key_function
+from bridge.errors import (
+    BadRequest,
+    ProviderAuthError,
+    ProviderBadResponse,
+    ProviderError,
+    ProviderTimeout,
+)
+from bridge.providers.base import Item, ProviderContext, ProviderPage
+from bridge.providers.http import check_response, decode_json
+from bridge.providers.iceye.cursor import decode_cursor, encode_cursor
+from bridge.providers.iceye.mapping import item_from_native
+from bridge.providers.iceye.names import PRODUCT_TYPES_BY_COLLECTION, V1_TO_V2
+from bridge.providers.iceye.translate import MAX_LIMIT, NativeRequest, to_native_query
+from bridge.providers.oauth import TokenCache
+
+NAME = "iceye"
+DEFAULT_BASE_URL = "https://platform.iceye.com"
+API_VERSIONS = ("v2", "v1")
+LOCAL_SORT_MAX_ITEMS = 2000
+"""Most native items the adapter fetches to sort a result ICEYE cannot sort itself."""
+MAX_EMPTY_PAGES = 10
+"""Native pages read in one call while every item belongs to other collections (v1)."""
+
+
+class IceyeProvider:
+    """ICEYE's catalog as a bridge provider."""
+
+    name = NAME
+    property_aliases: Mapping[str, str] = V1_TO_V2
+    """ICEYE v1 names clients may still use (the seed's migration table)."""
+
+    def __init__(self, context: ProviderContext) -> None:
+        settings = context.settings
+        version = settings.api_version or "v2"
+        if version not in API_VERSIONS:
+            raise ValueError(f"ICEYE api_version must be one of {API_VERSIONS}, not {version!r}")
+        self.api_version = version
+        self.collection_ids = frozenset(context.collections)
+        self._settings = settings
+        self._client = context.http_client(settings.base_url or DEFAULT_BASE_URL)
+        self._tokens = TokenCache(NAME, self._fetch_token)
+
+    def __repr__(self) -> str:
+        return f"IceyeProvider(api_version={self.api_version!r})"
+
+    async def _send(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return await self._client.send(request)
+        except httpx.TimeoutException as exc:
+            raise ProviderTimeout(NAME, "no answer before the deadline") from exc
+        except httpx.TransportError as exc:
+            raise ProviderError(NAME, f"unreachable: {type(exc).__name__}") from exc
+
+    async def _fetch_token(self) -> dict[str, Any]:
+        s = self._settings
+        if not (s.client_id and s.client_secret and s.auth_url):
+            raise ProviderAuthError(NAME, "client_id, client_secret and auth_url are required")
+        pair = f"{s.client_id}:{s.client_secret.get_secret_value()}".encode()
+        request = self._client.build_request(
+            "POST",
+            s.auth_url,
+            content=b"grant_type=client_credentials",
+            headers={
+                "Authorization": "Basic " + base64.b64encode(pair).decode(),
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Accept": "application/json",
+            },
+        )
+        response = await self._send(request)
+        if response.status_code in (400, 401):
+            # RFC 6749 answers 400/401 for refused client credentials or grant.
+            status = response.status_code
+            raise ProviderAuthError(NAME, f"token endpoint refused the client ({status})")
+        check_response(NAME, response)
+        body = decode_json(NAME, response)
+        if not isinstance(body, dict):
+            raise ProviderBadResponse(NAME, "token response is not a JSON object")
+        return body
+
+    async def _call(self, build: Callable[[dict[str, str]], httpx.Request]) -> dict[str, Any]:
+        """Send an API request with a bearer token; on 401 renew the token and retry once."""
+        token = await self._tokens.get()
+        response = await self._send(build({"Authorization": f"Bearer {token}"}))
+        if response.status_code == 401:
+            self._tokens.invalidate(token)
+            token = await self._tokens.get()
+            response = await self._send(build({"Authorization": f"Bearer {token}"}))
+        check_response(NAME, response)
+        body = decode_json(NAME, response)
+        if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+            raise ProviderBadResponse(NAME, "catalog response has no 'data' list")
+        cursor = body.get("cursor")
+        if cursor is not None and not isinstance(cursor, str):
+            raise ProviderBadResponse(NAME, "catalog response cursor is not a string")
+        return body
+
+    async def _fetch(self, req: NativeRequest, cursor: str | None) -> dict[str, Any]:
+        def build(headers: dict[str, str]) -> httpx.Request:
+            if req.method == "POST":
+                body = {**(req.body or {}), **({"cursor": cursor} if cursor else {})}
+                return self._client.build_request("POST", req.path, json=body, headers=headers)
+            params = {**(req.params or {}), **({"cursor": cursor} if cursor else {})}
+            return self._client.build_request("GET", req.path, params=params, headers=headers)
+
+        return await self._call(build)
+
+    def _map(self, records: list[Any], wanted: frozenset[str]) -> list[Item]:
+        items = []
+        for record in records:
+            try:
+                item = item_from_native(record, self.api_version)
+            except (KeyError, TypeError, IndexError) as exc:
+                raise ProviderBadResponse(NAME, f"unreadable catalog item ({exc!r})") from exc
+            if item is not None and item["collection"] in wanted:
+                items.append(item)
+        return items
+
+    def _request(self, query: SearchQuery, wanted: frozenset[str], size: int) -> NativeRequest:
+        types = None
+        if wanted != frozenset(PRODUCT_TYPES_BY_COLLECTION):
+            types = tuple(sorted(t for c in wanted for t in PRODUCT_TYPES_BY_COLLECTION.get(c, ())))
+        return to_native_query(
+            query,
+            api_version=self.api_version,
+            product_types=types,
+            contract_id=self._settings.contract_id if self.api_version == "v2" else None,
+            page_size=size,
+        )
+
+    async def search(self, query: SearchQuery, cursor: str | None, page_size: int) -> ProviderPage:
+        """One page of items that may match ``query``, in the bridge's sort order."""
+        state = decode_cursor(cursor, self.api_version) if cursor else None
+        size = state["n"] if state else max(1, min(page_size, MAX_LIMIT))
+        wanted = self.collection_ids
+        if query.collections is not None:
+            wanted = wanted & frozenset(query.collections)
+        if not wanted:
+            return ProviderPage(items=[])
+        req = self._request(query, wanted, size)
+        if req.paged and req.sorted_natively:
+            return await self._native_page(req, wanted, state, size)
+        return await self._local_page(query, req, wanted, state, size)
+
+    async def _native_page(
+        self, req: NativeRequest, wanted: frozenset[str], state: dict[str, Any] | None, size: int
+    ) -> ProviderPage:
+        if state is not None and state["k"] != "native":
+            raise BadRequest("ICEYE paging cursor does not belong to this search")
+        native_cursor = state["c"] if state else None
+        items: list[Item] = []
+        for _ in range(MAX_EMPTY_PAGES):
+            body = await self._fetch(req, native_cursor)
+            items = self._map(body["data"], wanted)
+            native_cursor = body.get("cursor")
+            if items or not native_cursor:
+                break
+        if not native_cursor:
+            return ProviderPage(items=items)
+        state = {"v": self.api_version, "k": "native", "c": native_cursor, "n": size}
+        return ProviderPage(items=items, next_cursor=encode_cursor(state))
+
+    async def _local_page(
+        self,
+        query: SearchQuery,
+        req: NativeRequest,
+        wanted: frozenset[str],
+        state: dict[str, Any] | None,
+        size: int,
+    ) -> ProviderPage:
+        """Fetch the whole native result (bounded), sort it, and cut the asked page."""
+        if state is not None and state["k"] != "local":
+            raise BadRequest("ICEYE paging cursor does not belong to this search")
+        items: list[Item] = []
+        fetched = 0
+        native_cursor: str | None = None
+        while True:
+            body = await self._fetch(req, native_cursor)
+            fetched += len(body["data"])
+            if fetched > LOCAL_SORT_MAX_ITEMS:
+                raise BadRequest(
+                    f"ICEYE ({self.api_version}) cannot sort this search natively and it "
+                    f"matches more than {LOCAL_SORT_MAX_ITEMS} scenes: narrow it or sort by "
+                    "datetime"
+                )
+            items.extend(self._map(body["data"], wanted))
+            native_cursor = body.get("cursor") if req.paged else None
+            if not native_cursor:
+                break
+        items.sort(key=sort_key_function(query.sortby))
+        offset = state["o"] if state else 0
+        page = items[offset : offset + size]
+        if offset + size >= len(items):
+            return ProviderPage(items=page)
+        state = {"v": self.api_version, "k": "local", "o": offset + size, "n": size}
+        return ProviderPage(items=page, next_cursor=encode_cursor(state))
+
+    async def get_item(self, collection_id: str, item_id: str) -> Item | None:
+        """The item ``item_id`` of ``collection_id``; None when ICEYE has no such item there."""
+        if collection_id not in self.collection_ids:
+            return None
+        query = SearchQuery(ids=(item_id,), collections=(collection_id,))
+        req = self._request(query, frozenset({collection_id}), MAX_LIMIT)
+        body = await self._fetch(req, None)
+        for item in self._map(body["data"], frozenset({collection_id})):
+            if item["id"] == item_id:
+                return item
+        return None
+
+    async def aclose(self) -> None:
+        """Close the HTTP client."""
+        await self._client.aclose()

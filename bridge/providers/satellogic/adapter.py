@@ -1,0 +1,236 @@
+"""The Satellogic provider: archive STAC search with Aleph's OAuth token and contract header.
+
+Paging: when the archive can sort by the whole ``sortby`` (see
+:func:`translate.native_sortby`), pages are native pages and the cursor carries the
+archive's keyset token and the page size: ``{"token": "next:<item id>", "limit": N}``.
+Otherwise the adapter reads the whole native result (at most :data:`MAX_LOCAL_SORT`
+tiles), sorts it itself and the cursor is ``{"offset": K, "limit": N}``. Either cursor is
+compact JSON text, so the same cursor always yields the same page.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+import orjson
+
+from bridge.core.query import SearchQuery
+from bridge.core.sorting import sort_key_function
+from bridge.errors import (
+    BadRequest,
+    ProviderAuthError,
+    ProviderBadResponse,
+    ProviderError,
+    ProviderTimeout,
+)
+from bridge.providers.base import Item, ProviderContext, ProviderPage
+from bridge.providers.http import check_response, decode_json, send
+from bridge.providers.oauth import TokenCache
+from bridge.providers.satellogic import names, translate
+from bridge.providers.satellogic.mapping import UnknownCollection, item_from_native
+
+MAX_LOCAL_SORT = 10_000
+"""The most tiles the adapter reads to sort a search the archive cannot sort."""
+SORTED_CACHE_SIZE = 8
+SORTED_CACHE_TTL_S = 300.0
+"""Locally sorted results are kept a while so paging through them reads the archive once."""
+
+
+def _encode_cursor(fields: dict[str, Any]) -> str:
+    return orjson.dumps(fields).decode()
+
+
+def _decode_cursor(cursor: str) -> dict[str, Any]:
+    try:
+        fields = orjson.loads(cursor)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest("invalid satellogic paging cursor") from exc
+    if not isinstance(fields, dict) or not isinstance(fields.get("limit"), int):
+        raise BadRequest("invalid satellogic paging cursor")
+    return fields
+
+
+def _next_token(body: dict[str, Any]) -> str | None:
+    """The archive's ``next`` token, from a POST link body or a GET link href."""
+    for link in body.get("links") or []:
+        if link.get("rel") != "next":
+            continue
+        token = (link.get("body") or {}).get("token")
+        if token is None and "token=" in str(link.get("href")):
+            token = httpx.URL(str(link["href"])).params.get("token")
+        return str(token) if token else None
+    return None
+
+
+class SatellogicProvider:
+    """Satellogic's archive as a bridge provider."""
+
+    name = names.PROVIDER
+    property_aliases: Mapping[str, str] = names.PROPERTY_ALIASES
+
+    def __init__(self, context: ProviderContext) -> None:
+        self.settings = context.settings
+        self.collection_ids = frozenset(c for c in context.collections if c in names.COLLECTIONS)
+        self._client = context.http_client(self.settings.base_url or names.DEFAULT_BASE_URL)
+        self._tokens = TokenCache(self.name, self._fetch_token)
+        # native request -> (when read, sorted items, exact count): one tenant's results
+        # only, as the provider instance belongs to one set of credentials.
+        self._sorted: OrderedDict[bytes, tuple[float, list[Item], int | None]] = OrderedDict()
+
+    def __repr__(self) -> str:
+        return f"SatellogicProvider(base_url={self._client.base_url!s})"
+
+    async def _fetch_token(self) -> dict[str, Any]:
+        secret = self.settings.client_secret
+        if not self.settings.client_id or secret is None:
+            raise ProviderAuthError(self.name, "no client_id/client_secret configured")
+        body = {
+            "client_id": self.settings.client_id,
+            "client_secret": secret.get_secret_value(),
+            "audience": names.AUDIENCE,
+            "grant_type": "client_credentials",
+        }
+        url = self.settings.auth_url or names.DEFAULT_AUTH_URL
+        result = await send(
+            self.name, self._client, self._client.build_request("POST", url, json=body)
+        )
+        if not isinstance(result, dict):
+            raise ProviderBadResponse(self.name, "token endpoint answered with no JSON object")
+        return result
+
+    async def _headers(self) -> tuple[str, dict[str, str]]:
+        token = await self._tokens.get()
+        headers = {"authorizationToken": f"Bearer {token}"}
+        if self.settings.contract_id:
+            headers["X-Satellogic-Contract-Id"] = self.settings.contract_id
+        return token, headers
+
+    async def _call(
+        self, method: str, path: str, body: dict[str, Any] | None = None
+    ) -> httpx.Response:
+        """Send one archive request; on a 401 refresh the token and try once more."""
+        for attempt in (0, 1):
+            token, headers = await self._headers()
+            request = self._client.build_request(method, path, json=body, headers=headers)
+            try:
+                response = await self._client.send(request)
+            except httpx.TimeoutException as exc:
+                raise ProviderTimeout(self.name, "no answer before the deadline") from exc
+            except httpx.TransportError as exc:
+                raise ProviderError(self.name, f"unreachable: {type(exc).__name__}") from exc
+            if response.status_code == 401 and attempt == 0:
+                self._tokens.invalidate(token)
+                continue
+            return response
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _search_page(self, body: dict[str, Any]) -> dict[str, Any]:
+        response = await self._call("POST", f"{names.STAC_ROOT}/search", body)
+        check_response(self.name, response)
+        result = decode_json(self.name, response)
+        if not isinstance(result, dict) or not isinstance(result.get("features"), list):
+            raise ProviderBadResponse(self.name, "search answered without a features list")
+        return result
+
+    def _items(self, features: list[dict[str, Any]]) -> list[Item]:
+        out = []
+        for feature in features:
+            try:
+                out.append(item_from_native(feature))
+            except UnknownCollection:
+                continue  # a native collection the bridge does not expose
+            except (KeyError, TypeError, AttributeError) as exc:
+                raise ProviderBadResponse(self.name, f"unreadable tile: {exc!r}") from exc
+        return out
+
+    async def search(self, query: SearchQuery, cursor: str | None, page_size: int) -> ProviderPage:
+        """One page of tiles that may match ``query``, in the bridge's sort order."""
+        if not translate.native_collections(query.collections):
+            return ProviderPage(items=[])
+        state: dict[str, Any] = _decode_cursor(cursor) if cursor else {"limit": page_size}
+        sortby = translate.native_sortby(query.sortby)
+        if sortby is None:
+            return await self._search_sorted_locally(query, state)
+        limit = max(1, min(int(state["limit"]), translate.NATIVE_MAX_LIMIT))
+        body = translate.to_native_query(
+            query, limit=limit, token=state.get("token"), sortby=sortby
+        )
+        result = await self._search_page(body)
+        token = _next_token(result)
+        next_cursor = _encode_cursor({"token": token, "limit": limit}) if token else None
+        return ProviderPage(
+            items=self._items(result["features"]),
+            next_cursor=next_cursor,
+            matched=self._matched(query, result),
+        )
+
+    def _matched(self, query: SearchQuery, result: dict[str, Any]) -> int | None:
+        count = result.get("numberMatched")
+        return count if isinstance(count, int) and translate.is_exact(query) else None
+
+    async def _search_sorted_locally(
+        self, query: SearchQuery, state: dict[str, Any]
+    ) -> ProviderPage:
+        """Serve one slice of the whole (bounded) native result, sorted by the adapter."""
+        key = orjson.dumps(
+            [translate.to_native_query(query, limit=1), [f.to_stac() for f in query.sortby]],
+            option=orjson.OPT_SORT_KEYS,
+        )
+        cached = self._sorted.get(key)
+        if cached is None or time.monotonic() - cached[0] > SORTED_CACHE_TTL_S:
+            items, matched = await self._read_all(query)
+            items.sort(key=sort_key_function(query.sortby))
+            cached = (time.monotonic(), items, matched)
+            self._sorted[key] = cached
+            while len(self._sorted) > SORTED_CACHE_SIZE:
+                self._sorted.popitem(last=False)
+        self._sorted.move_to_end(key)
+        _, items, matched = cached
+        offset, limit = int(state.get("offset", 0)), max(1, int(state["limit"]))
+        end = offset + limit
+        next_cursor = _encode_cursor({"offset": end, "limit": limit}) if end < len(items) else None
+        return ProviderPage(items=items[offset:end], next_cursor=next_cursor, matched=matched)
+
+    async def _read_all(self, query: SearchQuery) -> tuple[list[Item], int | None]:
+        """Every native tile for ``query`` (at most MAX_LOCAL_SORT), and the exact count."""
+        items: list[Item] = []
+        token: str | None = None
+        matched: int | None = None
+        while True:
+            body = translate.to_native_query(query, limit=translate.NATIVE_MAX_LIMIT, token=token)
+            result = await self._search_page(body)
+            if token is None:
+                total = result.get("numberMatched")
+                if isinstance(total, int) and total > MAX_LOCAL_SORT:
+                    raise BadRequest(
+                        f"satellogic cannot sort {total} tiles by {query.sortby[0].field}: "
+                        f"narrow the search to at most {MAX_LOCAL_SORT} tiles or sort by datetime"
+                    )
+                matched = self._matched(query, result)
+            items.extend(self._items(result["features"]))
+            token = _next_token(result)
+            if token is None or len(items) > MAX_LOCAL_SORT:
+                return items, matched
+
+    async def get_item(self, collection_id: str, item_id: str) -> Item | None:
+        """One tile by id from the native collection behind ``collection_id``."""
+        if collection_id not in self.collection_ids:
+            return None
+        native = names.COLLECTIONS[collection_id][0]
+        path = f"{names.STAC_ROOT}/collections/{native}/items/{item_id}"
+        response = await self._call("GET", path)
+        if response.status_code == 404:
+            return None
+        check_response(self.name, response)
+        record = decode_json(self.name, response)
+        if not isinstance(record, dict) or record.get("collection") != native:
+            return None
+        return self._items([record])[0]
+
+    async def aclose(self) -> None:
+        """Close the HTTP client."""
+        await self._client.aclose()

@@ -1,0 +1,63 @@
+"""Satellogic archive tile (native STAC 1.0 item) -> bridge STAC 1.1 item."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bridge.providers.satellogic.names import (
+    BRIDGE_BY_NATIVE,
+    LEVEL_BY_NATIVE,
+    PASSTHROUGH,
+    RENAMED,
+    STAC_EXTENSIONS,
+)
+
+_ASSET_FIELDS = ("href", "title", "type", "roles")
+
+
+class UnknownCollection(ValueError):
+    """A native tile from a collection no bridge collection maps to."""
+
+
+def item_from_native(record: dict[str, Any]) -> dict[str, Any]:
+    """Map one native tile to a STAC 1.1.0 item of its bridge collection.
+
+    Raises:
+        UnknownCollection: the tile's native collection has no bridge collection.
+    """
+    native_collection = record.get("collection")
+    collection = BRIDGE_BY_NATIVE.get(native_collection or "")
+    if collection is None:
+        raise UnknownCollection(f"no bridge collection for native {native_collection!r}")
+    src = record.get("properties") or {}
+    props: dict[str, Any] = {"datetime": src.get("datetime")}
+    for name in PASSTHROUGH:
+        if name in src:
+            props[name] = src[name]
+    for native_name, name in RENAMED.items():
+        if native_name in src:
+            props[name] = src[native_name]
+    epsg = src.get("proj:epsg")
+    if epsg is not None:
+        # GDAL 3.6 reads proj:epsg only; Projection v2 names the CRS with proj:code.
+        props["proj:epsg"] = epsg
+        props["proj:code"] = f"EPSG:{epsg}"
+    props["processing:level"] = LEVEL_BY_NATIVE[native_collection or ""]
+    assets = {
+        key: {f: asset[f] for f in _ASSET_FIELDS if f in asset}
+        for key, asset in (record.get("assets") or {}).items()
+    }
+    return {
+        "type": "Feature",
+        "stac_version": "1.1.0",
+        # grid:code stays a property but the grid extension is not declared: there is no
+        # offline copy of its schema, and undeclared prefixed fields still validate.
+        "stac_extensions": list(STAC_EXTENSIONS),
+        "id": record["id"],
+        "collection": collection,
+        "geometry": record.get("geometry"),
+        "bbox": record.get("bbox"),
+        "properties": props,
+        "links": [],
+        "assets": assets,
+    }

@@ -1,0 +1,85 @@
+"""Satellogic's archive vocabulary as data: collections, property names, sortable fields.
+
+The native archive already speaks STAC (older extension versions, ``satl:`` fields), so
+most properties pass through unchanged; the tables say which, and which are renamed.
+"""
+
+from __future__ import annotations
+
+PROVIDER = "satellogic"
+DEFAULT_BASE_URL = "https://api.satellogic.com"
+DEFAULT_AUTH_URL = "https://auth.platform.satellogic.com/oauth/token"
+AUDIENCE = "https://api.satellogic.com/"
+STAC_ROOT = "/archive/stac"
+
+# Bridge collection (one product line a buyer picks) -> native archive collection and the
+# processing level its tiles have. Native ids other than quickview-visual are unconfirmed.
+# ``quickview-visual-thumb`` (a browse mirror of quickview-visual) is deliberately absent.
+COLLECTIONS: dict[str, tuple[str, str]] = {
+    "satellogic-quickview": ("quickview-visual", "L1B"),
+    "satellogic-l1d": ("l1d", "L1D"),
+    "satellogic-l1d-sr": ("l1d-sr", "L1D_SR"),
+}
+BRIDGE_BY_NATIVE: dict[str, str] = {native: bridge for bridge, (native, _) in COLLECTIONS.items()}
+LEVEL_BY_NATIVE: dict[str, str] = {native: level for native, level in COLLECTIONS.values()}
+
+# Native properties copied as they are (same name and meaning in the bridge's items).
+PASSTHROUGH: tuple[str, ...] = (
+    "platform",
+    "constellation",
+    "gsd",
+    "eo:cloud_cover",
+    "view:off_nadir",
+    "view:azimuth",
+    "view:sun_elevation",
+    "view:sun_azimuth",
+    "proj:shape",
+    "proj:transform",
+    "grid:code",
+    "satl:outcome_id",
+    "satl:valid_pixel",
+    "satl:product_version",
+    "created",
+    "updated",
+)
+# Native name -> bridge name, for renamed properties.
+RENAMED: dict[str, str] = {"satl:product_name": "product:type"}
+
+# Bridge field -> native field, for fields every native tile carries with the same value
+# the bridge emits: the archive's sort order and filter results on them are the bridge's.
+# (``processing:level`` and ``collection`` are derived from the native collection and
+# ``proj:code`` is a string where the native field is a number: left to the bridge.)
+NATIVE_FIELDS: dict[str, str] = {
+    "id": "id",
+    "datetime": "datetime",
+    "created": "created",
+    "updated": "updated",
+    "platform": "platform",
+    "constellation": "constellation",
+    "gsd": "gsd",
+    "eo:cloud_cover": "eo:cloud_cover",
+    "view:off_nadir": "view:off_nadir",
+    "view:azimuth": "view:azimuth",
+    "view:sun_elevation": "view:sun_elevation",
+    "view:sun_azimuth": "view:sun_azimuth",
+    "proj:epsg": "proj:epsg",
+    "grid:code": "grid:code",
+    "satl:outcome_id": "satl:outcome_id",
+    "satl:valid_pixel": "satl:valid_pixel",
+    "product:type": "satl:product_name",
+}
+SORTABLE = NATIVE_FIELDS
+FILTERABLE = NATIVE_FIELDS
+
+# Names clients may use for bridge properties (the archive's own name for product:type).
+PROPERTY_ALIASES: dict[str, str] = dict(RENAMED)
+
+STAC_EXTENSIONS: list[str] = [
+    "https://stac-extensions.github.io/eo/v2.0.0/schema.json",
+    "https://stac-extensions.github.io/view/v1.1.0/schema.json",
+    # Projection v1.2.0, not v2.0.0: v2.0.0 forbids proj:epsg (additionalProperties: false),
+    # and v1.2.0 defines both proj:code and the proj:epsg that GDAL 3.6 reads.
+    "https://stac-extensions.github.io/projection/v1.2.0/schema.json",
+    "https://stac-extensions.github.io/processing/v1.2.0/schema.json",
+    "https://stac-extensions.github.io/product/v1.0.0/schema.json",
+]

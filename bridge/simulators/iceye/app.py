@@ -1,0 +1,102 @@
+"""The ICEYE simulator's native routes: token endpoint and Catalog API v1 and v2.
+
+Catalog responses use ICEYE's ``CatalogItems`` envelope ``{"data": [...], "cursor": ...}``
+(``cursor`` absent on the last page). v1 ``POST /search`` cannot be paged, so it answers
+``{"data": [...]}`` only (unconfirmed beyond the seed's "cursor: new in v2.0").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from bridge.simulators.common.app import JSONResponse, SimulatorConfig, read_json, simulator_app
+from bridge.simulators.iceye.archive import build_archive
+from bridge.simulators.iceye.auth import TOKEN_PATH, AuthState, api_error, authenticate
+from bridge.simulators.iceye.auth import token_endpoint as token_route
+from bridge.simulators.iceye.render import render
+from bridge.simulators.iceye.search import (
+    ITEMS_PARAMS,
+    SEARCH_FIELDS,
+    SearchError,
+    decode_cursor,
+    encode_cursor,
+    execute,
+    parse_search,
+)
+
+CATALOG_PREFIX = "/api/catalog"
+
+
+def _base_url(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+def _contract_denied(request: Request, client: str, fields: Mapping[str, Any]) -> bool:
+    """True when the request names a contract the calling client does not hold."""
+    contract = fields.get("contractID")
+    if contract is None:
+        return False
+    auth: AuthState = request.app.state.auth
+    return contract not in auth.contracts.get(client, frozenset())
+
+
+async def _answer(
+    request: Request, version: str, fields: Mapping[str, Any], allowed: frozenset[str], paged: bool
+) -> Response:
+    client = authenticate(request)
+    if isinstance(client, Response):
+        return client
+    try:
+        search, limit, cursor = parse_search(fields, version, allowed)
+        offset = decode_cursor(search, cursor)
+    except SearchError as exc:
+        return api_error("BAD_REQUEST", str(exc), 400)
+    if _contract_denied(request, client, fields):
+        return api_error("FORBIDDEN", "contract is not available to this client", 403)
+    scenes, next_offset = execute(request.app.state.archive, search, offset, limit)
+    base = _base_url(request)
+    body: dict[str, Any] = {"data": [render(s, version, base) for s in scenes]}
+    if paged and next_offset is not None:
+        body["cursor"] = encode_cursor(search, next_offset)
+    return JSONResponse(body)
+
+
+def _search_route(version: str) -> Any:
+    async def search(request: Request) -> Response:
+        try:
+            body = await read_json(request)
+        except ValueError as exc:
+            return api_error("BAD_REQUEST", str(exc), 400)
+        if body is None:
+            body = {}
+        if not isinstance(body, dict):
+            return api_error("BAD_REQUEST", "body must be a JSON object", 400)
+        return await _answer(request, version, body, SEARCH_FIELDS[version], version == "v2")
+
+    return search
+
+
+def _items_route(version: str) -> Any:
+    async def items(request: Request) -> Response:
+        fields = dict(request.query_params)
+        return await _answer(request, version, fields, ITEMS_PARAMS[version], True)
+
+    return items
+
+
+def create_app(config: SimulatorConfig) -> Starlette:
+    """The ICEYE simulator over the deterministic archive of ``config``."""
+    archive = build_archive(config.seed, config.scenes)
+    auth = AuthState(token_ttl_s=float(config.extra.get("iceye_token_ttl_s", 3600)))
+    routes = [Route(TOKEN_PATH, token_route, methods=["POST"])]
+    for version in ("v1", "v2"):
+        prefix = f"{CATALOG_PREFIX}/{version}"
+        routes.append(Route(f"{prefix}/search", _search_route(version), methods=["POST"]))
+        routes.append(Route(f"{prefix}/items", _items_route(version), methods=["GET"]))
+    return simulator_app("iceye", routes, config, archive=archive, auth=auth)
