@@ -49,9 +49,23 @@ def _scalar_type(values: Iterable[Any]) -> str:
     return "string"
 
 
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, (str, int, float, bool))
+
+
 def schema_from_summary(name: str, summary: Any) -> Schema:
     """A JSON Schema for one property from its collection summary."""
     base = copy.deepcopy(stac_fields().get(name, {}))
+    if (
+        isinstance(summary, list)
+        and summary
+        and not all(
+            _is_scalar(v) or (isinstance(v, list) and all(_is_scalar(x) for x in v))
+            for v in summary
+        )
+    ):
+        # A list of objects (e.g. bands) describes values, not an enum of them.
+        return base or {"type": "array"}
     if isinstance(summary, list) and summary:
         if all(isinstance(v, list) for v in summary):
             flat = sorted({x for v in summary for x in v}, key=str)
