@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fastapi import FastAPI
 from starlette.applications import Starlette
 
+from bridge.app import create_app
 from bridge.catalog import load_catalog
 from bridge.providers.base import Provider
 from bridge.sandbox import build_providers, in_process_sandbox
@@ -36,3 +38,14 @@ def provider_for(
     catalog = load_catalog(COLLECTIONS, providers=[name])
     providers = build_providers(Settings(), catalog, sandbox.provider_settings, sandbox.transports)
     return providers[name], sandbox.simulators[name]
+
+
+def sandbox_app(
+    config: SimulatorConfig | None = None, settings: Settings | None = None
+) -> tuple[FastAPI, dict[str, Starlette]]:
+    """The bridge app (production factory) over every simulator in-process; returns both."""
+    sandbox = in_process_sandbox(config or simulator_config())
+    catalog = load_catalog(COLLECTIONS)
+    settings = settings or Settings()
+    providers = build_providers(settings, catalog, sandbox.provider_settings, sandbox.transports)
+    return create_app(settings, catalog=catalog, providers=providers), sandbox.simulators
