@@ -24,6 +24,7 @@ from bridge.api.errors import add_error_handlers
 from bridge.api.models import ItemsGetRequest, SearchGetRequest, SearchPostRequest
 from bridge.catalog import Catalog, load_catalog
 from bridge.core.federation import Federation
+from bridge.core.resilience import Resilience, RetryPolicy
 from bridge.core.tokens import TokenSigner
 from bridge.core.vocabulary import Vocabulary
 from bridge.providers.base import Provider
@@ -70,7 +71,12 @@ def create_app(
     if providers is None:
         providers = build_providers(settings, catalog)
     deadlines = {name: settings.provider(name).timeout_s for name in providers}
-    federation = Federation(providers, deadlines=deadlines)
+    resilience = Resilience(
+        RetryPolicy(attempts=settings.retry_attempts),
+        breaker_threshold=settings.breaker_failures,
+        breaker_reset_s=settings.breaker_reset_s,
+    )
+    federation = Federation(providers, deadlines=deadlines, resilience=resilience)
     aliases: dict[str, str] = {}
     for provider in providers.values():
         aliases.update(provider.property_aliases)

@@ -78,6 +78,15 @@ class Settings(BaseSettings):
     simulators: SimulatorSettings = Field(default_factory=SimulatorSettings)
     default_limit: int = Field(default=10, ge=1)
     max_limit: int = Field(default=1000, ge=1)
+    retry_attempts: int = Field(
+        default=3, ge=1, description="Tries of an idempotent native call that got 429/5xx."
+    )
+    breaker_failures: int = Field(
+        default=5, ge=1, description="Consecutive failures that make a provider be skipped."
+    )
+    breaker_reset_s: float = Field(
+        default=30.0, gt=0, description="How long a failing provider is skipped."
+    )
     token_secret: SecretStr | None = Field(
         default=None,
         description="Key that signs paging tokens; random per process when unset.",

@@ -21,6 +21,7 @@ import orjson
 from bridge.core.match import Matcher
 from bridge.core.page_cache import PageCache
 from bridge.core.query import SearchQuery
+from bridge.core.resilience import CircuitOpen, Resilience
 from bridge.core.sorting import sort_key_function
 from bridge.errors import (
     BridgeError,
@@ -147,10 +148,12 @@ class Federation:
         providers: Mapping[str, Provider],
         deadlines: Mapping[str, float] | None = None,
         page_cache: PageCache | None = None,
+        resilience: Resilience | None = None,
     ) -> None:
         self.providers = dict(providers)
         self.deadlines = dict(deadlines or {})
         self.page_cache = page_cache or PageCache()
+        self.resilience = resilience or Resilience()
         self.provider_of = {c: n for n, p in self.providers.items() for c in p.collection_ids}
 
     def plan(self, query: SearchQuery) -> dict[str, SearchQuery]:
@@ -174,19 +177,17 @@ class Federation:
         name = self.provider_of.get(collection_id)
         if name is None:
             raise NotFound(f"unknown collection: {collection_id}")
-        call = self.providers[name].get_item(collection_id, item_id)
-        item: Item | None = await self._with_deadline(name, call)
+        provider = self.providers[name]
+        item: Item | None = await self._with_deadline(
+            name, lambda: provider.get_item(collection_id, item_id)
+        )
         if item is None:
             raise NotFound(f"no item {item_id!r} in collection {collection_id!r}")
         return item
 
-    async def _with_deadline(self, name: str, call: Awaitable[Any]) -> Any:
-        deadline = self.deadlines.get(name, 10.0)
-        try:
-            async with asyncio.timeout(deadline):
-                return await call
-        except TimeoutError as exc:
-            raise ProviderTimeout(name, f"no answer within {deadline:g} s") from exc
+    async def _with_deadline(self, name: str, make_call: Callable[[], Awaitable[Any]]) -> Any:
+        """One idempotent native call: retried inside the provider's deadline, breaker-guarded."""
+        return await self.resilience.call(name, make_call, self.deadlines.get(name, 10.0))
 
     def _fetcher(
         self, name: str, query: SearchQuery, fp: str, page_size: int
@@ -199,7 +200,7 @@ class Federation:
             if cached is not None:
                 return cached
             page: ProviderPage = await self._with_deadline(
-                name, provider.search(query, cursor, page_size)
+                name, lambda: provider.search(query, cursor, page_size)
             )
             self.page_cache.put(key, page)
             return page
@@ -287,8 +288,11 @@ class _Run:
         if isinstance(exc, _Stalled):
             self.stalled = True
             return
-        if isinstance(exc, ProviderTimeout):
-            kind: Status = "timeout"
+        if isinstance(exc, CircuitOpen):
+            kind: Status = "skipped"
+            message = exc.description
+        elif isinstance(exc, ProviderTimeout):
+            kind = "timeout"
             message = exc.description
         elif isinstance(exc, BridgeError):
             kind, message = "error", exc.description
@@ -306,7 +310,7 @@ class _Run:
         for name, status in statuses.items():
             if status.status == "ok":
                 status.matched = self.matched.get(name)
-        if statuses and all(s.status in ("error", "timeout") for s in statuses.values()):
+        if statuses and not any(s.status == "ok" for s in statuses.values()):
             detail = {n: s.to_json() for n, s in statuses.items()}
             if all(s.status == "timeout" for s in statuses.values()):
                 raise UpstreamTimeout("every provider timed out", providers=detail)

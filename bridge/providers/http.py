@@ -35,7 +35,12 @@ def check_response(provider: str, response: httpx.Response) -> None:
         )
     if status == 404:
         raise ProviderError(provider, "not found (404)", status=status)
-    raise ProviderError(provider, f"native API answered {status}", status=status)
+    raise ProviderError(
+        provider,
+        f"native API answered {status}",
+        status=status,
+        retry_after=response.headers.get("Retry-After"),
+    )
 
 
 def decode_json(provider: str, response: httpx.Response) -> Any:
