@@ -21,7 +21,12 @@ from bridge import __version__
 from bridge.api.client import PARTIAL_HEADER, BridgeClient, ORJSONResponse
 from bridge.api.conformance import conformance_classes
 from bridge.api.errors import add_error_handlers
-from bridge.api.models import ItemsGetRequest, SearchGetRequest, SearchPostRequest
+from bridge.api.models import (
+    CollectionsGetRequest,
+    ItemsGetRequest,
+    SearchGetRequest,
+    SearchPostRequest,
+)
 from bridge.catalog import Catalog, load_catalog
 from bridge.core.federation import Federation
 from bridge.core.resilience import Resilience, RetryPolicy
@@ -127,6 +132,7 @@ def create_app(
         search_get_request_model=create_get_request_model([], base_model=SearchGetRequest),
         search_post_request_model=create_post_request_model([], base_model=SearchPostRequest),
         items_get_request_model=ItemsGetRequest,
+        collections_get_request_model=CollectionsGetRequest,
         response_class=ORJSONResponse,
         middlewares=_middlewares(),
     )

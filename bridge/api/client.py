@@ -11,6 +11,7 @@ from stac_fastapi.types.core import AsyncBaseCoreClient
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bridge.api.collection_search import parse_collection_query, search_collections
 from bridge.api.fields import FieldsSpec, apply_fields, parse_fields
 from bridge.api.links import (
     GEOJSON,
@@ -185,21 +186,35 @@ class BridgeClient(AsyncBaseCoreClient):
         ]
         return ORJSONResponse(page)
 
-    async def all_collections(self, **kwargs: Any) -> Any:
-        """Every collection document."""
+    async def all_collections(
+        self,
+        q: str | None = None,
+        bbox: str | None = None,
+        datetime: str | None = None,
+        sortby: str | None = None,
+        limit: int | None = None,
+        token: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """``/collections``: every collection document, or those a collection search selects."""
         request: Request = kwargs["request"]
         base = self._base(request)
-        docs = [self._collection_doc(base, d) for d in self.catalog.all()]
+        query = parse_collection_query(q, bbox, datetime, sortby, limit, token)
+        page, matched, more = search_collections(self.catalog.all(), query)
+        links: list[dict[str, Any]] = [
+            {"rel": "self", "type": JSON, "href": str(request.url)},
+            {"rel": "root", "type": JSON, "href": base},
+            {"rel": "parent", "type": JSON, "href": base},
+        ]
+        if more:
+            links.append(next_get_link(request, base, str(query.offset + query.limit)))
+            links[-1]["type"] = JSON
         return ORJSONResponse(
             {
-                "collections": docs,
-                "links": [
-                    {"rel": "self", "type": JSON, "href": f"{base}collections"},
-                    {"rel": "root", "type": JSON, "href": base},
-                    {"rel": "parent", "type": JSON, "href": base},
-                ],
-                "numberMatched": len(docs),
-                "numberReturned": len(docs),
+                "collections": [self._collection_doc(base, d) for d in page],
+                "links": links,
+                "numberMatched": matched,
+                "numberReturned": len(page),
             }
         )
 

@@ -45,7 +45,14 @@ SORT = [
 
 FIELDS = [f"{STAC}/v1.0.0/item-search#fields"]
 
+COLLECTION_SEARCH = [
+    f"{STAC}/v1.0.0-rc.1/collection-search",
+    f"{STAC}/v1.0.0-rc.1/collection-search#free-text",
+    f"{STAC}/v1.0.0-rc.1/collection-search#sort",
+    "http://www.opengis.net/spec/ogcapi-common-2/1.0/conf/simple-query",
+]
+
 
 def conformance_classes() -> list[str]:
     """Every class the bridge conforms to, sorted."""
-    return sorted({*CORE, *FILTER, *QUERY, *SORT, *FIELDS})
+    return sorted({*CORE, *FILTER, *QUERY, *SORT, *FIELDS, *COLLECTION_SEARCH})

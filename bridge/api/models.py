@@ -125,3 +125,23 @@ def split_list(value: list[str] | str | None) -> list[str] | None:
         return None
     items = value.split(",") if isinstance(value, str) else value
     return [v.strip() for v in items if v and v.strip()] or None
+
+
+@attr.s
+class CollectionsGetRequest(APIRequest):
+    """GET ``/collections`` (collection search) parameters."""
+
+    q: Annotated[
+        str | None, Query(description="Free-text terms (comma- or space-separated, any matches).")
+    ] = attr.ib(default=None)
+    bbox: Annotated[str | None, Query(description="west,south,east,north")] = attr.ib(default=None)
+    datetime: Annotated[str | None, Query(description="RFC 3339 instant or interval.")] = attr.ib(
+        default=None
+    )
+    sortby: Annotated[
+        str | None, Query(description="id, title, start_datetime or end_datetime, +/- prefixed.")
+    ] = attr.ib(default=None)
+    limit: Limit = attr.ib(default=None)
+    token: Annotated[str | None, Query(description="Paging token from a `next` link.")] = attr.ib(
+        default=None
+    )
