@@ -81,11 +81,16 @@ def create_app(
         breaker_threshold=settings.breaker_failures,
         breaker_reset_s=settings.breaker_reset_s,
     )
-    federation = Federation(providers, deadlines=deadlines, resilience=resilience)
     aliases: dict[str, str] = {}
     for provider in providers.values():
         aliases.update(provider.property_aliases)
     vocabulary = Vocabulary(catalog.all(), aliases)
+    federation = Federation(
+        providers,
+        deadlines=deadlines,
+        resilience=resilience,
+        collection_properties={c: set(p) for c, p in vocabulary.by_collection.items()},
+    )
     secret = settings.token_secret.get_secret_value().encode() if settings.token_secret else None
     signer = TokenSigner(secret or secrets.token_bytes(32))
 

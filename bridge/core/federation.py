@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 import orjson
 
+from bridge.core.filters import never_true_without
 from bridge.core.match import Matcher
 from bridge.core.page_cache import PageCache
 from bridge.core.query import SearchQuery
@@ -76,7 +77,15 @@ class FederatedPage:
 
 
 class _Stalled(Exception):
-    """A stream spent its fetch budget without finding its next item."""
+    """A stream spent its fetch budget without finding its next item.
+
+    ``last`` is the last native item it read: every later match of the stream sorts at or
+    after it, so other streams' items before it can still be emitted.
+    """
+
+    def __init__(self, name: str, last: Item | None) -> None:
+        super().__init__(name)
+        self.last = last
 
 
 @dataclass
@@ -90,6 +99,7 @@ class _Stream:
     exhausted: bool = False
     fetches: int = 0
     head_item: Item | None = field(default=None, repr=False)
+    last_raw: Item | None = field(default=None, repr=False)
 
     async def head(self) -> Item | None:
         """The next matching item, fetching native pages as needed; None at the end."""
@@ -98,9 +108,11 @@ class _Stream:
         while not self.exhausted:
             if self.page is None:
                 if self.fetches >= MAX_FETCHES_PER_STREAM:
-                    raise _Stalled(self.name)
+                    raise _Stalled(self.name, self.last_raw)
                 self.fetches += 1
                 self.page = await self.fetch(self.page_cursor)
+                if self.page.items:
+                    self.last_raw = self.page.items[-1]
             items = self.page.items
             while self.index < len(items):
                 if self.matcher(items[self.index]):
@@ -149,28 +161,47 @@ class Federation:
         deadlines: Mapping[str, float] | None = None,
         page_cache: PageCache | None = None,
         resilience: Resilience | None = None,
+        collection_properties: Mapping[str, set[str]] | None = None,
     ) -> None:
         self.providers = dict(providers)
         self.deadlines = dict(deadlines or {})
         self.page_cache = page_cache or PageCache()
         self.resilience = resilience or Resilience()
         self.provider_of = {c: n for n, p in self.providers.items() for c in p.collection_ids}
+        # The properties each collection's items can carry (from its summaries): a filter
+        # comparing a property a collection never has cannot match there, so that
+        # collection — or its whole provider — is not asked at all.
+        self.collection_properties = dict(collection_properties or {})
 
     def plan(self, query: SearchQuery) -> dict[str, SearchQuery]:
-        """Per involved provider, the query narrowed to its collections.
+        """Per involved provider, the query narrowed to the collections that may match.
 
         Raises:
             NotFound: a named collection no provider serves.
         """
-        if not query.collections:
-            return dict.fromkeys(self.providers, query)
-        unknown = [c for c in query.collections if c not in self.provider_of]
-        if unknown:
-            raise NotFound(f"unknown collection(s): {', '.join(unknown)}")
+        if query.collections:
+            unknown = [c for c in query.collections if c not in self.provider_of]
+            if unknown:
+                raise NotFound(f"unknown collection(s): {', '.join(unknown)}")
+            wanted = list(query.collections)
+        else:
+            wanted = sorted(self.provider_of)
+        if query.filter is not None and self.collection_properties:
+            wanted = [
+                c
+                for c in wanted
+                if c not in self.collection_properties
+                or not never_true_without(query.filter, self.collection_properties[c])
+            ]
         plan: dict[str, list[str]] = {}
-        for cid in query.collections:
+        for cid in wanted:
             plan.setdefault(self.provider_of[cid], []).append(cid)
-        return {name: query.with_collections(cids) for name, cids in plan.items()}
+        return {
+            name: query
+            if query.collections is None and len(cids) == len(self.providers[name].collection_ids)
+            else query.with_collections(cids)
+            for name, cids in plan.items()
+        }
 
     async def get_item(self, collection_id: str, item_id: str) -> Item:
         """One item by id from the provider serving ``collection_id``."""
@@ -253,35 +284,56 @@ class _Run:
         return {n: p for n, p in self.positions.items() if n in self.plan}
 
     async def merge(self, key: Callable[[Item], Any], limit: int) -> list[Item]:
-        """Merge the streams' heads in ``key`` order until ``limit`` items."""
+        """Merge the streams' heads in ``key`` order until ``limit`` items.
+
+        A stalled stream enters the heap as a barrier at its last native item: the page
+        ends when the barrier comes first, so nothing it may still hold is overtaken.
+        """
         order = list(self.streams)
         heads = await asyncio.gather(
             *(self.streams[n].head() for n in order), return_exceptions=True
         )
-        heap: list[tuple[Any, int]] = []
+        heap: list[tuple[Any, int, bool]] = []
+
+        def entry(idx: int, head: Item | BaseException | None) -> tuple[Any, int, bool] | None:
+            return self._entry(key, order[idx], idx, head)
+
         for idx, (name, head) in enumerate(zip(order, heads, strict=True)):
-            if isinstance(head, BaseException):
-                self.fail(name, head)
-                continue
             page = self.streams[name].page
             if self.first_page and page is not None:
                 self.matched[name] = page.matched
-            if head is not None:
-                heap.append((key(head), idx))
+            if (e := entry(idx, head)) is not None:
+                heap.append(e)
         heapq.heapify(heap)
         items: list[Item] = []
         while heap and len(items) < limit and not self.stalled:
-            _, idx = heapq.heappop(heap)
+            _, idx, barrier = heapq.heappop(heap)
+            if barrier:
+                self.stalled = True
+                break
             stream = self.streams[order[idx]]
             items.append(stream.take())
             try:
-                nxt = await stream.head()
-            except Exception as exc:
-                self.fail(stream.name, exc)
-                continue
-            if nxt is not None:
-                heapq.heappush(heap, (key(nxt), idx))
+                nxt: Item | BaseException | None = await stream.head()
+            except Exception as exc:  # a failure is recorded per provider, not raised
+                nxt = exc
+            if (e := entry(idx, nxt)) is not None:
+                heapq.heappush(heap, e)
         return items
+
+    def _entry(
+        self, key: Callable[[Item], Any], name: str, idx: int, head: Item | BaseException | None
+    ) -> tuple[Any, int, bool] | None:
+        """The heap entry for a stream's head, a barrier for a stall, or None."""
+        if isinstance(head, _Stalled):
+            if head.last is not None:
+                return (key(head.last), idx, True)
+            self.stalled = True
+        elif isinstance(head, BaseException):
+            self.fail(name, head)
+        elif head is not None:
+            return (key(head), idx, False)
+        return None
 
     def fail(self, name: str, exc: BaseException) -> None:
         """Record a provider's failure (or a stall, which only ends the page early)."""

@@ -207,3 +207,27 @@ class CompiledFilter:
 def canonical(expr: Json) -> bytes:
     """A canonical serialization (for fingerprints)."""
     return orjson.dumps(expr, option=orjson.OPT_SORT_KEYS)
+
+
+# Operators that are unknown — hence never true — when their property is missing.
+_NULL_REJECTING = {"=", "<>", "<", "<=", ">", ">=", "like", "in", "between"}
+
+
+def never_true_without(expr: Json | None, present: set[str]) -> bool:
+    """True when ``expr`` cannot match an item carrying only the ``present`` properties.
+
+    Sound, not complete: it looks for a top-level AND term that compares a property the
+    item never has (SQL semantics: unknown, so the AND is never true). ``IS NULL``,
+    ``NOT`` and ``OR`` terms are left alone.
+    """
+    for term in conjuncts(expr):
+        if not isinstance(term, Mapping) or term.get("op") not in _NULL_REJECTING:
+            continue
+        args = term.get("args") or []
+        props = [a["property"] for a in args if isinstance(a, Mapping) and "property" in a]
+        if props and any(p not in present and p not in _ALWAYS_PRESENT for p in props):
+            return True
+    return False
+
+
+_ALWAYS_PRESENT = {"id", "collection", "geometry", "datetime"}

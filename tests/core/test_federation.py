@@ -160,3 +160,44 @@ async def test_unknown_collection_is_not_found() -> None:
 
     with pytest.raises(NotFound):
         await Federation(fake_providers()).search(build_query(collections=["nope"]))
+
+
+async def test_collections_that_never_carry_a_filtered_property_are_not_asked() -> None:
+    providers = fake_providers()
+    props = {c: {"gsd"} for p in providers.values() for c in p.collection_ids}
+    props["alpha-a"] = props["alpha-b"] = {"gsd", "only:alpha"}
+    fed = Federation(providers, collection_properties=props)
+    query = build_query(limit=50, filter="only:alpha = 3")
+    page = await fed.search(query)
+    assert page.items == []
+    assert providers["beta"].calls == [] and providers["gamma"].calls == []
+    assert set(page.statuses) == {"alpha"}
+    either = build_query(limit=50, filter="only:alpha = 3 OR gsd = 2")
+    await fed.search(either)
+    assert providers["beta"].calls  # an OR can still match without the property
+
+
+async def test_a_stalled_stream_is_a_barrier_not_a_wall(monkeypatch: pytest.MonkeyPatch) -> None:
+    import bridge.core.federation as federation
+
+    monkeypatch.setattr(federation, "MAX_FETCHES_PER_STREAM", 2)
+    providers = fake_providers()
+    # alpha reads one item per fetch and none of its items match: it stalls on every
+    # page. Its items are all older than the others', so the others' items sort before
+    # its barrier and must still flow.
+    providers["alpha"].native_page = 1
+    for item in providers["alpha"].items:
+        item["properties"]["datetime"] = "2019-06-01T00:00:00Z"
+    fed = Federation(providers)
+    query = build_query(limit=10, filter="id LIKE 'beta%' OR id LIKE 'gamma%'")
+    expected = brute_force(providers, query)
+    pages = []
+    state = None
+    for _ in range(500):
+        page = await fed.search(query, state)
+        pages.append([i["id"] for i in page.items])
+        state = page.next_state
+        if state is None:
+            break
+    assert [i for p in pages for i in p] == expected
+    assert all(len(p) == 10 for p in pages[: len(expected) // 10])
