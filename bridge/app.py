@@ -27,14 +27,19 @@ from bridge.api.models import (
     SearchGetRequest,
     SearchPostRequest,
 )
+from bridge.auth.keys import KeyStore
+from bridge.auth.request import Authenticator
 from bridge.catalog import Catalog, load_catalog
 from bridge.core.federation import Federation
 from bridge.core.resilience import Resilience, RetryPolicy
 from bridge.core.tokens import TokenSigner
 from bridge.core.vocabulary import Vocabulary
+from bridge.db.engine import Database
 from bridge.providers.base import Provider
 from bridge.sandbox import build_providers
 from bridge.settings import Settings
+
+DEMO_TENANT = "demo"
 
 # httpx logs every request URL at INFO; signed URLs and tokens must not reach logs.
 logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -61,6 +66,8 @@ def create_app(
     catalog: Catalog | None = None,
     providers: Mapping[str, Provider] | None = None,
     sandbox_info: dict[str, Any] | None = None,
+    database: Database | None = None,
+    demo_key: str | None = None,
 ) -> FastAPI:
     """Build the bridge's FastAPI app.
 
@@ -70,6 +77,8 @@ def create_app(
         providers: adapters by name; built from ``settings`` when None.
         sandbox_info: what ``GET /sandbox`` shows (simulator URLs and demo credentials);
             the route exists only in sandbox mode.
+        database: the tenants / keys / orders database; ``settings.database()`` when None.
+        demo_key: registered for the ``demo`` tenant at start-up (sandbox mode).
     """
     settings = settings or Settings()
     catalog = catalog or load_catalog(settings.collections_dir)
@@ -94,11 +103,18 @@ def create_app(
     secret = settings.token_secret.get_secret_value().encode() if settings.token_secret else None
     signer = TokenSigner(secret or secrets.token_bytes(32))
 
+    db = database or Database(settings.database())
+    keys = KeyStore(db)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await db.ready()  # fail at start-up, not at the first request
+        if demo_key:
+            await keys.add_key(DEMO_TENANT, demo_key)
         yield
         for provider in federation.providers.values():
             await provider.aclose()
+        await db.close()
 
     # Paging tokens are part of the bridge's own request models; the Filter, Query, Sort
     # and Fields extensions plug in here.
@@ -112,6 +128,7 @@ def create_app(
     client = BridgeClient(
         federation=federation,
         vocabulary=vocabulary,
+        authenticator=Authenticator(keys),
         catalog=catalog,
         signer=signer,
         settings=settings,
@@ -144,6 +161,8 @@ def create_app(
     app = api.app
     app.state.settings = settings
     app.state.federation = federation
+    app.state.db = db
+    app.state.keys = keys
     add_error_handlers(app)
     _add_schema_routes(app, client)
     if sandbox_info is not None:

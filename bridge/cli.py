@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import sys
 from collections.abc import Sequence
 
+from bridge.auth.keys import KeyStore
+from bridge.db.engine import Database
 from bridge.server import serve
 from bridge.settings import Settings
 
@@ -29,7 +32,23 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument(
         "--no-sandbox", dest="sandbox", action="store_false", help="use real provider APIs"
     )
+    keys = sub.add_parser("keys", help="manage API keys").add_subparsers(
+        dest="keys_command", required=True
+    )
+    create = keys.add_parser(
+        "create", help="create an API key (and the tenant if needed); prints the key last"
+    )
+    create.add_argument("--tenant", required=True, help="tenant name")
     return parser
+
+
+async def create_key(settings: Settings, tenant: str) -> str:
+    """Create a key for ``tenant`` in the configured database."""
+    db = Database(settings.database())
+    try:
+        return await KeyStore(db).add_key(tenant)
+    finally:
+        await db.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -44,6 +63,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         except OSError as exc:
             print(f"bridge: cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)
             return 1
+    elif args.command == "keys" and args.keys_command == "create":
+        tenant = args.tenant.strip()
+        if not tenant or len(tenant) > 100:
+            print("bridge: --tenant must be 1 to 100 characters", file=sys.stderr)
+            return 2
+        key = asyncio.run(create_key(Settings(), tenant))
+        print(f"created an API key for tenant {tenant!r}; it is shown once:")
+        print(key)
     return 0
 
 

@@ -84,7 +84,13 @@ def plan(settings: Settings, host: str, port: int) -> Plan:
         providers = build_providers(settings, catalog, provider_settings)
         key = settings.sandbox_api_key
         result.api_key = key.get_secret_value() if key else secrets.token_urlsafe(24)
-    app = create_app(settings, catalog=catalog, providers=providers, sandbox_info=sandbox_info)
+    app = create_app(
+        settings,
+        catalog=catalog,
+        providers=providers,
+        sandbox_info=sandbox_info,
+        demo_key=result.api_key,
+    )
     sock = bind(host, port)
     result.root = url_of(host, sock) + "/"
     result.servers.insert(0, ("bridge", app, sock))

@@ -38,6 +38,12 @@ class ProviderSettings(BaseModel):
         return any(s is not None for s in (self.api_key, self.api_secret, self.client_secret))
 
 
+class TenantSettings(BaseModel):
+    """One tenant's contracts: provider settings by provider name (secrets from the env)."""
+
+    providers: dict[str, ProviderSettings] = Field(default_factory=dict)
+
+
 class SimulatorSettings(BaseModel):
     """How sandbox mode runs the built-in provider simulators."""
 
@@ -75,6 +81,20 @@ class Settings(BaseSettings):
         description="Folder of STAC Collection documents, one sub-folder per provider.",
     )
     providers: dict[str, ProviderSettings] = Field(default_factory=dict)
+    tenants: dict[str, TenantSettings] = Field(
+        default_factory=dict,
+        description="Per tenant (by name): its own provider credentials and contract ids.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL (e.g. postgresql://...); default: SQLite in data_dir.",
+    )
+    data_dir: Path = Field(
+        default=Path(".bridge"), description="Where the default SQLite database lives."
+    )
+    search_requires_key: bool = Field(
+        default=False, description="Close search to callers without an API key."
+    )
     simulators: SimulatorSettings = Field(default_factory=SimulatorSettings)
     default_limit: int = Field(default=10, ge=1)
     max_limit: int = Field(default=1000, ge=1)
@@ -91,6 +111,12 @@ class Settings(BaseSettings):
         default=None,
         description="Key that signs paging tokens; random per process when unset.",
     )
+
+    def database(self) -> str:
+        """The database URL in force."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'bridge.db').resolve()}"
 
     def provider(self, name: str) -> ProviderSettings:
         """The settings of provider ``name`` (defaults when none are configured)."""

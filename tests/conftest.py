@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
+import tempfile
 from collections.abc import Iterator
 
 import pytest
+
+_DATA_DIR = tempfile.mkdtemp(prefix="bridge-test-")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every app and `bridge` process the tests start keeps its database in a temp dir."""
+    os.environ["BRIDGE_DATA_DIR"] = _DATA_DIR
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove the temp data dir."""
+    shutil.rmtree(_DATA_DIR, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

@@ -23,6 +23,7 @@ from bridge.api.links import (
     next_post_link,
 )
 from bridge.api.models import SearchPostRequest, split_list
+from bridge.auth.request import Authenticator
 from bridge.catalog import Catalog
 from bridge.core.federation import Federation, fingerprint
 from bridge.core.query import SearchQuery, build_query, parse_sortby
@@ -98,6 +99,7 @@ class BridgeClient(AsyncBaseCoreClient):
 
     federation: Federation = attr.ib(default=None)
     vocabulary: Vocabulary = attr.ib(default=None)
+    authenticator: Authenticator = attr.ib(default=None)
     catalog: Catalog = attr.ib(default=None)
     signer: TokenSigner = attr.ib(default=None)
     settings: Settings = attr.ib(default=None)
@@ -130,6 +132,7 @@ class BridgeClient(AsyncBaseCoreClient):
         token: str | None,
         next_link: Callable[[str], dict[str, Any]],
     ) -> Response:
+        await self.authenticator.tenant(request, required=self.settings.search_requires_key)
         state = self.signer.decode(token) if token else None
         if state is not None and state.get("f") != fingerprint(query):
             raise BadRequest("invalid paging token: it belongs to a different search")
@@ -227,6 +230,9 @@ class BridgeClient(AsyncBaseCoreClient):
 
     async def get_item(self, item_id: str, collection_id: str, **kwargs: Any) -> Any:
         """One item, fetched natively by id."""
+        await self.authenticator.tenant(
+            kwargs["request"], required=self.settings.search_requires_key
+        )
         item = await self.federation.get_item(collection_id, item_id)
         base = self._base(kwargs["request"])
         return GeoJSONResponse({**item, "links": item_links(base, item)})

@@ -128,3 +128,26 @@ def test_fan_out_has_every_native_request_in_flight_at_once(live_bridge: LiveBri
     finally:
         for url in sims.values():
             httpx.delete(url + "/_simulator/faults", timeout=5)
+
+
+def test_demo_key_works_and_a_new_key_is_honoured_at_once(live_bridge: LiveBridge) -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    search = live_bridge.root + "search?limit=1"
+    assert httpx.get(search, headers={"X-API-Key": DEMO_KEY}, timeout=30).status_code == 200
+    exe = Path(sys.executable).with_name("bridge")
+    out = subprocess.run(
+        [str(exe), "keys", "create", "--tenant", "e2e-tenant"],
+        env=os.environ,  # the same database as the running bridge
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    key = out.stdout.strip().splitlines()[-1]
+    resp = httpx.get(search, headers={"Authorization": f"Bearer {key}"}, timeout=30)
+    assert resp.status_code == 200
+    wrong = httpx.get(search, headers={"Authorization": "Bearer brk_not-a-key"}, timeout=30)
+    assert wrong.status_code == 401

@@ -1,0 +1,79 @@
+"""Tenants and API keys in the database. Keys are stored only as SHA-256 digests."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from bridge.db.engine import Database
+from bridge.db.schema import ApiKey, Tenant
+
+KEY_PREFIX = "brk_"
+
+
+def digest(key: str) -> str:
+    """The stored form of a key."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def new_key() -> str:
+    """A fresh random API key."""
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+@dataclass(frozen=True)
+class TenantRef:
+    """Who a request is, as far as the bridge cares."""
+
+    id: int
+    name: str
+
+
+class KeyStore:
+    """Creates tenants and keys; finds the tenant of a presented key."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def ensure_tenant(self, name: str) -> TenantRef:
+        """The tenant called ``name``, created if needed."""
+        async with self.db.session() as session:
+            tenant = await session.scalar(select(Tenant).where(Tenant.name == name))
+            if tenant is None:
+                tenant = Tenant(name=name)
+                session.add(tenant)
+                await session.flush()
+            return TenantRef(tenant.id, tenant.name)
+
+    async def add_key(self, tenant_name: str, key: str | None = None) -> str:
+        """Store a key for ``tenant_name`` (creating the tenant) and return the key.
+
+        Passing an existing ``key`` is idempotent (the sandbox re-registers its demo key
+        at every start).
+        """
+        tenant = await self.ensure_tenant(tenant_name)
+        key = key or new_key()
+        async with self.db.session() as session:
+            existing = await session.scalar(select(ApiKey).where(ApiKey.digest == digest(key)))
+            if existing is None:
+                session.add(ApiKey(tenant_id=tenant.id, digest=digest(key), prefix=key[:12]))
+            elif existing.tenant_id != tenant.id:
+                raise ValueError("that key already belongs to another tenant")
+        return key
+
+    async def tenant_for(self, key: str) -> TenantRef | None:
+        """The tenant a key belongs to; None for an unknown or revoked key.
+
+        Looked up on every call, so a key created by `bridge keys create` works at once.
+        """
+        async with self.db.session() as session:
+            row = await session.execute(
+                select(Tenant.id, Tenant.name)
+                .join(ApiKey, ApiKey.tenant_id == Tenant.id)
+                .where(ApiKey.digest == digest(key), ApiKey.revoked_at.is_(None))
+            )
+            found = row.first()
+        return TenantRef(found.id, found.name) if found else None
