@@ -19,11 +19,14 @@ from bridge.catalog import Catalog
 from bridge.providers.base import Provider, ProviderContext
 from bridge.settings import ProviderSettings, Settings
 from bridge.simulators.common.app import SimulatorConfig
+from bridge.simulators.common.faults import FaultSettings
 
 
-def simulator_config(settings: Settings) -> SimulatorConfig:
-    """The simulator configuration sandbox mode uses."""
-    return SimulatorConfig(seed=settings.simulators.seed, scenes=settings.simulators.scenes)
+def simulator_config(settings: Settings, name: str | None = None) -> SimulatorConfig:
+    """The configuration sandbox mode gives simulator ``name`` (faults from the settings)."""
+    sims = settings.simulators
+    faults = sims.faults.get(name) if name else None
+    return SimulatorConfig(seed=sims.seed, scenes=sims.scenes, faults=faults or FaultSettings())
 
 
 def sandbox_provider_settings(

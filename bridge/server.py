@@ -61,7 +61,6 @@ def plan(settings: Settings, host: str, port: int) -> Plan:
     providers = None
     sandbox_info: dict[str, Any] | None = None
     if settings.sandbox_enabled():
-        config = simulator_config(settings)
         provider_settings: dict[str, ProviderSettings] = {}
         sandbox_info = {"mode": "sandbox", "providers": {}}
         base = settings.simulators.base_port
@@ -69,7 +68,11 @@ def plan(settings: Settings, host: str, port: int) -> Plan:
             sock = bind(settings.simulators.host, base + i if base else 0)
             url = url_of(settings.simulators.host, sock)
             result.servers.append(
-                (f"simulator:{name}", registry.create_simulator(name, config), sock)
+                (
+                    f"simulator:{name}",
+                    registry.create_simulator(name, simulator_config(settings, name)),
+                    sock,
+                )
             )
             result.simulators[name] = url
             provider_settings[name] = sandbox_provider_settings(

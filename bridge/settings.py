@@ -11,6 +11,8 @@ from pathlib import Path
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bridge.simulators.common.faults import FaultSettings
+
 
 class ProviderSettings(BaseModel):
     """How to reach one provider: endpoint, API generation, credentials, deadline.
@@ -53,6 +55,11 @@ class SimulatorSettings(BaseModel):
     )
     seed: int = 20260101
     scenes: int = Field(default=6000, ge=100, description="Scenes per provider archive.")
+    faults: dict[str, FaultSettings] = Field(
+        default_factory=dict,
+        description="Latency and faults per simulator from start-up, e.g. "
+        "BRIDGE_SIMULATORS__FAULTS__CAPELLA__DELAY_MS=100 (also settable at run time).",
+    )
 
 
 class Settings(BaseSettings):
