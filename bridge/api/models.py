@@ -21,29 +21,9 @@ Limit = Annotated[int | None, Query(ge=1, description="Items per page.")]
 
 
 @attr.s
-class SearchGetRequest(APIRequest):
-    """GET ``/search`` parameters, as given."""
+class ExtensionParams(APIRequest):
+    """GET parameters of the Filter, Query, Sort and Fields extensions, as given."""
 
-    collections: Annotated[str | None, Query(description="Comma-separated collection ids.")] = (
-        attr.ib(default=None)
-    )
-    ids: Annotated[str | None, Query(description="Comma-separated item ids.")] = attr.ib(
-        default=None
-    )
-    bbox: Annotated[
-        str | None, Query(description="west,south,east,north (or 6 numbers with heights).")
-    ] = attr.ib(default=None)
-    intersects: Annotated[
-        str | None, Query(description="A GeoJSON geometry, URL-encoded. Excludes bbox.")
-    ] = attr.ib(default=None)
-    datetime: Annotated[
-        str | None,
-        Query(description="RFC 3339 instant or interval (`a/b`, `../b`, `a/..`); no offset = UTC."),
-    ] = attr.ib(default=None)
-    limit: Limit = attr.ib(default=None)
-    token: Annotated[str | None, Query(description="Paging token from a `next` link.")] = attr.ib(
-        default=None
-    )
     filter_expr: Annotated[
         str | None,
         Query(alias="filter", description="CQL2 filter (text, or JSON with filter-lang)."),
@@ -66,10 +46,37 @@ class SearchGetRequest(APIRequest):
 
 
 @attr.s
-class ItemsGetRequest(APIRequest):
+class SearchGetRequest(ExtensionParams):
+    """GET ``/search`` parameters, as given."""
+
+    collections: Annotated[str | None, Query(description="Comma-separated collection ids.")] = (
+        attr.ib(default=None)
+    )
+    ids: Annotated[str | None, Query(description="Comma-separated item ids.")] = attr.ib(
+        default=None
+    )
+    bbox: Annotated[
+        str | None, Query(description="west,south,east,north (or 6 numbers with heights).")
+    ] = attr.ib(default=None)
+    intersects: Annotated[
+        str | None, Query(description="A GeoJSON geometry, URL-encoded. Excludes bbox.")
+    ] = attr.ib(default=None)
+    datetime: Annotated[
+        str | None,
+        Query(description="RFC 3339 instant or interval (`a/b`, `../b`, `a/..`); no offset = UTC."),
+    ] = attr.ib(default=None)
+    limit: Limit = attr.ib(default=None)
+    token: Annotated[str | None, Query(description="Paging token from a `next` link.")] = attr.ib(
+        default=None
+    )
+
+
+@attr.s
+class ItemsGetRequest(ExtensionParams):
     """GET ``/collections/{collection_id}/items`` parameters."""
 
-    collection_id: Annotated[str, Path(description="Collection ID")] = attr.ib()
+    # kw_only: a mandatory field may then follow the mixin's optional ones.
+    collection_id: Annotated[str, Path(description="Collection ID")] = attr.ib(kw_only=True)
     bbox: Annotated[str | None, Query(description="west,south,east,north")] = attr.ib(default=None)
     datetime: Annotated[str | None, Query(description="RFC 3339 instant or interval.")] = attr.ib(
         default=None
@@ -78,25 +85,6 @@ class ItemsGetRequest(APIRequest):
     token: Annotated[str | None, Query(description="Paging token from a `next` link.")] = attr.ib(
         default=None
     )
-    filter_expr: Annotated[
-        str | None,
-        Query(alias="filter", description="CQL2 filter (text, or JSON with filter-lang)."),
-    ] = attr.ib(default=None)
-    filter_lang: Annotated[
-        str | None, Query(alias="filter-lang", description="cql2-text (default) or cql2-json.")
-    ] = attr.ib(default=None)
-    filter_crs: Annotated[
-        str | None, Query(alias="filter-crs", description="Only CRS84 / EPSG:4326.")
-    ] = attr.ib(default=None)
-    query: Annotated[
-        str | None, Query(description='Query extension as JSON: {"eo:cloud_cover": {"lt": 10}}.')
-    ] = attr.ib(default=None)
-    sortby: Annotated[str | None, Query(description="Sort keys, e.g. `-datetime,+id`.")] = attr.ib(
-        default=None
-    )
-    fields: Annotated[
-        str | None, Query(description="Fields to include / `-exclude`, comma-separated.")
-    ] = attr.ib(default=None)
 
 
 class SearchPostRequest(BaseModel):

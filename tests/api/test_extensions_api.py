@@ -153,3 +153,13 @@ async def test_conformance_advertises_the_extensions(client: httpx.AsyncClient) 
         "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
     ]:
         assert needed in classes
+
+
+async def test_item_listing_takes_the_same_extensions(client: httpx.AsyncClient) -> None:
+    resp = await client.get(
+        "/collections/alpha-a/items",
+        params={"filter": "gsd < 2", "sortby": "+gsd", "fields": "properties.gsd", "limit": 50},
+    )
+    assert resp.status_code == 200, resp.text
+    values = [f["properties"]["gsd"] for f in resp.json()["features"]]
+    assert values and values == sorted(values) and max(values) < 2
