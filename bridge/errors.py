@@ -6,6 +6,8 @@
     ├── Unauthorized            401  no or unknown API key
     ├── Forbidden               403  the key's tenant may not do this
     ├── Conflict                409
+    ├── Gone                    410  a delivery or signed download expired at the provider
+    ├── PaymentRequired         402  the provider refused the order for lack of funds
     ├── UpstreamUnavailable     502  every provider a search involved failed
     │   └── UpstreamTimeout     504  ... and all of them by timing out
     └── ProviderError           502  a provider failed in a way the bridge cannot hide
@@ -64,6 +66,14 @@ class UpstreamTimeout(UpstreamUnavailable):
     """Every provider a request involved failed by missing its deadline."""
 
 
+class Gone(BridgeError):
+    """The resource existed but is no longer available (an expired delivery)."""
+
+
+class PaymentRequired(BridgeError):
+    """The provider refused an order for lack of funds or credit."""
+
+
 class ProviderError(BridgeError):
     """A provider failed."""
 
@@ -96,6 +106,8 @@ STATUS_BY_ERROR: dict[type[BridgeError], int] = {
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
+    Gone: 410,
+    PaymentRequired: 402,
     UpstreamUnavailable: 502,
     UpstreamTimeout: 504,
     ProviderError: 502,

@@ -15,6 +15,7 @@ from typing import Any
 import cql2
 import orjson
 
+from bridge.core.timeutil import parse_instant, to_rfc3339
 from bridge.errors import BadRequest
 
 Json = Any
@@ -106,6 +107,36 @@ def and_all(parts: list[Json]) -> Json | None:
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else {"op": "and", "args": parts}
+
+
+_COMPARISONS = {"=", "<>", "<", "<=", ">", ">=", "in", "between"}
+
+
+def timestamps_for(expr: Json, is_datetime: Callable[[str], bool]) -> Json:
+    """A copy of ``expr`` where string literals compared with a date-time property are
+    ``{"timestamp": ...}`` literals (validated, normalized to UTC).
+
+    Raises:
+        BadRequest: such a string is not an RFC 3339 date-time.
+    """
+    if isinstance(expr, list):
+        return [timestamps_for(v, is_datetime) for v in expr]
+    if not isinstance(expr, Mapping):
+        return expr
+    args = expr.get("args")
+    if expr.get("op") in _COMPARISONS and isinstance(args, list):
+        props = [a["property"] for a in args if isinstance(a, Mapping) and "property" in a]
+        if props and all(is_datetime(p) for p in props):
+            return {**expr, "args": [_as_timestamp(a) for a in args]}
+    return {k: timestamps_for(v, is_datetime) for k, v in expr.items()}
+
+
+def _as_timestamp(value: Json) -> Json:
+    if isinstance(value, list):
+        return [_as_timestamp(v) for v in value]
+    if isinstance(value, str):
+        return {"timestamp": to_rfc3339(parse_instant(value))}
+    return value
 
 
 def walk(expr: Json) -> Iterator[Json]:

@@ -22,6 +22,7 @@ from bridge.core.filters import (
     property_names,
     query_to_cql2,
     rename_properties,
+    timestamps_for,
 )
 from bridge.core.timeutil import Interval, parse_interval
 from bridge.core.vocabulary import Vocabulary
@@ -180,7 +181,14 @@ def build_query(
     if query:
         if not isinstance(query, Mapping):
             raise BadRequest("query must be an object {property: {operator: value}}")
-        parts.append(query_to_cql2(query))
+        converted = query_to_cql2(query)
+        if vocabulary is not None:
+            # The Query extension has no timestamp literals: a string compared with a
+            # date-time property means an instant, not text ('.' sorts before 'Z').
+            converted = timestamps_for(
+                converted, lambda p: vocabulary.is_datetime(vocabulary.resolve(p))
+            )
+        parts.append(converted)
     expr = and_all(parts)
     sort = tuple(sortby) if sortby else DEFAULT_SORT
     if vocabulary is not None:

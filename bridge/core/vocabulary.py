@@ -67,6 +67,9 @@ def schema_from_summary(name: str, summary: Any) -> Schema:
         # A list of objects (e.g. bands) describes values, not an enum of them.
         return base or {"type": "array"}
     if isinstance(summary, list) and summary:
+        if base.get("type") == "array" and not any(isinstance(v, list) for v in summary):
+            # An array property summarized by its distinct values (e.g. instruments).
+            return {**base, "items": {"type": _scalar_type(summary), "enum": list(summary)}}
         if all(isinstance(v, list) for v in summary):
             flat = sorted({x for v in summary for x in v}, key=str)
             return {**base, "type": "array", "items": {"type": _scalar_type(flat), "enum": flat}}
@@ -138,6 +141,10 @@ class Vocabulary:
         raise BadRequest(
             f"unknown property {name!r}; queryables are: {', '.join(sorted(self.all))}"
         )
+
+    def is_datetime(self, name: str) -> bool:
+        """True when a (STAC) property holds RFC 3339 date-times."""
+        return self.all.get(name, {}).get("format") == "date-time"
 
     def sortable(self, name: str) -> str:
         """The STAC name of a sort key, or 400 when it cannot be sorted on."""

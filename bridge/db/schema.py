@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, String, func
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -34,3 +44,57 @@ class ApiKey(Base):
     """The first characters of the key, so an operator can tell keys apart."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Order(Base):
+    """One order of one item by one tenant with one set of options.
+
+    ``active_key`` holds the options digest while the order is live and is cleared when it
+    fails or is canceled: the unique index on (tenant, collection, item, active_key) is what
+    guarantees one live native order per (tenant, item, options), across processes.
+    """
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint(
+            "tenant_id", "collection_id", "item_id", "active_key", name="uq_live_order"
+        ),
+        Index("ix_orders_tenant_created", "tenant_id", "created_at"),
+        Index("ix_orders_provider_native", "provider", "native_id"),
+        Index("ix_orders_due", "state", "next_check_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    provider: Mapped[str] = mapped_column(String(50))
+    collection_id: Mapped[str] = mapped_column(String(200))
+    item_id: Mapped[str] = mapped_column(String(300))
+    options_key: Mapped[str] = mapped_column(String(64))
+    active_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    options: Mapped[str] = mapped_column(Text)
+    """The chosen options as JSON."""
+    state: Mapped[str] = mapped_column(String(20))
+    """``placing`` (intent recorded, native call not confirmed) or an Order-extension state."""
+    native_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    native_status: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    amount: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    next_check_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    checks: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class IdempotencyKey(Base):
+    """A client's ``Idempotency-Key`` and the order it produced."""
+
+    __tablename__ = "idempotency_keys"
+
+    tenant_id: Mapped[int] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
