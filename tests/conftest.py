@@ -38,3 +38,6 @@ def _no_outside_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
     yield
+
+
+pytest_plugins = ["tests.support.postgres_fixture"]

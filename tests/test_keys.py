@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -14,14 +14,7 @@ import pytest
 from bridge.auth.keys import KeyStore, digest
 from bridge.db.engine import Database
 from bridge.settings import Settings
-from tests.support import postgres
 from tests.support.wiring import sandbox_app
-
-
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    with postgres.postgres_server() as url:
-        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -110,3 +110,78 @@ def fails(provider: str) -> Exception:
 def all_items(providers: dict[str, FakeProvider]) -> list[dict[str, Any]]:
     """Every item of every fake provider."""
     return [i for p in providers.values() for i in p.items]
+
+
+@dataclass
+class FakeOrdering:
+    """In-memory native orders for :class:`FakeProvider`, counting what was bought."""
+
+    placed: list[tuple[str, str]] = field(default_factory=list)
+    orders: dict[str, Any] = field(default_factory=dict)
+    fail_place_with: Exception | None = None
+    delay_s: float = 0.0
+
+
+class OrderingFakeProvider(FakeProvider):
+    """A fake provider that also sells its items."""
+
+    ordering: FakeOrdering
+
+    def __init__(self, name: str, items: list[Item], ordering: FakeOrdering | None = None) -> None:
+        super().__init__(name, items)
+        self.ordering = ordering or FakeOrdering()
+
+    async def quote(self, collection_id: str, item_id: str, options: Any) -> Any:
+        from bridge.providers.base import OrderOptions, Quote
+
+        if await self.get_item(collection_id, item_id) is None:
+            from bridge.errors import NotFound
+
+            raise NotFound(f"no item {item_id}")
+        return Quote(12500, "USD", "one scene", OrderOptions(license=options.license or "standard"))
+
+    async def place_order(
+        self,
+        collection_id: str,
+        item_id: str,
+        options: Any,
+        reference: str,
+        webhook_url: Any = None,
+    ) -> Any:
+        import asyncio
+
+        from bridge.providers.base import NativeOrder
+
+        if self.ordering.delay_s:
+            await asyncio.sleep(self.ordering.delay_s)
+        if self.ordering.fail_place_with is not None:
+            raise self.ordering.fail_place_with
+        native_id = f"native-{len(self.ordering.orders) + 1}"
+        order = NativeOrder(native_id, "ordered", "accepted", 12500, "USD", reference=reference)
+        self.ordering.orders[native_id] = (collection_id, item_id, order)
+        self.ordering.placed.append((collection_id, item_id))
+        return order
+
+    async def find_orders(self, collection_id: str, item_id: str, reference: str) -> list[Any]:
+        return [
+            o for c, i, o in self.ordering.orders.values() if (c, i) == (collection_id, item_id)
+        ]
+
+    async def get_order(self, native_id: str) -> Any:
+        from dataclasses import replace
+
+        c, i, order = self.ordering.orders[native_id]
+        done = replace(order, state="succeeded", native_status="delivered")
+        self.ordering.orders[native_id] = (c, i, done)
+        return done
+
+    async def cancel_order(self, native_id: str) -> Any:
+        from dataclasses import replace
+
+        c, i, order = self.ordering.orders[native_id]
+        canceled = replace(order, state="canceled", native_status="canceled")
+        self.ordering.orders[native_id] = (c, i, canceled)
+        return canceled
+
+    def order_id_from_webhook(self, payload: Any) -> str | None:
+        return payload.get("order") if isinstance(payload, dict) else None
