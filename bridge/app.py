@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import secrets
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from importlib import resources
 from typing import Any
 
+import httpx
+import orjson
 from fastapi import FastAPI
 from stac_fastapi.api.app import StacApi
 from stac_fastapi.api.models import create_get_request_model, create_post_request_model
@@ -17,16 +22,20 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 
-from bridge import __version__
-from bridge.api.client import PARTIAL_HEADER, BridgeClient, ORJSONResponse
+from bridge import __version__, registry
+from bridge.api.client import PARTIAL_HEADER, BridgeClient, JSONSchemaResponse, ORJSONResponse
 from bridge.api.conformance import conformance_classes
+from bridge.api.decorate import ItemDecorator
 from bridge.api.errors import add_error_handlers
+from bridge.api.links import base_url
 from bridge.api.models import (
     CollectionsGetRequest,
     ItemsGetRequest,
     SearchGetRequest,
     SearchPostRequest,
 )
+from bridge.api.order_views import PRICE_EXTENSION_PATH
+from bridge.api.orders import OrdersAPI, add_order_routes
 from bridge.auth.keys import KeyStore
 from bridge.auth.request import Authenticator
 from bridge.catalog import Catalog, load_catalog
@@ -35,9 +44,12 @@ from bridge.core.resilience import Resilience, RetryPolicy
 from bridge.core.tokens import TokenSigner
 from bridge.core.vocabulary import Vocabulary
 from bridge.db.engine import Database
+from bridge.orders.ledger import OrderLedger
+from bridge.orders.service import OrderService, OrderTiming
+from bridge.orders.tenants import TenantProviders
 from bridge.providers.base import Provider
 from bridge.sandbox import build_providers
-from bridge.settings import Settings
+from bridge.settings import ProviderSettings, Settings
 
 DEMO_TENANT = "demo"
 
@@ -68,6 +80,8 @@ def create_app(
     sandbox_info: dict[str, Any] | None = None,
     database: Database | None = None,
     demo_key: str | None = None,
+    tenant_defaults: Mapping[str, ProviderSettings] | None = None,
+    transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
 ) -> FastAPI:
     """Build the bridge's FastAPI app.
 
@@ -79,6 +93,9 @@ def create_app(
             the route exists only in sandbox mode.
         database: the tenants / keys / orders database; ``settings.database()`` when None.
         demo_key: registered for the ``demo`` tenant at start-up (sandbox mode).
+        tenant_defaults: provider contracts every tenant has unless configured otherwise
+            (sandbox mode: the simulators' demo contracts).
+        transports: injected HTTP transports per provider for tenants' adapters (tests).
     """
     settings = settings or Settings()
     catalog = catalog or load_catalog(settings.collections_dir)
@@ -105,15 +122,33 @@ def create_app(
 
     db = database or Database(settings.database())
     keys = KeyStore(db)
+    ledger = OrderLedger(db)
+    tenants = TenantProviders(
+        settings,
+        catalog,
+        {n: registry.provider_factory(n) for n in providers if n in registry.provider_names()},
+        defaults=tenant_defaults,
+        transports=transports,
+    )
+    timing = OrderTiming(
+        min_check_s=settings.order_check_min_s,
+        reconcile_after_s=settings.order_reconcile_after_s,
+    )
+    orders = OrderService(ledger, tenants, federation.provider_of, timing)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await db.ready()  # fail at start-up, not at the first request
         if demo_key:
             await keys.add_key(DEMO_TENANT, demo_key)
+        poller = asyncio.create_task(_poll_orders(orders, settings.order_check_min_s))
         yield
+        poller.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await poller
         for provider in federation.providers.values():
             await provider.aclose()
+        await tenants.aclose()
         await db.close()
 
     # Paging tokens are part of the bridge's own request models; the Filter, Query, Sort
@@ -129,6 +164,7 @@ def create_app(
         federation=federation,
         vocabulary=vocabulary,
         authenticator=Authenticator(keys),
+        decorator=ItemDecorator(ledger),
         catalog=catalog,
         signer=signer,
         settings=settings,
@@ -165,18 +201,41 @@ def create_app(
     app.state.keys = keys
     add_error_handlers(app)
     _add_schema_routes(app, client)
+    add_order_routes(app, OrdersAPI(settings, Authenticator(keys), orders, federation))
+    app.state.orders = orders
     if sandbox_info is not None:
         _add_sandbox_route(app, sandbox_info)
     return app
 
 
 def _add_schema_routes(app: FastAPI, client: BridgeClient) -> None:
-    """Queryables and sortables, for all collections and per collection."""
+    """Queryables and sortables, for all collections and per collection; the price
+    extension's JSON Schema."""
+    schema = orjson.loads(
+        resources.files("bridge.api").joinpath("schemas/price-v1.0.0.json").read_bytes()
+    )
+
+    async def price_schema(request: Request) -> JSONSchemaResponse:
+        """The JSON Schema of the bridge's price extension."""
+        base = base_url(request, client.settings.public_url)
+        return JSONSchemaResponse({**schema, "$id": f"{base}{PRICE_EXTENSION_PATH}"})
+
+    app.add_api_route(f"/{PRICE_EXTENSION_PATH}", price_schema, methods=["GET"], tags=["Schemas"])
     for kind, endpoint in (("queryables", client.queryables), ("sortables", client.sortables)):
         app.add_api_route(f"/{kind}", endpoint, methods=["GET"], tags=[kind.title()])
         app.add_api_route(
             f"/collections/{{collection_id}}/{kind}", endpoint, methods=["GET"], tags=[kind.title()]
         )
+
+
+async def _poll_orders(orders: OrderService, every_s: float) -> None:
+    """Keep order states current in the background (webhooks only speed this up)."""
+    while True:
+        try:
+            await orders.poll_due()
+        except Exception:  # one bad round must not stop polling; it is logged
+            logging.getLogger("bridge.orders").exception("order polling round failed")
+        await asyncio.sleep(every_s)
 
 
 def _add_sandbox_route(app: FastAPI, info: dict[str, Any]) -> None:

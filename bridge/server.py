@@ -60,8 +60,8 @@ def plan(settings: Settings, host: str, port: int) -> Plan:
     result = Plan()
     providers = None
     sandbox_info: dict[str, Any] | None = None
+    provider_settings: dict[str, ProviderSettings] = {}
     if settings.sandbox_enabled():
-        provider_settings: dict[str, ProviderSettings] = {}
         sandbox_info = {"mode": "sandbox", "providers": {}}
         base = settings.simulators.base_port
         for i, name in enumerate(registry.simulator_names()):
@@ -93,6 +93,7 @@ def plan(settings: Settings, host: str, port: int) -> Plan:
         providers=providers,
         sandbox_info=sandbox_info,
         demo_key=result.api_key,
+        tenant_defaults=provider_settings,
     )
     sock = bind(host, port)
     result.root = url_of(host, sock) + "/"

@@ -41,9 +41,20 @@ class ProviderSettings(BaseModel):
 
 
 class TenantSettings(BaseModel):
-    """One tenant's contracts: provider settings by provider name (secrets from the env)."""
+    """One tenant's contracts (provider settings by provider name, secrets from the env)
+    and its auto-order policy."""
 
     providers: dict[str, ProviderSettings] = Field(default_factory=dict)
+    auto_order: bool = Field(
+        default=False,
+        description="Order a data asset on first access (GDAL/QGIS open it in one step).",
+    )
+    spending_cap: int | None = Field(
+        default=None,
+        ge=0,
+        description="Auto-orders never take live spending past this (minor units).",
+    )
+    cap_currency: str = Field(default="USD", min_length=3, max_length=3)
 
 
 class SimulatorSettings(BaseModel):
@@ -98,6 +109,14 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(
         default=Path(".bridge"), description="Where the default SQLite database lives."
+    )
+    order_check_min_s: float = Field(
+        default=2.0, gt=0, description="How soon a new order is first checked with its provider."
+    )
+    order_reconcile_after_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="When an order placement with an unknown outcome is reconciled.",
     )
     search_requires_key: bool = Field(
         default=False, description="Close search to callers without an API key."

@@ -22,7 +22,7 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Da
     if request.param == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path / 'keys.db'}"
     else:
-        url = request.getfixturevalue("postgres_url")
+        url = request.getfixturevalue("postgres_db")
     database = Database(url)
     await database.ready()
     yield database

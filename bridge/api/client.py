@@ -12,13 +12,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bridge.api.collection_search import parse_collection_query, search_collections
+from bridge.api.decorate import ItemDecorator
 from bridge.api.fields import FieldsSpec, apply_fields, parse_fields
 from bridge.api.links import (
     GEOJSON,
     JSON,
     base_url,
     collection_links,
-    item_links,
     next_get_link,
     next_post_link,
 )
@@ -100,6 +100,7 @@ class BridgeClient(AsyncBaseCoreClient):
     federation: Federation = attr.ib(default=None)
     vocabulary: Vocabulary = attr.ib(default=None)
     authenticator: Authenticator = attr.ib(default=None)
+    decorator: ItemDecorator = attr.ib(default=None)
     catalog: Catalog = attr.ib(default=None)
     signer: TokenSigner = attr.ib(default=None)
     settings: Settings = attr.ib(default=None)
@@ -132,15 +133,16 @@ class BridgeClient(AsyncBaseCoreClient):
         token: str | None,
         next_link: Callable[[str], dict[str, Any]],
     ) -> Response:
-        await self.authenticator.tenant(request, required=self.settings.search_requires_key)
+        tenant = await self.authenticator.tenant(
+            request, required=self.settings.search_requires_key
+        )
         state = self.signer.decode(token) if token else None
         if state is not None and state.get("f") != fingerprint(query):
             raise BadRequest("invalid paging token: it belongs to a different search")
         page = await self.federation.search(query, state)
         base = self._base(request)
-        features = [
-            apply_fields({**item, "links": item_links(base, item)}, fields) for item in page.items
-        ]
+        decorated = await self.decorator.decorate(base, page.items, tenant)
+        features = [apply_fields(item, fields) for item in decorated]
         links: list[dict[str, Any]] = [{"rel": "root", "type": JSON, "href": base}]
         if page.next_state is not None:
             links.append(next_link(self.signer.encode(page.next_state)))
@@ -230,12 +232,13 @@ class BridgeClient(AsyncBaseCoreClient):
 
     async def get_item(self, item_id: str, collection_id: str, **kwargs: Any) -> Any:
         """One item, fetched natively by id."""
-        await self.authenticator.tenant(
-            kwargs["request"], required=self.settings.search_requires_key
+        request: Request = kwargs["request"]
+        tenant = await self.authenticator.tenant(
+            request, required=self.settings.search_requires_key
         )
         item = await self.federation.get_item(collection_id, item_id)
-        base = self._base(kwargs["request"])
-        return GeoJSONResponse({**item, "links": item_links(base, item)})
+        [served] = await self.decorator.decorate(self._base(request), [item], tenant)
+        return GeoJSONResponse(served)
 
     def _build(
         self,

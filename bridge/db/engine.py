@@ -75,7 +75,13 @@ class Database:
 
         Alembic's environment runs its own event loop, so it runs in a worker thread.
         """
-        await asyncio.to_thread(command.upgrade, _alembic_config(self.url), "head")
+        try:
+            await asyncio.to_thread(command.upgrade, _alembic_config(self.url), "head")
+        except Exception:
+            # Another process (a replica, `bridge keys create`) may have migrated the same
+            # SQLite file at the same moment; once it is done, upgrading is a no-op.
+            await asyncio.sleep(0.5)
+            await asyncio.to_thread(command.upgrade, _alembic_config(self.url), "head")
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

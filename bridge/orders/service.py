@@ -89,6 +89,36 @@ class OrderService:
             return record
         return await self._place(record, provider, webhook_url)
 
+    async def order_within_cap(
+        self,
+        tenant: TenantRef,
+        collection_id: str,
+        item_id: str,
+        quote: Quote,
+        cap: int | None,
+        webhook_url: str | None = None,
+    ) -> OrderRecord:
+        """Auto-order: like :meth:`order` with the standard options, but never past ``cap``.
+
+        The price is recorded on the claimed order before the sum is taken, so concurrent
+        auto-orders see each other: the cap may refuse too much, never allow too much.
+        """
+        name, provider = self._provider(tenant, collection_id)
+        record, mine = await self.ledger.claim(
+            tenant.id, name, collection_id, item_id, OrderOptions()
+        )
+        if not mine:
+            return record
+        if cap is not None:
+            await self.ledger.record_price(record.id, quote.amount, quote.currency)
+            if await self.ledger.spent(tenant.id, quote.currency) > cap:
+                await self.ledger.record_failure(record.id, "spending cap reached")
+                raise Forbidden(
+                    f"auto-order refused: it would take spending past the cap of {cap} "
+                    f"(minor units of {quote.currency}); order it explicitly instead"
+                )
+        return await self._place(record, provider, webhook_url)
+
     async def _place(
         self, record: OrderRecord, provider: Provider, webhook_url: str | None
     ) -> OrderRecord:
@@ -186,7 +216,8 @@ class OrderService:
         for record in due:
             try:
                 await self.refresh(await self._tenant_of(record), record)
-            except BridgeError as exc:
-                log.warning("order %s: check failed: %s", record.id, exc.code)
+            except Exception as exc:  # one order's trouble must not starve the others
+                code = exc.code if isinstance(exc, BridgeError) else type(exc).__name__
+                log.warning("order %s: check failed: %s", record.id, code)
                 await self.ledger.lease(record, self.timing.next_check(record))
         return len(due)

@@ -47,7 +47,7 @@ async def test_collections_and_items_endpoints(client: httpx.AsyncClient) -> Non
     assert one.status_code == 200 and one.json()["id"] == item["id"]
     assert one.headers["content-type"].startswith("application/geo+json")
     rels = {link["rel"] for link in one.json()["links"]}
-    assert rels == {"self", "parent", "collection", "root"}
+    assert rels == {"self", "parent", "collection", "root", "order"}
     missing = await client.get(f"/collections/{first['id']}/items/nope")
     assert missing.status_code == 404
     assert (await client.get("/collections/nope/items")).status_code == 404

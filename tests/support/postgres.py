@@ -11,6 +11,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -77,3 +78,32 @@ def postgres_server() -> Iterator[str]:
             timeout=60,
         )
         shutil.rmtree(root, ignore_errors=True)
+
+
+def create_database(server_url: str) -> str:
+    """Create a new empty database on the server of ``server_url``; return its URL.
+
+    Uses the ``createdb`` binary, so it works from sync and async code alike.
+    """
+    from sqlalchemy.engine import make_url
+
+    bindir = _bindir()
+    assert bindir is not None
+    url = make_url(server_url)
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    subprocess.run(
+        [
+            str(bindir / "createdb"),
+            "-h",
+            str(url.host),
+            "-p",
+            str(url.port),
+            "-U",
+            str(url.username),
+            name,
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    return url.set(database=name).render_as_string(hide_password=False)

@@ -48,4 +48,11 @@ def sandbox_app(
     catalog = load_catalog(COLLECTIONS)
     settings = settings or Settings()
     providers = build_providers(settings, catalog, sandbox.provider_settings, sandbox.transports)
-    return create_app(settings, catalog=catalog, providers=providers), sandbox.simulators
+    app = create_app(
+        settings,
+        catalog=catalog,
+        providers=providers,
+        tenant_defaults=sandbox.provider_settings,
+        transports=sandbox.transports,
+    )
+    return app, sandbox.simulators

@@ -14,9 +14,15 @@ config = context.config
 target_metadata = Base.metadata
 
 
+# Any constant: replicas starting at once against one PostgreSQL take turns migrating.
+_MIGRATION_LOCK = 7_305_443_105
+
+
 def _run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata)
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
         context.run_migrations()
 
 
