@@ -46,7 +46,7 @@ from bridge.core.vocabulary import Vocabulary
 from bridge.db.engine import Database
 from bridge.orders.ledger import OrderLedger
 from bridge.orders.service import OrderService, OrderTiming
-from bridge.orders.tenants import TenantProviders
+from bridge.orders.tenants import Factory, TenantProviders
 from bridge.providers.base import Provider
 from bridge.sandbox import build_providers
 from bridge.settings import ProviderSettings, Settings
@@ -82,6 +82,7 @@ def create_app(
     demo_key: str | None = None,
     tenant_defaults: Mapping[str, ProviderSettings] | None = None,
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+    provider_factories: Mapping[str, Factory] | None = None,
 ) -> FastAPI:
     """Build the bridge's FastAPI app.
 
@@ -96,6 +97,8 @@ def create_app(
         tenant_defaults: provider contracts every tenant has unless configured otherwise
             (sandbox mode: the simulators' demo contracts).
         transports: injected HTTP transports per provider for tenants' adapters (tests).
+        provider_factories: how to build a tenant's adapter per provider; by default the
+            providers' ``create_provider``.
     """
     settings = settings or Settings()
     catalog = catalog or load_catalog(settings.collections_dir)
@@ -126,7 +129,8 @@ def create_app(
     tenants = TenantProviders(
         settings,
         catalog,
-        {n: registry.provider_factory(n) for n in providers if n in registry.provider_names()},
+        provider_factories
+        or {n: registry.provider_factory(n) for n in providers if n in registry.provider_names()},
         defaults=tenant_defaults,
         transports=transports,
     )

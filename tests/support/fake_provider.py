@@ -120,6 +120,8 @@ class FakeOrdering:
     orders: dict[str, Any] = field(default_factory=dict)
     fail_place_with: Exception | None = None
     delay_s: float = 0.0
+    next_state: str = "succeeded"
+    """What a placed order becomes when it is next read."""
 
 
 class OrderingFakeProvider(FakeProvider):
@@ -128,8 +130,28 @@ class OrderingFakeProvider(FakeProvider):
     ordering: FakeOrdering
 
     def __init__(self, name: str, items: list[Item], ordering: FakeOrdering | None = None) -> None:
+        for item in items:
+            item["assets"] = {
+                "thumbnail": {"href": "x", "type": "image/png", "roles": ["thumbnail"]},
+                "data": {"href": "x", "type": "image/tiff", "roles": ["data"]},
+            }
         super().__init__(name, items)
         self.ordering = ordering or FakeOrdering()
+        self.locations = 0
+
+    async def asset_location(
+        self, collection_id: str, item_id: str, asset_key: str, native_order_id: str | None
+    ) -> Any:
+        from datetime import UTC, datetime, timedelta
+
+        from bridge.providers.base import AssetLocation
+
+        self.locations += 1
+        expires = datetime.now(UTC) + timedelta(hours=1)
+        href = (
+            f"http://storage.test/{item_id}/{asset_key}?order={native_order_id}&n={self.locations}"
+        )
+        return AssetLocation(href, expires)
 
     async def quote(self, collection_id: str, item_id: str, options: Any) -> Any:
         from bridge.providers.base import OrderOptions, Quote
@@ -171,7 +193,11 @@ class OrderingFakeProvider(FakeProvider):
         from dataclasses import replace
 
         c, i, order = self.ordering.orders[native_id]
-        done = replace(order, state="succeeded", native_status="delivered")
+        if order.state in ("canceled", "failed"):
+            return order
+        done = replace(
+            order, state=self.ordering.next_state, native_status=self.ordering.next_state
+        )
         self.ordering.orders[native_id] = (c, i, done)
         return done
 
