@@ -26,7 +26,12 @@ def simulator_config(settings: Settings, name: str | None = None) -> SimulatorCo
     """The configuration sandbox mode gives simulator ``name`` (faults from the settings)."""
     sims = settings.simulators
     faults = sims.faults.get(name) if name else None
-    return SimulatorConfig(seed=sims.seed, scenes=sims.scenes, faults=faults or FaultSettings())
+    return SimulatorConfig(
+        seed=sims.seed,
+        scenes=sims.scenes,
+        faults=faults or FaultSettings(),
+        extra=dict(sims.extra),
+    )
 
 
 def sandbox_provider_settings(

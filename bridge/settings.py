@@ -7,6 +7,7 @@ Settings reach code through the app (``app.state.settings``), never through glob
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -66,6 +67,11 @@ class SimulatorSettings(BaseModel):
     )
     seed: int = 20260101
     scenes: int = Field(default=6000, ge=100, description="Scenes per provider archive.")
+    extra: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Simulator tunables, e.g. BRIDGE_SIMULATORS__EXTRA__CAPELLA_ORDER_STEP_S=0.5 "
+        "(how fast sandbox orders progress).",
+    )
     faults: dict[str, FaultSettings] = Field(
         default_factory=dict,
         description="Latency and faults per simulator from start-up, e.g. "
