@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,20 +35,26 @@ class LiveBridge:
         return str(self.sandbox["providers"][name]["base_url"])
 
 
-@pytest.fixture(scope="session")
-def live_bridge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveBridge]:
+# Sandbox orders progress in fractions of a second in tests (default: seconds).
+FAST_ORDERS = {
+    f"BRIDGE_SIMULATORS__EXTRA__{name.upper()}_ORDER_STEP_S": "0.2"
+    for name in ("arlula", "capella", "iceye", "satellogic")
+}
+
+
+@contextmanager
+def start_bridge(log: Path, env: dict[str, str], *args: str) -> Iterator[LiveBridge]:
+    """Run `bridge serve` on a free port with ``env`` until the block ends."""
     port = free_port()
-    log = tmp_path_factory.mktemp("bridge") / "serve.log"
-    env = {**os.environ, "BRIDGE_SANDBOX_API_KEY": DEMO_KEY, "PYTHONUNBUFFERED": "1"}
-    env.pop("BRIDGE_SANDBOX", None)
+    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **env}
     exe = Path(sys.executable).with_name("bridge")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "bridge.cli"]
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [*cmd, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [*cmd, "serve", "--host", "127.0.0.1", "--port", str(port), *args],
             stdout=out,
             stderr=subprocess.STDOUT,
-            env=env,
+            env=full_env,
         )
     root = f"http://127.0.0.1:{port}/"
     try:
@@ -63,8 +70,8 @@ def live_bridge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveBridge
             if time.monotonic() > deadline:
                 raise RuntimeError(f"bridge serve did not start: {log.read_text()}")
             time.sleep(0.2)
-        sandbox = httpx.get(root + "sandbox", timeout=5).json()
-        yield LiveBridge(root, sandbox, log)
+        sandbox = httpx.get(root + "sandbox", timeout=5)
+        yield LiveBridge(root, sandbox.json() if sandbox.status_code == 200 else {}, log)
     finally:
         proc.terminate()
         try:
@@ -72,3 +79,12 @@ def live_bridge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveBridge
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="session")
+def live_bridge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveBridge]:
+    log = tmp_path_factory.mktemp("bridge") / "serve.log"
+    env = {"BRIDGE_SANDBOX_API_KEY": DEMO_KEY, **FAST_ORDERS}
+    os.environ.pop("BRIDGE_SANDBOX", None)
+    with start_bridge(log, env) as bridge:
+        yield bridge

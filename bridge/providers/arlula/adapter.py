@@ -32,6 +32,7 @@ from bridge.providers.arlula.names import (
     DEFAULT_BASE_URL,
     GSD_CLASSES,
 )
+from bridge.providers.arlula.ordering import OrderingMixin
 from bridge.providers.arlula.translate import NativeRequest, lookup_request, to_native_query
 from bridge.providers.base import Item, ProviderContext, ProviderPage
 from bridge.providers.http import send
@@ -46,8 +47,8 @@ def _today() -> date:
     return datetime.now(UTC).date()
 
 
-class ArlulaProvider:
-    """Arlula's archive as the federation core sees it."""
+class ArlulaProvider(OrderingMixin):
+    """Arlula's archive as the federation core sees it (orders: :mod:`.ordering`)."""
 
     name = NAME
     property_aliases: Mapping[str, str] = MappingProxyType({})
@@ -130,7 +131,12 @@ class ArlulaProvider:
             collection = collection_for(float(gsd))
             if collection is None or collection not in collections:
                 return None
-            return item_from_native(record, api_version=self.api_version, collection=collection)
+            return item_from_native(
+                record,
+                api_version=self.api_version,
+                collection=collection,
+                api_base=str(self._client.base_url),
+            )
         except (KeyError, TypeError, ValueError, IndexError) as exc:
             raise ProviderBadResponse(NAME, f"unreadable search result: {exc!r}") from exc
 

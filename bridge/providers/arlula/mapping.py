@@ -11,6 +11,11 @@ Arlula prices the overlap of a scene with the searched area; the adapter searche
 margin (:data:`~.names.SCENE_MARGIN_KM`) so results are whole-scene offers, the same
 whichever search found them. The native ``overlap`` (whose ``percent.search`` depends on
 the searched area) is therefore not copied: for a whole-scene offer it is the footprint.
+
+Assets: ``thumbnail`` (the result's PNG quicklook, public) and ``data``, the GeoTIFF an
+order delivers (a COG in the simulator). Before an order the data has no URL, so its
+href is the generation's order endpoint. No ``proj:*``: Arlula's metadata carries no
+projection (deliveries are in each supplier's own grid).
 """
 
 from __future__ import annotations
@@ -21,8 +26,11 @@ from typing import Any
 from bridge.core.timeutil import parse_instant, to_rfc3339
 from bridge.providers.arlula.ids import item_id
 from bridge.providers.arlula.names import (
+    COG_MEDIA_TYPE,
+    DEFAULT_BASE_URL,
     EO_SCHEMA,
     GSD_CLASSES,
+    ORDER_ENDPOINTS,
     PLATFORMS,
     SUPPLIER_CONSTELLATIONS,
     VIEW_SCHEMA,
@@ -63,8 +71,15 @@ def _min_price(bundles: list[dict[str, Any]], licenses: list[dict[str, Any]]) ->
     return int(math.ceil(cents / 100) * 100)
 
 
-def item_from_native(record: dict[str, Any], *, api_version: str, collection: str) -> Item:
-    """Map one native search result to a STAC item of bridge collection ``collection``."""
+def item_from_native(
+    record: dict[str, Any],
+    *,
+    api_version: str,
+    collection: str,
+    api_base: str = DEFAULT_BASE_URL,
+) -> Item:
+    """Map one native search result to a STAC item of bridge collection ``collection``
+    (``api_base``: the native API's root, where the data is ordered)."""
     when = _instant(record["date"])
     center = record["center"]
     supplier = record["supplier"]
@@ -116,9 +131,15 @@ def item_from_native(record: dict[str, Any], *, api_version: str, collection: st
         "assets": {
             "thumbnail": {
                 "href": record["thumbnail"],
-                "type": "image/jpeg",
+                "type": "image/png",
                 "title": "Thumbnail",
                 "roles": ["thumbnail"],
-            }
+            },
+            "data": {
+                "href": api_base.rstrip("/") + ORDER_ENDPOINTS[api_version][1],
+                "type": COG_MEDIA_TYPE,
+                "title": "GeoTIFF (delivered by an order)",
+                "roles": ["data"],
+            },
         },
     }

@@ -18,6 +18,14 @@ SEARCH_ENDPOINTS: dict[str, tuple[str, str]] = {
     "2020-12": ("GET", "/api/search"),
 }
 
+# (method, path) of the archive order of each API generation: also the data asset's href
+# on an item, since a scene's files have no URL before an order delivers them.
+ORDER_ENDPOINTS: dict[str, tuple[str, str]] = {
+    "2023-01": ("POST", "/api/archive/order"),
+    "2020-12": ("POST", "/api/order/new"),
+}
+COG_MEDIA_TYPE = "image/tiff; application=geotiff; profile=cloud-optimized"
+
 # Bridge collections = product lines by resolution class: collection id →
 # (exclusive lower, inclusive upper) gsd in metres. The native search takes a maximum
 # gsd only, so the upper bound is pushed down and the lower bound applied locally.

@@ -1,4 +1,5 @@
-"""The ICEYE adapter: OAuth2 client credentials, Catalog API v2 (default) or v1, paging."""
+"""The ICEYE adapter: OAuth2 client credentials, Catalog API v2 (default) or v1, paging,
+and purchases (delegated to :mod:`bridge.providers.iceye.ordering`)."""
 
 from __future__ import annotations
 
@@ -17,11 +18,21 @@ from bridge.errors import (
     ProviderError,
     ProviderTimeout,
 )
-from bridge.providers.base import Item, ProviderContext, ProviderPage
+from bridge.providers.base import (
+    AssetLocation,
+    Item,
+    NativeOrder,
+    OrderOptions,
+    ProviderContext,
+    ProviderPage,
+    Quote,
+)
 from bridge.providers.http import check_response, decode_json
 from bridge.providers.iceye.cursor import decode_cursor, encode_cursor
 from bridge.providers.iceye.mapping import item_from_native
 from bridge.providers.iceye.names import PRODUCT_TYPES_BY_COLLECTION, V1_TO_V2
+from bridge.providers.iceye.ordering import Purchases
+from bridge.providers.iceye.orders import webhook_purchase_id
 from bridge.providers.iceye.translate import MAX_LIMIT, NativeRequest, to_native_query
 from bridge.providers.oauth import TokenCache
 
@@ -51,6 +62,9 @@ class IceyeProvider:
         self._settings = settings
         self._client = context.http_client(settings.base_url or DEFAULT_BASE_URL)
         self._tokens = TokenCache(NAME, self._fetch_token)
+        self._purchases = Purchases(
+            version, settings.contract_id, self._native, self.get_item, context.collections
+        )
 
     def __repr__(self) -> str:
         return f"IceyeProvider(api_version={self.api_version!r})"
@@ -89,7 +103,7 @@ class IceyeProvider:
             raise ProviderBadResponse(NAME, "token response is not a JSON object")
         return body
 
-    async def _call(self, build: Callable[[dict[str, str]], httpx.Request]) -> dict[str, Any]:
+    async def _authorized(self, build: Callable[[dict[str, str]], httpx.Request]) -> httpx.Response:
         """Send an API request with a bearer token; on 401 renew the token and retry once."""
         token = await self._tokens.get()
         response = await self._send(build({"Authorization": f"Bearer {token}"}))
@@ -97,6 +111,27 @@ class IceyeProvider:
             self._tokens.invalidate(token)
             token = await self._tokens.get()
             response = await self._send(build({"Authorization": f"Bearer {token}"}))
+        return response
+
+    async def _native(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+    ) -> httpx.Response:
+        """One authorized purchase-API request; the caller maps its status."""
+
+        def build(headers: dict[str, str]) -> httpx.Request:
+            return self._client.build_request(
+                method, path, params=params, json=json, headers=headers
+            )
+
+        return await self._authorized(build)
+
+    async def _call(self, build: Callable[[dict[str, str]], httpx.Request]) -> dict[str, Any]:
+        """A catalog request's ``{data, cursor}`` body."""
+        response = await self._authorized(build)
         check_response(NAME, response)
         body = decode_json(NAME, response)
         if not isinstance(body, dict) or not isinstance(body.get("data"), list):
@@ -217,6 +252,50 @@ class IceyeProvider:
             if item["id"] == item_id:
                 return item
         return None
+
+    # --- ordering: see :mod:`bridge.providers.iceye.ordering` ---------------------------
+
+    async def quote(self, collection_id: str, item_id: str, options: OrderOptions) -> Quote:
+        """The price of the item's frame (v2 ``GET /price``)."""
+        return await self._purchases.quote(collection_id, item_id, options)
+
+    async def place_order(
+        self,
+        collection_id: str,
+        item_id: str,
+        options: OrderOptions,
+        reference: str,
+        webhook_url: str | None = None,
+    ) -> NativeOrder:
+        """Purchase the item's frame; ``webhook_url`` is not sent (ICEYE notifications are
+        configured per account)."""
+        return await self._purchases.place_order(collection_id, item_id, options, reference)
+
+    async def find_orders(
+        self, collection_id: str, item_id: str, reference: str
+    ) -> list[NativeOrder]:
+        """Purchases carrying the bridge's ``reference``."""
+        return await self._purchases.find_orders(reference)
+
+    async def get_order(self, native_id: str) -> NativeOrder:
+        """The purchase ``native_id``."""
+        return await self._purchases.get_order(native_id)
+
+    async def cancel_order(self, native_id: str) -> NativeOrder:
+        """Refused: ICEYE purchases cannot be canceled through the API."""
+        return await self._purchases.cancel_order(native_id)
+
+    async def asset_location(
+        self, collection_id: str, item_id: str, asset_key: str, native_order_id: str | None
+    ) -> AssetLocation:
+        """A freshly presigned ICEYE URL for the asset."""
+        return await self._purchases.asset_location(
+            collection_id, item_id, asset_key, native_order_id
+        )
+
+    def order_id_from_webhook(self, payload: Any) -> str | None:
+        """The purchase id an ICEYE notification names (payload shape assumed)."""
+        return webhook_purchase_id(payload)
 
     async def aclose(self) -> None:
         """Close the HTTP client."""

@@ -22,6 +22,9 @@ _BASE_EXTENSIONS = [
 # v1.2.0 defines both proj:code and the proj:epsg that GDAL 3.6 reads.
 _PROJECTED_EXTENSIONS = [*_BASE_EXTENSIONS, f"{_EXT}/projection/v1.2.0/schema.json"]
 _ASSET_FIELDS = ("href", "title", "type", "roles")
+# ICEYE's STAC items describe the raster of a data file on its asset: copied as they are,
+# so the fields always describe the file the href serves.
+PROJ_FIELDS = ("proj:epsg", "proj:code", "proj:shape", "proj:transform", "proj:bbox")
 
 
 def v2_properties(properties: dict[str, Any], api_version: str) -> dict[str, Any]:
@@ -40,7 +43,7 @@ def _bbox_of(geometry: dict[str, Any]) -> list[float]:
 
 def _assets(native: dict[str, Any]) -> dict[str, Any]:
     return {
-        key: {f: asset[f] for f in _ASSET_FIELDS if f in asset}
+        key: {f: asset[f] for f in (*_ASSET_FIELDS, *PROJ_FIELDS) if f in asset}
         for key, asset in native.items()
         if isinstance(asset, dict) and "href" in asset
     }
@@ -76,19 +79,18 @@ def item_from_native(record: dict[str, Any], api_version: str) -> dict[str, Any]
     if az is not None and rg is not None:
         props["gsd"] = max(az, rg)
     props["processing:level"] = line.processing_level
-    if line.projected:
-        props["proj:code"] = "EPSG:4326"
-        props["proj:epsg"] = 4326
     geometry = record["geometry"]
+    assets = _assets(record.get("assets") or {})
+    projected = any("proj:code" in a or "proj:epsg" in a for a in assets.values())
     return {
         "type": "Feature",
         "stac_version": "1.1.0",
-        "stac_extensions": list(_PROJECTED_EXTENSIONS if line.projected else _BASE_EXTENSIONS),
+        "stac_extensions": list(_PROJECTED_EXTENSIONS if projected else _BASE_EXTENSIONS),
         "id": record["id"],
         "collection": line.collection,
         "geometry": geometry,
         "bbox": record.get("bbox") or _bbox_of(geometry),
         "properties": props,
         "links": [],
-        "assets": _assets(record.get("assets") or {}),
+        "assets": assets,
     }

@@ -48,7 +48,7 @@ ITEM_FIELDS: frozenset[str] = frozenset(
     {t for _, targets in TO_STAC for t in targets}
     | set(CONSTANTS)
     | {"platform", "gsd"}
-    | {"processing:level", "proj:code", "proj:epsg"}
+    | {"processing:level"}
 )
 """Every STAC property an ICEYE item may carry."""
 
@@ -60,6 +60,8 @@ class ProductLine:
     collection: str
     processing_level: str
     projected: bool
+    """Whether ICEYE's product is in map geometry (the raster's own ``proj:*`` come with
+    each item's data asset)."""
 
 
 PRODUCTS: Mapping[str, ProductLine] = {

@@ -1,8 +1,8 @@
 """Satellogic (Aleph) adapter: the archive STAC API behind an OAuth token and a contract id.
 
-Orders (``/v2/orders``) and Telluric downloads will come in their own modules; this
-package holds the archive search side: :mod:`.names` (tables), :mod:`.translate`,
-:mod:`.mapping` and :mod:`.adapter`.
+Search: :mod:`.names` (tables), :mod:`.translate`, :mod:`.mapping`. Ordering: :mod:`.orders`
+(pure mapping of Aleph V2 orders, SKUs, prices) and :mod:`.ordering` (the calls: orders,
+deliverables, Telluric downloads). :mod:`.adapter` ties them together.
 """
 
 from __future__ import annotations

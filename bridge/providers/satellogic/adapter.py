@@ -1,4 +1,5 @@
-"""The Satellogic provider: archive STAC search with Aleph's OAuth token and contract header.
+"""The Satellogic provider: archive STAC search with Aleph's OAuth token and contract header,
+and archive orders and downloads (delegated to :mod:`.ordering`).
 
 Paging: when the archive can sort by the whole ``sortby`` (see
 :func:`translate.native_sortby`), pages are native pages and the cursor carries the
@@ -27,11 +28,20 @@ from bridge.errors import (
     ProviderError,
     ProviderTimeout,
 )
-from bridge.providers.base import Item, ProviderContext, ProviderPage
+from bridge.providers.base import (
+    AssetLocation,
+    Item,
+    NativeOrder,
+    OrderOptions,
+    ProviderContext,
+    ProviderPage,
+    Quote,
+)
 from bridge.providers.http import check_response, decode_json, send
 from bridge.providers.oauth import TokenCache
 from bridge.providers.satellogic import names, translate
 from bridge.providers.satellogic.mapping import UnknownCollection, item_from_native
+from bridge.providers.satellogic.ordering import OrderClient, order_id_from_webhook
 
 MAX_LOCAL_SORT = 10_000
 """The most tiles the adapter reads to sort a search the archive cannot sort."""
@@ -80,6 +90,7 @@ class SatellogicProvider:
         # native request -> (when read, sorted items, exact count): one tenant's results
         # only, as the provider instance belongs to one set of credentials.
         self._sorted: OrderedDict[bytes, tuple[float, list[Item], int | None]] = OrderedDict()
+        self._orders = OrderClient(self.name, self._call, self._native_item, item_from_native)
 
     def __repr__(self) -> str:
         return f"SatellogicProvider(base_url={self._client.base_url!s})"
@@ -112,7 +123,7 @@ class SatellogicProvider:
     async def _call(
         self, method: str, path: str, body: dict[str, Any] | None = None
     ) -> httpx.Response:
-        """Send one archive request; on a 401 refresh the token and try once more."""
+        """Send one native request; on a 401 refresh the token and try once more."""
         for attempt in (0, 1):
             token, headers = await self._headers()
             request = self._client.build_request(method, path, json=body, headers=headers)
@@ -216,8 +227,8 @@ class SatellogicProvider:
             if token is None or len(items) > MAX_LOCAL_SORT:
                 return items, matched
 
-    async def get_item(self, collection_id: str, item_id: str) -> Item | None:
-        """One tile by id from the native collection behind ``collection_id``."""
+    async def _native_item(self, collection_id: str, item_id: str) -> dict[str, Any] | None:
+        """The native tile behind a bridge item (fresh: its browse hrefs carry new tokens)."""
         if collection_id not in self.collection_ids:
             return None
         native = names.COLLECTIONS[collection_id][0]
@@ -229,7 +240,53 @@ class SatellogicProvider:
         record = decode_json(self.name, response)
         if not isinstance(record, dict) or record.get("collection") != native:
             return None
-        return self._items([record])[0]
+        return record
+
+    async def get_item(self, collection_id: str, item_id: str) -> Item | None:
+        """One tile by id from the native collection behind ``collection_id``."""
+        record = await self._native_item(collection_id, item_id)
+        return None if record is None else self._items([record])[0]
+
+    # Ordering (Aleph V2 orders, Telluric downloads): see :mod:`.ordering`.
+
+    async def quote(self, collection_id: str, item_id: str, options: OrderOptions) -> Quote:
+        """The tile's price under the contract (assumed per-km² price list)."""
+        return await self._orders.quote(collection_id, item_id, options)
+
+    async def place_order(
+        self,
+        collection_id: str,
+        item_id: str,
+        options: OrderOptions,
+        reference: str,
+        webhook_url: str | None = None,
+    ) -> NativeOrder:
+        """One archive order for the tile; Aleph has no webhooks, so ``webhook_url`` is unused."""
+        return await self._orders.place_order(collection_id, item_id, options, reference)
+
+    async def find_orders(
+        self, collection_id: str, item_id: str, reference: str
+    ) -> list[NativeOrder]:
+        """Orders named ``reference`` or buying this tile."""
+        return await self._orders.find_orders(collection_id, item_id, reference)
+
+    async def get_order(self, native_id: str) -> NativeOrder:
+        """The order's current state."""
+        return await self._orders.get_order(native_id)
+
+    async def cancel_order(self, native_id: str) -> NativeOrder:
+        """Always Conflict: the Orders API documents no cancellation."""
+        return await self._orders.cancel_order(native_id)
+
+    async def asset_location(
+        self, collection_id: str, item_id: str, asset_key: str, native_order_id: str | None
+    ) -> AssetLocation:
+        """A freshly tokenized URL for the asset (data assets through the order)."""
+        return await self._orders.asset_location(collection_id, item_id, asset_key, native_order_id)
+
+    def order_id_from_webhook(self, payload: Any) -> str | None:
+        """The order id a payload names (Aleph documents no webhooks)."""
+        return order_id_from_webhook(payload)
 
     async def aclose(self) -> None:
         """Close the HTTP client."""

@@ -13,6 +13,23 @@ from bridge.providers.satellogic.names import (
 )
 
 _ASSET_FIELDS = ("href", "title", "type", "roles")
+# Raster assets carry the grid of the file they deliver (projection extension v1.2.0).
+_ASSET_PROJ = ("proj:shape", "proj:transform")
+
+
+def _asset(native: dict[str, Any]) -> dict[str, Any]:
+    """One native asset: its fields, the href without its ephemeral token (a search result
+    must not carry a URL that expires; downloads get fresh ones), ``proj:*`` when given."""
+    out = {f: native[f] for f in _ASSET_FIELDS if f in native}
+    href = out.get("href")
+    if isinstance(href, str) and "?" in href:
+        out["href"] = href.partition("?")[0]
+    if "proj:epsg" in native:
+        epsg = native["proj:epsg"]
+        out["proj:epsg"] = epsg
+        out["proj:code"] = f"EPSG:{epsg}"
+        out.update({f: native[f] for f in _ASSET_PROJ if f in native})
+    return out
 
 
 class UnknownCollection(ValueError):
@@ -43,10 +60,7 @@ def item_from_native(record: dict[str, Any]) -> dict[str, Any]:
         props["proj:epsg"] = epsg
         props["proj:code"] = f"EPSG:{epsg}"
     props["processing:level"] = LEVEL_BY_NATIVE[native_collection or ""]
-    assets = {
-        key: {f: asset[f] for f in _ASSET_FIELDS if f in asset}
-        for key, asset in (record.get("assets") or {}).items()
-    }
+    assets = {key: _asset(asset) for key, asset in (record.get("assets") or {}).items()}
     return {
         "type": "Feature",
         "stac_version": "1.1.0",

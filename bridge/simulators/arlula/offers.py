@@ -172,3 +172,30 @@ def seats_price(base: int) -> dict[str, Any]:
             {"min": 6, "max": 0, "additional": _dollars(base * 1.0)},
         ],
     }
+
+
+def ordered_km2(scene: dict[str, Any], scene_km2: float, polygon: list[list[list[float]]]) -> float:
+    """The area an order of ``polygon`` (from an ordering id) is priced for, as
+    :func:`make_offer` priced it: the whole scene, or the AOI grown to the MOQ."""
+    supplier = SUPPLIERS_BY_KEY[scene["supplier"]]
+    if not supplier.aoi or polygon == scene["bounding"]:
+        return scene_km2
+    aoi = area_km2(Polygon(polygon[0], polygon[1:]), scene["center"]["lat"])
+    return scene_km2 if aoi >= 0.999 * scene_km2 else max(aoi, supplier.moq_km2)
+
+
+def licensed_price(bundle_cents: int, license: dict[str, Any]) -> int:
+    """A bundle's price under a license, in US cents rounded up to a dollar (the formula
+    of the SDK's ``calculate_price``: price * (1 + loading %) + loading amount)."""
+    return _dollars(bundle_cents * (1 + license["loadingPercent"] / 100) + license["loadingAmount"])
+
+
+def seats_total(price: dict[str, Any], seats: int) -> int | None:
+    """A 2020-12 price object's total for ``seats``: base + the one matching range's
+    ``additional`` (seed 002: "do not aggregate"); None when no range admits ``seats``."""
+    if not price["seats"]:
+        return int(price["base"])
+    for tier in price["seats"]:
+        if tier["min"] <= seats and (tier["max"] == 0 or seats <= tier["max"]):
+            return int(price["base"] + tier["additional"])
+    return None

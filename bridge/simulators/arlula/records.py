@@ -21,7 +21,7 @@ from bridge.simulators.arlula.search import NativeSearch, matching_indices, sort
 
 def thumbnail_url(base_url: str, scene: dict[str, Any]) -> str:
     """Where the scene's JPEG thumbnail is published (a public URL, no auth)."""
-    return f"{base_url.rstrip('/')}/thumbnails/{scene['supplier']}/{scene['sceneID']}.jpg"
+    return f"{base_url.rstrip('/')}/thumbnails/{scene['supplier']}/{scene['sceneID']}.png"
 
 
 def result_2023(scene: dict[str, Any], offer: Offer, base_url: str) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""ICEYE Constellation API simulator: OAuth2 client credentials and Catalog API v1/v2."""
+"""ICEYE Constellation API simulator: OAuth2 client credentials, Catalog API v1/v2,
+purchases and presigned delivery storage."""
 
 from __future__ import annotations
 

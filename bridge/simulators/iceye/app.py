@@ -1,4 +1,5 @@
-"""The ICEYE simulator's native routes: token endpoint and Catalog API v1 and v2.
+"""The ICEYE simulator's native routes: token endpoint, Catalog API v1 and v2, purchases
+(:mod:`.purchase_routes`) and the delivery storage (:mod:`.downloads`).
 
 Catalog responses use ICEYE's ``CatalogItems`` envelope ``{"data": [...], "cursor": ...}``
 (``cursor`` absent on the last page). v1 ``POST /search`` cannot be paged, so it answers
@@ -19,6 +20,9 @@ from bridge.simulators.common.app import JSONResponse, SimulatorConfig, read_jso
 from bridge.simulators.iceye.archive import build_archive
 from bridge.simulators.iceye.auth import TOKEN_PATH, AuthState, api_error, authenticate
 from bridge.simulators.iceye.auth import token_endpoint as token_route
+from bridge.simulators.iceye.downloads import SimClock, build_store
+from bridge.simulators.iceye.purchase_routes import purchase_routes
+from bridge.simulators.iceye.purchases import DEFAULT_STEP_S, PurchaseBook
 from bridge.simulators.iceye.render import render
 from bridge.simulators.iceye.search import (
     ITEMS_PARAMS,
@@ -61,7 +65,8 @@ async def _answer(
         return api_error("FORBIDDEN", "contract is not available to this client", 403)
     scenes, next_offset = execute(request.app.state.archive, search, offset, limit)
     base = _base_url(request)
-    body: dict[str, Any] = {"data": [render(s, version, base) for s in scenes]}
+    store = request.app.state.store
+    body: dict[str, Any] = {"data": [render(s, version, base, store) for s in scenes]}
     if paged and next_offset is not None:
         body["cursor"] = encode_cursor(search, next_offset)
     return JSONResponse(body)
@@ -94,9 +99,27 @@ def create_app(config: SimulatorConfig) -> Starlette:
     """The ICEYE simulator over the deterministic archive of ``config``."""
     archive = build_archive(config.seed, config.scenes)
     auth = AuthState(token_ttl_s=float(config.extra.get("iceye_token_ttl_s", 3600)))
+    clock = SimClock()
+    store = build_store(archive, config.seed, clock)
+    purchases = PurchaseBook(
+        clock=clock,
+        step_s=float(config.extra.get("iceye_order_step_s", DEFAULT_STEP_S)),
+        outcomes=dict(config.extra.get("iceye_purchase_outcomes", {})),
+    )
     routes = [Route(TOKEN_PATH, token_route, methods=["POST"])]
     for version in ("v1", "v2"):
         prefix = f"{CATALOG_PREFIX}/{version}"
         routes.append(Route(f"{prefix}/search", _search_route(version), methods=["POST"]))
         routes.append(Route(f"{prefix}/items", _items_route(version), methods=["GET"]))
-    return simulator_app("iceye", routes, config, archive=archive, auth=auth)
+    routes += purchase_routes(CATALOG_PREFIX)
+    routes += store.routes()
+    return simulator_app(
+        "iceye",
+        routes,
+        config,
+        archive=archive,
+        auth=auth,
+        clock=clock,
+        store=store,
+        purchases=purchases,
+    )

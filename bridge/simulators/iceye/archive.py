@@ -18,6 +18,7 @@ from functools import cache
 from typing import Any
 
 from bridge.simulators.common import synth
+from bridge.simulators.common.cog import COG_MEDIA_TYPE
 
 # Mixed into the seed so the ICEYE archive differs from the other simulators' archives.
 SEED_SALT = 0x1CE7E
@@ -42,16 +43,18 @@ OPTIONAL_PRODUCTS: tuple[tuple[str, float, frozenset[str] | None], ...] = (
     ("VID", 0.60, frozenset({"dwell"})),
 )
 
-# Data file of each product type: (file suffix, media type, title).
-DATA_FILES: dict[str, tuple[str, str, str]] = {
-    "GRD": ("tif", "image/tiff; application=geotiff", "GRD image"),
-    "SLC": ("h5", "application/x-hdf5", "SLC image"),
-    "SICD": ("nitf", "application/vnd.nitf", "SICD image"),
-    "SIDD": ("nitf", "application/vnd.nitf", "SIDD image"),
-    "CSI": ("tif", "image/tiff; application=geotiff", "Color sub-aperture image"),
-    "VID": ("mp4", "video/mp4", "Video"),
+# Title of each product type's data file. Every data file is served as a small
+# Cloud-Optimized GeoTIFF on a UTM grid over the footprint (ICEYE sells GRD-COG and
+# SLC-COG variants); the NITF (SICD/SIDD), HDF5 (SLC) and MP4 (VID) encodings are not
+# simulated: the bridge only needs a real, georeferenced raster to hand out.
+DATA_TITLES: dict[str, str] = {
+    "GRD": "GRD image",
+    "SLC": "SLC image (amplitude)",
+    "SICD": "SICD image (amplitude)",
+    "SIDD": "SIDD image",
+    "CSI": "Color sub-aperture image",
+    "VID": "Video (first frame)",
 }
-
 # Satellites and the year each entered service: only those flying can image a date.
 _PLATFORM_LAUNCH_YEARS = (
     (2, 2018),
@@ -92,10 +95,13 @@ class Scene:
 
 @dataclass(frozen=True, eq=False)
 class Archive:
-    """Every scene, and an index by item id (hashed by identity, for per-archive caches)."""
+    """Every scene, and indexes by item id and by frame id (hashed by identity, for
+    per-archive caches)."""
 
     scenes: tuple[Scene, ...]
     by_id: dict[str, Scene]
+    by_frame: dict[str, tuple[Scene, ...]]
+    """The products of each frame (what one v2 purchase of the frame delivers)."""
 
 
 def _iso(ts: datetime) -> str:
@@ -176,9 +182,8 @@ def _scene(frame: dict[str, Any], ptype: str) -> Scene:
         "iceye:azimuth_resolution": round(mode[6] * scale, 2),
         "iceye:range_resolution_center": round(mode[7] * scale, 2),
     }
-    suffix, media, title = DATA_FILES[ptype]
     assets = (
-        ("data", f"{item_id}.{suffix}", title, media, "data"),
+        ("data", f"{item_id}.tif", DATA_TITLES[ptype], COG_MEDIA_TYPE, "data"),
         ("metadata", f"{item_id}.json", "Product metadata", "application/json", "metadata"),
         ("thumbnail", f"{item_id}_thumb.jpg", "Thumbnail", "image/jpeg", "thumbnail"),
         ("thumbnail-png", f"{item_id}_thumb.png", "Thumbnail (PNG)", "image/png", "thumbnail"),
@@ -209,4 +214,11 @@ def build_archive(seed: int, scenes: int) -> Archive:
         for ptype in _product_types(rng, frame["mode"][0]):
             if len(items) < scenes:
                 items.append(_scene(frame, ptype))
-    return Archive(scenes=tuple(items), by_id={s.id: s for s in items})
+    frames: dict[str, list[Scene]] = {}
+    for scene in items:
+        frames.setdefault(scene.properties["frame_id"], []).append(scene)
+    return Archive(
+        scenes=tuple(items),
+        by_id={s.id: s for s in items},
+        by_frame={frame: tuple(scenes) for frame, scenes in frames.items()},
+    )

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bridge.simulators.common.storage import ObjectStore
+from bridge.simulators.iceye import downloads
 from bridge.simulators.iceye.archive import Scene
 
 # v2 name → v1 name. The first nine rows are the seed's migration table; the v1 names of
@@ -38,21 +40,41 @@ _V2_ONLY = frozenset({"datetime"})
 _NATIVE_STAC_EXTENSIONS = [
     "https://stac-extensions.github.io/sar/v1.0.0/schema.json",
     "https://stac-extensions.github.io/sat/v1.0.0/schema.json",
+    "https://stac-extensions.github.io/projection/v1.2.0/schema.json",
 ]
 
 
-def _assets(scene: Scene, base_url: str) -> dict[str, Any]:
-    # Catalog asset hrefs live on ICEYE's delivery host; the simulator serves them from its
-    # own host so one process stands in for both.
-    root = f"{base_url}/cdn/catalog/{scene.properties['frame_id']}"
-    return {
-        key: {"href": f"{root}/{name}", "title": title, "type": media, "roles": [role]}
-        for key, name, title, media, role in scene.assets
-    }
+def _assets(
+    scene: Scene, base_url: str, store: ObjectStore | None, purchased: bool
+) -> dict[str, Any]:
+    """Asset objects; the data asset carries the ``proj:*`` of the COG served for it.
+
+    Catalog items link quicklooks signed (no purchase needed) and data/metadata unsigned;
+    a purchase's products link everything freshly signed. Without a ``store`` (golden
+    files) every href is the bare object URL.
+    """
+    assets: dict[str, Any] = {}
+    for key, name, title, media, role in scene.assets:
+        object_key = downloads.object_key(scene, key, name)
+        if store is None:
+            href = f"{base_url}/storage/{object_key}"
+        elif purchased:
+            href = downloads.product_href(store, base_url, object_key)
+        elif role == "thumbnail":
+            href = downloads.catalog_href(store, base_url, object_key)
+        else:
+            href = downloads.unsigned_href(store, base_url, object_key)
+        asset: dict[str, Any] = {"href": href, "title": title, "type": media, "roles": [role]}
+        if key == "data":
+            asset.update(downloads.proj_fields(scene))
+        assets[key] = asset
+    return assets
 
 
-def render_v2(scene: Scene, base_url: str) -> dict[str, Any]:
-    """The v2 catalog item of ``scene``."""
+def render_v2(
+    scene: Scene, base_url: str, store: ObjectStore | None = None, purchased: bool = False
+) -> dict[str, Any]:
+    """The v2 catalog item of ``scene`` (``purchased``: as a purchase's products list it)."""
     return {
         "type": "Feature",
         "stac_version": "1.0.0",
@@ -62,12 +84,12 @@ def render_v2(scene: Scene, base_url: str) -> dict[str, Any]:
         "geometry": scene.geometry,
         "bbox": list(scene.bbox),
         "properties": dict(scene.properties),
-        "assets": _assets(scene, base_url),
+        "assets": _assets(scene, base_url, store, purchased),
         "links": [],
     }
 
 
-def render_v1(scene: Scene, base_url: str) -> dict[str, Any]:
+def render_v1(scene: Scene, base_url: str, store: ObjectStore | None = None) -> dict[str, Any]:
     """The v1 catalog item of ``scene``: legacy property names, no ``collection``."""
     props: dict[str, Any] = {}
     for name, value in scene.properties.items():
@@ -80,10 +102,14 @@ def render_v1(scene: Scene, base_url: str) -> dict[str, Any]:
         "geometry": scene.geometry,
         "bbox": list(scene.bbox),
         "properties": props,
-        "assets": _assets(scene, base_url),
+        "assets": _assets(scene, base_url, store, False),
     }
 
 
-def render(scene: Scene, version: str, base_url: str) -> dict[str, Any]:
+def render(
+    scene: Scene, version: str, base_url: str, store: ObjectStore | None = None
+) -> dict[str, Any]:
     """The catalog item of ``scene`` as API ``version`` (``v1`` or ``v2``) returns it."""
-    return render_v2(scene, base_url) if version == "v2" else render_v1(scene, base_url)
+    if version == "v2":
+        return render_v2(scene, base_url, store)
+    return render_v1(scene, base_url, store)

@@ -1,7 +1,9 @@
-"""Simulator of Satellogic's Aleph APIs: OAuth token endpoint and the archive STAC API.
+"""Simulator of Satellogic's Aleph APIs: OAuth, the archive STAC API, V2 orders, Telluric.
 
-Orders (``/v2/orders``) and Telluric downloads are not simulated yet; they belong in
-their own modules next to :mod:`.app` (archive routes) and :mod:`.auth`.
+Modules: :mod:`.auth` (token endpoint, gateway checks), :mod:`.archive` and :mod:`.search`
+(the archive), :mod:`.products` (SKUs, prices, clipping), :mod:`.orders` (the order state
+machine), :mod:`.orders_api` (``/orders``, ``/v2/orders``...), :mod:`.downloads`
+(the tokenized object stores), :mod:`.telluric` (the scene listing) and :mod:`.app` (wiring).
 """
 
 from __future__ import annotations

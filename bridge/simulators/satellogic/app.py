@@ -1,4 +1,7 @@
-"""The Satellogic simulator's routes: the token endpoint and the archive STAC API.
+"""The Satellogic simulator's routes: token endpoint, archive STAC API, orders, downloads.
+
+Orders (:mod:`.orders_api`) and downloads (:mod:`.downloads`: archive quicklooks and the
+Telluric scene listing with tokenized URLs) have their own modules; this one wires them.
 
 The archive is served under ``/archive/stac/`` (as at ``https://api.satellogic.com``);
 every archive route sits behind the API gateway checks of :mod:`.auth`, the landing page
@@ -23,12 +26,15 @@ from bridge.simulators.satellogic.archive import (
     NATIVE_COLLECTIONS,
     Archive,
     Tile,
-    assets_for,
     build_archive,
 )
 from bridge.simulators.satellogic.auth import AuthState, authorize, token_endpoint
 from bridge.simulators.satellogic.collections import collection_doc
+from bridge.simulators.satellogic.downloads import Downloads
+from bridge.simulators.satellogic.orders import DEFAULT_STEP_S, DEFAULT_TTL_S, OrderBook
+from bridge.simulators.satellogic.orders_api import OrdersApi
 from bridge.simulators.satellogic.params import search_from_body, search_from_params
+from bridge.simulators.satellogic.telluric import Telluric
 
 STAC = "/archive/stac"
 GEOJSON = "application/geo+json"
@@ -68,7 +74,7 @@ def _not_found(description: str) -> Response:
     return JSONResponse({"code": "NotFoundError", "description": description}, status_code=404)
 
 
-def _item_json(tile: Tile, root: str) -> dict[str, Any]:
+def _item_json(request: Request, tile: Tile, root: str) -> dict[str, Any]:
     base = f"{root}{STAC}"
     coll = f"{base}/collections/{tile.collection}"
     return {
@@ -79,7 +85,8 @@ def _item_json(tile: Tile, root: str) -> dict[str, Any]:
             {"rel": "collection", "type": "application/json", "href": coll},
             {"rel": "root", "type": "application/json", "href": f"{base}/"},
         ],
-        "assets": assets_for(tile.collection, tile.id, root),
+        # Browse hrefs get fresh tokens on every response; COGs carry their proj:* fields.
+        "assets": request.app.state.downloads.archive_assets(tile, root),
     }
 
 
@@ -110,7 +117,7 @@ def _item_collection(
     return JSONResponse(
         {
             "type": "FeatureCollection",
-            "features": [_item_json(t, root) for t in tiles],
+            "features": [_item_json(request, t, root) for t in tiles],
             "links": links,
             "numberMatched": len(matches),
             "numberReturned": len(tiles),
@@ -163,7 +170,9 @@ async def item_route(request: Request) -> Response:
     tile = request.app.state.archive.by_key.get((cid, iid)) if cid in auth[0] else None
     if tile is None:
         return _not_found(f"Item {iid} in Collection {cid} does not exist.")
-    return JSONResponse(_item_json(tile, _root(request)), headers={"content-type": GEOJSON})
+    return JSONResponse(
+        _item_json(request, tile, _root(request)), headers={"content-type": GEOJSON}
+    )
 
 
 async def collections_route(request: Request) -> Response:
@@ -232,7 +241,21 @@ async def conformance_route(request: Request) -> Response:
 
 
 def create_app(config: SimulatorConfig) -> Starlette:
-    """The Satellogic simulator app over the archive for ``config.seed``/``config.scenes``."""
+    """The Satellogic simulator app over the archive for ``config.seed``/``config.scenes``.
+
+    ``config.extra`` keys: ``token_lifetime_s`` (OAuth), ``satellogic_order_step_s``,
+    ``satellogic_delivery_ttl_s``, ``satellogic_fail_rate`` (see :mod:`.orders`),
+    ``satellogic_token_ttl_s`` and ``satellogic_raster_px`` (see :mod:`.downloads`).
+    """
+    extra = config.extra
+    archive = build_archive(config.seed, config.scenes)
+    book = OrderBook(
+        step_s=float(extra.get("satellogic_order_step_s", DEFAULT_STEP_S)),
+        ttl_s=float(extra.get("satellogic_delivery_ttl_s", DEFAULT_TTL_S)),
+        fail_rate=float(extra.get("satellogic_fail_rate", 0.0)),
+        seed=config.seed,
+    )
+    downloads = Downloads(archive, book, extra)
     routes = [
         Route("/oauth/token", token_endpoint, methods=["POST"]),
         Route(f"{STAC}/", landing_route, methods=["GET"]),
@@ -245,12 +268,17 @@ def create_app(config: SimulatorConfig) -> Starlette:
             f"{STAC}/collections/{{collection_id}}/items/{{item_id}}", item_route, methods=["GET"]
         ),
         Route(f"{STAC}/search", search_route, methods=["GET", "POST"]),
+        *OrdersApi(archive, book).routes(),
+        *Telluric(downloads).routes(),
+        *downloads.routes(),
     ]
     lifetime = int(config.extra.get("token_lifetime_s", 86400))
     return simulator_app(
         "satellogic",
         routes,
         config,
-        archive=build_archive(config.seed, config.scenes),
+        archive=archive,
         auth=AuthState(lifetime_s=lifetime),
+        orders=book,
+        downloads=downloads,
     )

@@ -1,0 +1,247 @@
+"""The Arlula simulator's orders: accounts, orders, datasets, resources, and their timeline.
+
+One order buys one scene (an archive order: one dataset). Nothing runs in the background:
+an order's status is a pure function of its creation time and the settings, computed
+whenever a request looks at it (:func:`status_at`). The timeline, with ``step`` =
+``config.extra["arlula_order_step_s"]`` (2 s by default, seconds in the sandbox):
+
+    [pending-approval --approval_s--> (rejected | approved)]
+    pending --step--> processing --step--> post-processing --step--> complete
+                                 \\--step--> failed   (scenes listed as failing)
+
+``complete`` starts the delivery's lifetime (one month by default, seed 002): after it the
+resources answer 410 Gone. Public datasets (free suppliers) never expire (seed 002).
+Orders that are rejected or fail are refunded, so the account's balance is also computed
+from the clock: the initial balance minus what the live orders cost.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+MONTH_S = 30 * 86400.0
+Clock = Callable[[], float]
+
+# Every order / dataset status value of the 2023-01 API (providers.md). The simulator
+# produces all but created, manual, rescheduled (custom and tasking orders) and
+# cancelled (done by Arlula's support, never through the API).
+STATUSES = (
+    "created",
+    "pending",
+    "processing",
+    "post-processing",
+    "complete",
+    "manual",
+    "pending-approval",
+    "rejected",
+    "failed",
+    "rescheduled",
+    "cancelled",
+)
+REFUNDED = frozenset({"rejected", "failed", "cancelled"})
+
+
+@dataclass(frozen=True)
+class OrderSettings:
+    """How simulated orders behave; read from ``SimulatorConfig.extra`` (``arlula_*``)."""
+
+    step_s: float = 2.0
+    delivery_lifetime_s: float = MONTH_S
+    url_ttl_s: float = 3600.0
+    balance_cents: int = 100_000_000  # US$1,000,000 of prepaid credit
+    approval_above_cents: int | None = None  # orders above this await a team admin
+    approval_s: float = 2.0
+    reject_approvals: bool = False
+    failing_scenes: frozenset[str] = frozenset()
+    teams: tuple[str, ...] = ("default",)
+    payment_methods: tuple[str, ...] = ("default",)
+
+    @classmethod
+    def from_extra(cls, extra: Mapping[str, Any]) -> OrderSettings:
+        """The settings ``extra`` gives (unset keys keep the defaults)."""
+        step = float(extra.get("arlula_order_step_s", cls.step_s))
+        above = extra.get("arlula_approval_above_cents")
+        return cls(
+            step_s=step,
+            delivery_lifetime_s=float(extra.get("arlula_delivery_lifetime_s", MONTH_S)),
+            url_ttl_s=float(extra.get("arlula_url_ttl_s", cls.url_ttl_s)),
+            balance_cents=int(extra.get("arlula_balance_cents", cls.balance_cents)),
+            approval_above_cents=None if above is None else int(above),
+            approval_s=float(extra.get("arlula_approval_s", step)),
+            reject_approvals=bool(extra.get("arlula_reject_approvals", False)),
+            failing_scenes=frozenset(extra.get("arlula_failing_scenes", ())),
+            teams=tuple(extra.get("arlula_teams", cls.teams)),
+            payment_methods=tuple(extra.get("arlula_payment_methods", cls.payment_methods)),
+        )
+
+
+@dataclass
+class Resource:
+    """One deliverable file of a dataset; ``size``/``checksum`` filled on first render."""
+
+    id: str
+    name: str
+    type: str  # seed 002 resource types: img_tiff, thumb, meta_json, ...
+    format: str
+    roles: list[str]
+    media_type: str
+    size: int | None = None
+    checksum: str | None = None
+
+
+@dataclass
+class Dataset:
+    """The scene an archive order buys, with what was chosen and what it cost."""
+
+    id: str
+    order_id: str
+    scene_index: int
+    supplier: str
+    scene_id: str
+    ordering_id: str
+    bundle: str
+    eula: str
+    seats: int
+    total: int
+    bbox: tuple[float, float, float, float]  # of the ordered area (scene or AOI)
+    public: bool  # a free public dataset: its delivery never expires
+    resources: list[Resource] = field(default_factory=list)
+
+
+@dataclass
+class Order:
+    """A native order and everything its timeline depends on."""
+
+    id: str
+    account: str
+    generation: str  # "2023-01" or "2020-12": the shape its webhook is sent in
+    created_at: float
+    dataset: Dataset
+    settings: OrderSettings
+    needs_approval: bool
+    fails: bool
+    team: str | None = None
+    payment: str | None = None
+    webhooks: list[str] = field(default_factory=list)
+    emails: list[str] = field(default_factory=list)
+    notified: bool = False
+
+    @property
+    def total(self) -> int:
+        """What the order costs in US cents (tax and discounts are not simulated)."""
+        return self.dataset.total
+
+
+def timeline(order: Order) -> list[tuple[float, str]]:
+    """Every ``(since, status)`` the order goes through, in time order."""
+    s = order.settings
+    t = order.created_at
+    events: list[tuple[float, str]] = []
+    if order.needs_approval:
+        events.append((t, "pending-approval"))
+        t += s.approval_s
+        if s.reject_approvals:
+            return [*events, (t, "rejected")]
+    events += [(t, "pending"), (t + s.step_s, "processing")]
+    if order.fails:
+        return [*events, (t + 2 * s.step_s, "failed")]
+    return [*events, (t + 2 * s.step_s, "post-processing"), (t + 3 * s.step_s, "complete")]
+
+
+def status_at(order: Order, now: float) -> tuple[str, float]:
+    """The order's status at ``now`` and since when (its ``updatedAt``)."""
+    current = timeline(order)[0]
+    for event in timeline(order):
+        if event[0] <= now:
+            current = event
+    return current[1], max(current[0], order.created_at)
+
+
+def delivered_at(order: Order) -> float | None:
+    """When the order completes (None if it never will)."""
+    last_at, last = timeline(order)[-1]
+    return last_at if last == "complete" else None
+
+
+def expires_at(order: Order, now: float) -> float | None:
+    """When the delivery expires: None before completion and for public datasets."""
+    done = delivered_at(order)
+    if done is None or now < done or order.dataset.public:
+        return None
+    return done + order.settings.delivery_lifetime_s
+
+
+@dataclass
+class Account:
+    """One API account's orders (the simulator serves one, keyed by its API key)."""
+
+    key: str
+    settings: OrderSettings
+    orders: dict[str, Order] = field(default_factory=dict)
+
+    def balance(self, now: float) -> int:
+        """Prepaid credit left at ``now``: refused and failed orders are refunded."""
+        spent = sum(o.total for o in self.orders.values() if status_at(o, now)[0] not in REFUNDED)
+        return self.settings.balance_cents - spent
+
+    def newest_first(self) -> list[Order]:
+        """Orders, most recent first (the listing order assumed for ``GET /api/orders``)."""
+        return sorted(self.orders.values(), key=lambda o: o.created_at, reverse=True)
+
+
+class Ledger:
+    """Every account's orders, with lookups by dataset and resource id."""
+
+    def __init__(self, settings: OrderSettings, clock: Clock = time.time) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.accounts: dict[str, Account] = {}
+        self._datasets: dict[str, Order] = {}
+        self._resources: dict[str, tuple[Order, Resource]] = {}
+
+    def account(self, key: str) -> Account:
+        """The account of API key ``key`` (created on first use)."""
+        if key not in self.accounts:
+            self.accounts[key] = Account(key, self.settings)
+        return self.accounts[key]
+
+    def add(self, order: Order) -> None:
+        """Record a placed order and index its dataset and resources."""
+        self.account(order.account).orders[order.id] = order
+        self._datasets[order.dataset.id] = order
+        for resource in order.dataset.resources:
+            self._resources[resource.id] = (order, resource)
+
+    def order(self, key: str, order_id: str) -> Order | None:
+        """Account ``key``'s order ``order_id``, or None (other accounts' are invisible)."""
+        return self.account(key).orders.get(order_id)
+
+    def dataset_order(self, key: str, dataset_id: str) -> Order | None:
+        """The order holding dataset ``dataset_id`` of account ``key``."""
+        order = self._datasets.get(dataset_id)
+        return order if order is not None and order.account == key else None
+
+    def resource(self, key: str | None, resource_id: str) -> tuple[Order, Resource] | None:
+        """A delivered resource of account ``key`` (any account for None: storage lookups);
+        None when unknown or not delivered yet (resources appear on completion)."""
+        found = self._resources.get(resource_id)
+        if found is None or (key is not None and found[0].account != key):
+            return None
+        done = delivered_at(found[0])
+        return found if done is not None and self.clock() >= done else None
+
+    def resources_of(self, dataset_id: str) -> Iterator[tuple[Order, Resource]]:
+        """Every resource of dataset ``dataset_id`` (delivered or not)."""
+        order = self._datasets.get(dataset_id)
+        if order is not None:
+            for resource in order.dataset.resources:
+                yield order, resource
+
+
+def new_id() -> str:
+    """A UUID, as Arlula identifies orders, datasets and resources."""
+    return str(uuid.uuid4())

@@ -1,0 +1,157 @@
+"""Orders, datasets and resources as each API generation returns them (JSON shapes).
+
+2023-01 (``arlulacore`` 4.x reads these keys): an order ``{id, createdAt, updatedAt,
+status, total, discount, tax, refunded, paymentMethod, monitor, campaigns, datasets}``;
+a dataset ``{id, createdAt, updatedAt, type, status, supplier, orderingID, sceneID,
+bundle, eula, total, discount, tax, refunded, order, campaign, expiration, resources}``;
+a resource ``{id, createdAt, updatedAt, dataset, name, type, format, roles, size,
+checksum}``. List endpoints leave out the nested lists (the SDK says so).
+2020-12 (seed 002): the detailed order ``{id, createdAt, updatedAt, supplier, imageryID,
+sceneID, status, total, type, expiration, resources[{id, createdAt, updatedAt, order,
+name, type}]}`` and the listed order without timestamps and resources.
+
+Tax and discounts are not simulated (always 0). Webhook bodies wrap a detailed order in
+the event envelope seed 002 documents.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from bridge.simulators.arlula.ledger import (
+    REFUNDED,
+    Order,
+    Resource,
+    delivered_at,
+    expires_at,
+    status_at,
+)
+
+COMPLETE_EVENT = "archive.order.complete"
+
+
+def iso(seconds: float | None) -> str | None:
+    """RFC 3339 in UTC with milliseconds and a ``Z`` (what the SDK's parser accepts)."""
+    if seconds is None:
+        return None
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
+
+
+def _delivered(order: Order, now: float) -> list[Resource]:
+    done = delivered_at(order)
+    return order.dataset.resources if done is not None and now >= done else []
+
+
+def resource_2023(order: Order, resource: Resource) -> dict[str, Any]:
+    """A 2023-01 resource (``size`` and ``checksum`` must have been filled)."""
+    done = delivered_at(order)
+    return {
+        "id": resource.id,
+        "createdAt": iso(done),
+        "updatedAt": iso(done),
+        "dataset": order.dataset.id,
+        "name": resource.name,
+        "type": resource.type,
+        "format": resource.format,
+        "roles": resource.roles,
+        "size": resource.size,
+        "checksum": resource.checksum,
+    }
+
+
+def dataset_2023(order: Order, now: float, *, detailed: bool = True) -> dict[str, Any]:
+    """A 2023-01 dataset; with its delivered resources when ``detailed``."""
+    ds = order.dataset
+    status, since = status_at(order, now)
+    body: dict[str, Any] = {
+        "id": ds.id,
+        "createdAt": iso(order.created_at),
+        "updatedAt": iso(since),
+        "type": "archive",
+        "status": status,
+        "supplier": ds.supplier,
+        "orderingID": ds.ordering_id,
+        "sceneID": ds.scene_id,
+        "bundle": ds.bundle,
+        "eula": ds.eula,
+        "total": ds.total,
+        "discount": 0,
+        "tax": 0,
+        "refunded": ds.total if status in REFUNDED else 0,
+        "order": order.id,
+        "campaign": None,
+        "expiration": iso(expires_at(order, now)),
+    }
+    if detailed:
+        body["resources"] = [resource_2023(order, r) for r in _delivered(order, now)]
+    return body
+
+
+def order_2023(order: Order, now: float, *, detailed: bool = True) -> dict[str, Any]:
+    """A 2023-01 order; with its dataset (and resources) when ``detailed``."""
+    status, since = status_at(order, now)
+    body: dict[str, Any] = {
+        "id": order.id,
+        "createdAt": iso(order.created_at),
+        "updatedAt": iso(since),
+        "status": status,
+        "total": order.total,
+        "discount": 0,
+        "tax": 0,
+        "refunded": order.total if status in REFUNDED else 0,
+        "paymentMethod": None if order.total == 0 else (order.payment or "default"),
+        "team": order.team or "default",
+        "monitor": None,
+    }
+    if detailed:
+        body["campaigns"] = []
+        body["datasets"] = [dataset_2023(order, now)]
+    return body
+
+
+def order_2020(order: Order, now: float, *, detailed: bool = True) -> dict[str, Any]:
+    """A 2020-12 order (seed 002); the detailed form carries timestamps and resources."""
+    ds = order.dataset
+    status, since = status_at(order, now)
+    body: dict[str, Any] = {"id": order.id}
+    if detailed:
+        body |= {"createdAt": iso(order.created_at), "updatedAt": iso(since)}
+    body |= {
+        "supplier": ds.supplier,
+        "imageryID": ds.ordering_id,
+        "sceneID": ds.scene_id,
+        "status": status,
+        "total": order.total,
+        "type": "archive",
+        "expiration": iso(expires_at(order, now)),
+    }
+    if detailed:
+        done = iso(delivered_at(order))
+        body["resources"] = [
+            {
+                "id": r.id,
+                "createdAt": done,
+                "updatedAt": done,
+                "order": order.id,
+                "name": r.name,
+                "type": r.type,
+            }
+            for r in _delivered(order, now)
+        ]
+    return body
+
+
+def detailed(order: Order, now: float) -> dict[str, Any]:
+    """The detailed order in the generation it was placed with."""
+    return order_2023(order, now) if order.generation == "2023-01" else order_2020(order, now)
+
+
+def webhook_event(order: Order, now: float) -> dict[str, Any]:
+    """The body POSTed to an order's webhooks when it completes (seed 002's envelope)."""
+    return {"event": COMPLETE_EVENT, "timestamp": iso(now), "payload": detailed(order, now)}
+
+
+def page(items: list[dict[str, Any]], page_no: int, size: int, count: int) -> dict[str, Any]:
+    """A 2023-01 list response ``{content, page, length, count}``."""
+    return {"content": items, "page": page_no, "length": size, "count": count}

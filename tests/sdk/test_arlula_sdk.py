@@ -1,0 +1,145 @@
+"""Arlula's own Python SDK (``arlulacore`` 4.x) end to end against the simulator served on
+a loopback port: credentials check, search, price, order, follow to delivery, download
+(302 with a quoted file name), webhooks, errors.
+
+The SDK uses ``requests`` synchronously, so the simulator runs under uvicorn in a thread
+and the tests are plain functions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import arlulacore  # type: ignore[import-untyped]
+import httpx
+import orjson
+import pytest
+import uvicorn
+from rasterio.io import MemoryFile
+from rasterio.warp import transform_bounds
+
+from bridge.simulators.arlula import DEMO_KEY, DEMO_SECRET, create_app
+from tests.support.wiring import simulator_config
+
+HELSINKI = {"north": 60.4, "south": 60.0, "east": 25.5, "west": 24.5}
+
+
+@pytest.fixture
+def webhooks() -> list[dict[str, Any]]:
+    return []
+
+
+@pytest.fixture
+def base_url(webhooks: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The simulator on a free loopback port (uvicorn in a thread), webhooks captured."""
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+
+    def receive(request: httpx.Request) -> httpx.Response:
+        webhooks.append(orjson.loads(request.content))
+        return httpx.Response(204)
+
+    hooks = httpx.AsyncClient(transport=httpx.MockTransport(receive))
+    extra = {"arlula_order_step_s": 0.1, "arlula_webhook_client": hooks}
+    app = create_app(simulator_config(extra=extra))
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+        asyncio.run(hooks.aclose())
+
+
+@pytest.fixture
+def api(base_url: str) -> arlulacore.ArlulaAPI:
+    return arlulacore.ArlulaAPI(arlulacore.Session(DEMO_KEY, DEMO_SECRET, url=base_url))
+
+
+def search(api: arlulacore.ArlulaAPI, supplier: str) -> list[arlulacore.SearchResult]:
+    request = arlulacore.SearchRequest(start=date(2019, 1, 1), end=date(2026, 12, 31), gsd=100)
+    request.set_area_of_interest(**HELSINKI).set_supplier(supplier)
+    response = api.archiveAPI().search(request)
+    assert response.errors == [] and response.results
+    return list(response.results)
+
+
+def wait_complete(api: arlulacore.ArlulaAPI, order_id: str) -> arlulacore.Order:
+    for _ in range(100):
+        order = api.ordersAPI().get_order(order_id)
+        if order.status == "complete":
+            return order
+        time.sleep(0.05)
+    raise AssertionError("order never completed")
+
+
+def test_sdk_search_order_download(
+    api: arlulacore.ArlulaAPI, tmp_path: Path, webhooks: list[dict[str, Any]]
+) -> None:
+    result = search(api, "maxar")[0]
+    license, bundle = result.licenses[1], result.bundles[1]
+    price = result.calculate_price(license.href, bundle.key)
+    request = arlulacore.ArchiveOrderRequest(
+        id=result.ordering_id,
+        license=license,
+        bundle=bundle,
+        webhooks=["https://hooks.example/arlula"],
+        emails=[],
+    )
+    order = api.archiveAPI().order(request)
+    assert order.status == "pending" and order.total == price
+    done = wait_complete(api, order.id)
+    dataset = done.datasets[0]
+    assert dataset.scene_id == result.scene_id and dataset.bundle == bundle.key
+    assert dataset.eula == license.href and dataset.expiration is not None
+    tif = next(r for r in dataset.resources if r.type == "img_tiff")
+    orders = api.ordersAPI()
+    with orders.download_resource_as_file(tif, directory=str(tmp_path), suppress=True) as f:
+        data = f.read()
+    assert (tmp_path / tif.name).is_file() and len(data) == tif.size
+    assert orders.download_resource_as_memory(tif.id) == data
+    with MemoryFile(data) as mem, mem.open() as ds:
+        assert ds.count == 4  # the multispectral bundle
+        west, south, east, north = transform_bounds(ds.crs, "EPSG:4326", *ds.bounds)
+    xs = [p[0] for p in result.bounding[0]]
+    ys = [p[1] for p in result.bounding[0]]
+    assert west <= min(xs) and south <= min(ys) and east >= max(xs) and north >= max(ys)
+    assert orders.get_dataset(dataset.id).resources[0].id == tif.id
+    assert orders.get_resource(tif.id).checksum == tif.checksum
+    listed = orders.list_orders(arlulacore.ListRequest(page=0, size=10))
+    assert listed.count == 1 and listed.content[0].id == order.id
+    assert orders.list_datasets().content[0].ordering_id == result.ordering_id
+    assert orders.list_order_datasets(order.id).content[0].id == dataset.id
+    for _ in range(100):
+        if webhooks:
+            break
+        time.sleep(0.02)
+    assert len(webhooks) == 1 and webhooks[0]["event"] == "archive.order.complete"
+    assert webhooks[0]["payload"]["id"] == order.id
+
+
+def test_sdk_errors(api: arlulacore.ArlulaAPI, base_url: str) -> None:
+    with pytest.raises(arlulacore.ArlulaSessionError):
+        arlulacore.Session(DEMO_KEY, "wrong", url=base_url)
+    result = search(api, "siis")[0]
+    bad = arlulacore.ArchiveOrderRequest(
+        id=result.ordering_id, license=result.licenses[0], bundle="nope", webhooks=[], emails=[]
+    )
+    with pytest.raises(arlulacore.ArlulaAPIException, match=r"^422: "):
+        api.archiveAPI().order(bad)
+    with pytest.raises(arlulacore.ArlulaAPIException, match=r"^404: "):
+        api.ordersAPI().get_order("00000000-0000-0000-0000-000000000000")
