@@ -1,5 +1,7 @@
 """The Capella Space provider: catalog search and item lookup over the native API.
 
+Orders, prices and downloads come from :class:`.ordering.CapellaOrdering`.
+
 Auth is a static API key sent as ``Authorization: ApiKey <key>`` on every request. There
 is no token to cache or refresh, so a 401 is final: retrying the same key cannot succeed.
 """
@@ -18,6 +20,7 @@ from bridge.providers.base import Item, ProviderContext, ProviderPage
 from bridge.providers.capella.cursor import decode_cursor, encode_cursor
 from bridge.providers.capella.mapping import item_from_native
 from bridge.providers.capella.names import NATIVE_COLLECTIONS, RENAMED
+from bridge.providers.capella.ordering import CapellaOrdering
 from bridge.providers.capella.translate import MAX_PAGE_SIZE, native_sortby, to_native_query
 from bridge.providers.http import send
 
@@ -32,7 +35,7 @@ def _has_next(body: dict[str, Any]) -> bool:
     return any(isinstance(link, dict) and link.get("rel") == "next" for link in links)
 
 
-class CapellaProvider:
+class CapellaProvider(CapellaOrdering):
     """Capella's archive as the federation core sees it."""
 
     name = "capella"
@@ -44,6 +47,8 @@ class CapellaProvider:
         self.collection_ids = frozenset(context.collections)
         settings = context.settings
         self._api_key: SecretStr | None = settings.api_key
+        self._contract_id = settings.contract_id
+        self._user_id = None
         self._client = context.http_client((settings.base_url or PUBLIC_API).rstrip("/"))
 
     def __repr__(self) -> str:

@@ -41,7 +41,8 @@ def bridge_collection(record: dict[str, Any]) -> str | None:
     return COLLECTION_BY_PRODUCT.get(product) if isinstance(product, str) else None
 
 
-def _assets(native: dict[str, Any] | None) -> dict[str, Any]:
+def _assets(native: dict[str, Any] | None, raster: dict[str, Any]) -> dict[str, Any]:
+    """Asset descriptions; ``raster`` (``proj:*`` of the image grid) goes on data assets."""
     assets: dict[str, Any] = {}
     for key, asset in (native or {}).items():
         if not isinstance(asset, dict) or "href" not in asset:
@@ -49,8 +50,27 @@ def _assets(native: dict[str, Any] | None) -> dict[str, Any]:
         out = {f: asset[f] for f in _ASSET_FIELDS if f in asset}
         # Polarization-named assets (HH, VV) are the image data.
         out.setdefault("roles", _ROLES_BY_KEY.get(key, ["data"]))
+        if "data" in out["roles"]:
+            out.update(raster)
         assets[key] = out
     return assets
+
+
+def _raster_fields(props: dict[str, Any], epsg: Any) -> dict[str, Any]:
+    """Pop the image grid (``proj:shape``/``proj:transform``) off the item properties.
+
+    Capella states the grid of its geocoded raster at item level; on bridge items it
+    describes the data asset alone (thumbnails and previews have grids of their own).
+    """
+    shape = props.pop("proj:shape", None)
+    transform = props.pop("proj:transform", None)
+    if not isinstance(epsg, int):
+        return {}
+    fields: dict[str, Any] = {"proj:epsg": epsg, "proj:code": f"EPSG:{epsg}"}
+    if isinstance(shape, list) and isinstance(transform, list):
+        fields["proj:shape"] = shape
+        fields["proj:transform"] = transform
+    return fields
 
 
 def _gsd(props: dict[str, Any]) -> float | None:
@@ -87,6 +107,7 @@ def item_from_native(record: dict[str, Any]) -> Item:
         props["proj:code"] = f"EPSG:{epsg}"
     else:
         props.pop("proj:epsg", None)  # null for slant-range products: no map projection
+    raster = _raster_fields(props, epsg)
     gsd = _gsd(native)
     if gsd is not None:
         props["gsd"] = gsd
@@ -104,5 +125,5 @@ def item_from_native(record: dict[str, Any]) -> Item:
         "bbox": bbox,
         "properties": props,
         "links": [],
-        "assets": _assets(record.get("assets")),
+        "assets": _assets(record.get("assets"), raster),
     }
