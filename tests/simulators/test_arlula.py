@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -374,14 +373,3 @@ def test_archive_distributions() -> None:
     assert {"2019", "2026"} <= years
     near_sydney = [s for s in scenes if abs(s["center"]["lat"] + 33.87) < 1]
     assert len(near_sydney) > 100  # a dense cluster
-
-
-def test_archive_generation_is_fast() -> None:
-    best = min(_time_generation(seed) for seed in (1, 2))
-    assert best < 0.3
-
-
-def _time_generation(seed: int) -> float:
-    start = time.perf_counter()
-    build_archive.__wrapped__(seed, 6000)
-    return time.perf_counter() - start

@@ -150,13 +150,6 @@ def test_fast_utm_bounds_agree_with_proj(bbox: tuple[float, float, float, float]
     assert project_bbox(bbox, epsg) == pytest.approx(expected, abs=0.01)
 
 
-def test_grid_computation_is_cheap() -> None:
-    start = time.perf_counter()
-    for i in range(500):
-        scene_grid((24.8, 60.1, 25.0, 60.25 + i * 1e-5))
-    assert (time.perf_counter() - start) / 500 < 0.002
-
-
 # --- COG content and layout -------------------------------------------------------------
 
 
@@ -215,18 +208,6 @@ def test_cog_bytes_are_deterministic() -> None:
     assert cog_bytes(grid, SAR, 12) != first
     assert stable_seed("capella", "SCENE_1", "HH") == stable_seed("capella", "SCENE_1", "HH")
     assert stable_seed("capella", "SCENE_1", "HH") != stable_seed("capella", "SCENE_1", "VV")
-
-
-def test_generation_is_fast() -> None:
-    # The target is < 100 ms per asset; the bound is loose because CI shares 2 cores.
-    grid = scene_grid(HELSINKI, size=512)
-    timings = []
-    for seed in range(3):
-        clear_cache()
-        start = time.perf_counter()
-        cog_bytes(grid, PixelSpec("optical", 4, "uint16"), seed)
-        timings.append(time.perf_counter() - start)
-    assert min(timings) < 0.5
 
 
 def test_png_quicklook() -> None:
