@@ -114,14 +114,6 @@ ROTTERDAM_SQUARE = ring((4.0, 51.55), (5.0, 51.55), (5.0, 52.3), (4.0, 52.3))
 KYIV_WEST = ring((29.0, 49.0), (30.52, 49.0), (30.52, 52.0), (29.0, 52.0))
 SYDNEY_QUAD = ring((150.7, -34.3), (151.7, -34.2), (151.8, -33.5), (150.9, -33.4))
 
-PRUNING_BUG = (
-    "Federation.plan skips collections whose summaries lack a filtered property "
-    "(bridge.core.filters.never_true_without over Vocabulary.by_collection), but the "
-    "summaries are incomplete: capella-gec/geo/sidd and every satellogic collection "
-    "serve items with proj:epsg and proj:code that their collection documents do not "
-    "summarize, so 'proj:epsg = 32636' is answered by ICEYE alone and returns nothing."
-)
-
 CASES: list[Case] = [
     # -- basic CQL2 comparisons -----------------------------------------------------------
     Case(
@@ -763,7 +755,6 @@ CASES: list[Case] = [
         },
         P("proj:epsg").eq(32636),
         pv("capella", "satellogic"),
-        bug=PRUNING_BUG,
     ),
     # -- more names and operators ------------------------------------------------------------
     Case(
@@ -1041,3 +1032,24 @@ async def test_paged_result_equals_brute_force(
             for key, val in shaped.items():
                 if key != "links":
                     assert feature[key] == val, (_key(feature), key)
+
+
+async def test_every_item_property_is_a_queryable_of_its_collection(
+    archives: dict[str, list[Item]],
+) -> None:
+    """Queryables are complete: a filter on any property an item carries is accepted, and
+    the federation's pruning (collections that never carry a filtered property are not
+    asked) can never drop a match."""
+    from bridge.catalog import load_catalog
+    from bridge.core.vocabulary import Vocabulary
+    from tests.support.wiring import COLLECTIONS
+
+    vocabulary = Vocabulary(load_catalog(COLLECTIONS).all())
+    missing: dict[str, set[str]] = {}
+    for items in archives.values():
+        for item in items:
+            known = vocabulary.by_collection[item["collection"]]
+            for name in item["properties"]:
+                if name not in known:
+                    missing.setdefault(item["collection"], set()).add(name)
+    assert not missing, missing
