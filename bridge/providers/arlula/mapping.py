@@ -117,6 +117,13 @@ def item_from_native(
         props["arlula:eula"] = record["eula"]
         props["arlula:price"] = record["price"]
         props["arlula:price_min_cents"] = record["price"]["base"]
+    cents = props.get("arlula:price_min_cents")
+    if isinstance(cents, int):
+        # The bridge's price extension: the lowest price of the scene (cheapest bundle
+        # and license), in dollars; exact prices of other options come from the quote.
+        props["price:amount"] = cents / 100
+        props["price:currency"] = "USD"
+        props["price:basis"] = "scene"
     rings = record["bounding"]
     return {
         "type": "Feature",
