@@ -143,7 +143,17 @@ class BridgeClient(AsyncBaseCoreClient):
         base = self._base(request)
         decorated = await self.decorator.decorate(base, page.items, tenant)
         features = [apply_fields(item, fields) for item in decorated]
-        links: list[dict[str, Any]] = [{"rel": "root", "type": JSON, "href": base}]
+        links: list[dict[str, Any]] = [
+            {"rel": "self", "type": GEOJSON, "href": str(request.url)},
+            {"rel": "root", "type": JSON, "href": base},
+        ]
+        if query.collections and len(query.collections) == 1 and request.method == "GET":
+            # /collections/{id}/items (and a one-collection search): its collection.
+            href = f"{base}collections/{query.collections[0]}"
+            links += [
+                {"rel": "collection", "type": JSON, "href": href},
+                {"rel": "parent", "type": JSON, "href": href},
+            ]
         if page.next_state is not None:
             links.append(next_link(self.signer.encode(page.next_state)))
         body: dict[str, Any] = {
@@ -333,6 +343,8 @@ class BridgeClient(AsyncBaseCoreClient):
         """POST ``/search``."""
         request: Request = kwargs["request"]
         r = search_request
+        if "fields" in r.model_fields_set and r.fields is None:
+            raise BadRequest("fields must be an {include, exclude} object (or left out)")
         query, fields = self._build(
             collections=split_list(r.collections),
             ids=split_list(r.ids),

@@ -123,6 +123,13 @@ def apply_fields(item: dict[str, Any], spec: FieldsSpec) -> dict[str, Any]:
         out = dict(item)
     included = set(spec.include)
     for path in spec.exclude:
-        if path not in included and path not in ALWAYS:
-            _drop(out, _split(path))
+        if path in included or path in ALWAYS:
+            continue
+        inner = [p for p in spec.include if p.startswith(path + ".")]
+        kept = [(p, _get(out, _split(p))) for p in inner]
+        _drop(out, _split(path))
+        # An include inside an excluded parent wins: `-properties,+properties.gsd`.
+        for p, (found, value) in kept:
+            if found:
+                _put(out, _split(p), value)
     return out

@@ -112,23 +112,48 @@ def and_all(parts: list[Json]) -> Json | None:
 _COMPARISONS = {"=", "<>", "<", "<=", ">", ">=", "in", "between"}
 
 
-def timestamps_for(expr: Json, is_datetime: Callable[[str], bool]) -> Json:
-    """A copy of ``expr`` where string literals compared with a date-time property are
-    ``{"timestamp": ...}`` literals (validated, normalized to UTC).
+def coerce_literals(expr: Json, schema_of: Callable[[str], Mapping[str, Any]]) -> Json:
+    """Read Query-extension literals by the type of the property they are compared with.
+
+    The Query extension has no typed literals (and clients send numbers as strings):
+    a string compared with a date-time property is an instant, not text ('.' sorts before
+    'Z'); a numeric string compared with a number is that number; on an array property
+    (e.g. ``sar:polarizations``) ``in`` means "shares a value with" and ``eq`` "contains".
 
     Raises:
-        BadRequest: such a string is not an RFC 3339 date-time.
+        BadRequest: a literal that is not of its property's type.
     """
     if isinstance(expr, list):
-        return [timestamps_for(v, is_datetime) for v in expr]
+        return [coerce_literals(v, schema_of) for v in expr]
     if not isinstance(expr, Mapping):
         return expr
     args = expr.get("args")
     if expr.get("op") in _COMPARISONS and isinstance(args, list):
         props = [a["property"] for a in args if isinstance(a, Mapping) and "property" in a]
-        if props and all(is_datetime(p) for p in props):
-            return {**expr, "args": [_as_timestamp(a) for a in args]}
-    return {k: timestamps_for(v, is_datetime) for k, v in expr.items()}
+        if len(props) == 1:
+            schema = schema_of(props[0])
+            kind = schema.get("type")
+            if schema.get("format") == "date-time":
+                return {**expr, "args": [_as_timestamp(a) for a in args]}
+            if kind in ("number", "integer"):
+                return {**expr, "args": [_as_number(a, props[0]) for a in args]}
+            if kind == "array" and expr["op"] == "in":
+                return {"op": "a_overlaps", "args": args}
+            if kind == "array" and expr["op"] == "=" and not isinstance(args[1], list):
+                return {"op": "a_contains", "args": [args[0], [args[1]]]}
+    return {k: coerce_literals(v, schema_of) for k, v in expr.items()}
+
+
+def _as_number(value: Json, prop: str) -> Json:
+    if isinstance(value, list):
+        return [_as_number(v, prop) for v in value]
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError as exc:
+            raise BadRequest(f"{prop} is a number; {value!r} is not") from exc
+        return int(number) if number.is_integer() and "." not in value else number
+    return value
 
 
 def _as_timestamp(value: Json) -> Json:

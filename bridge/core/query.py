@@ -18,11 +18,11 @@ from shapely.geometry.base import BaseGeometry
 
 from bridge.core.filters import (
     and_all,
+    coerce_literals,
     parse_filter,
     property_names,
     query_to_cql2,
     rename_properties,
-    timestamps_for,
 )
 from bridge.core.timeutil import Interval, parse_interval
 from bridge.core.vocabulary import Vocabulary
@@ -185,9 +185,7 @@ def build_query(
         if vocabulary is not None:
             # The Query extension has no timestamp literals: a string compared with a
             # date-time property means an instant, not text ('.' sorts before 'Z').
-            converted = timestamps_for(
-                converted, lambda p: vocabulary.is_datetime(vocabulary.resolve(p))
-            )
+            converted = coerce_literals(converted, lambda p: vocabulary.all[vocabulary.resolve(p)])
         parts.append(converted)
     expr = and_all(parts)
     sort = tuple(sortby) if sortby else DEFAULT_SORT

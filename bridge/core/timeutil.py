@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bridge.errors import BadRequest
 
 _OPEN = {"", ".."}
+# RFC 3339 date-time; the offset may be missing (read as UTC: QGIS sends such).
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})?$")
 
 
 def parse_instant(text: str) -> datetime:
@@ -56,6 +59,13 @@ class Interval:
         return f"{a}/{b}"
 
 
+def parse_request_instant(text: str) -> datetime:
+    """Parse a date-time a client sent: RFC 3339 only (Python accepts much more)."""
+    if not _RFC3339.match(text.strip()):
+        raise BadRequest(f"invalid datetime {text!r}: expected RFC 3339, e.g. 2024-05-01T12:00:00Z")
+    return parse_instant(text)
+
+
 def parse_interval(text: str) -> Interval:
     """Parse a STAC ``datetime`` parameter: an instant or ``start/end`` with ``..`` for open.
 
@@ -64,12 +74,12 @@ def parse_interval(text: str) -> Interval:
     """
     parts = text.split("/")
     if len(parts) == 1:
-        instant = parse_instant(parts[0])
+        instant = parse_request_instant(parts[0])
         return Interval(instant, instant)
     if len(parts) != 2:
         raise BadRequest(f"invalid datetime interval {text!r}")
-    start = None if parts[0].strip() in _OPEN else parse_instant(parts[0])
-    end = None if parts[1].strip() in _OPEN else parse_instant(parts[1])
+    start = None if parts[0].strip() in _OPEN else parse_request_instant(parts[0])
+    end = None if parts[1].strip() in _OPEN else parse_request_instant(parts[1])
     if start is None and end is None:
         raise BadRequest(f"invalid datetime interval {text!r}: both ends open")
     if start is not None and end is not None and start > end:

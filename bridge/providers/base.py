@@ -28,9 +28,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
-import orjson
-
 import httpx
+import orjson
 
 from bridge.core.query import SearchQuery
 from bridge.settings import ProviderSettings

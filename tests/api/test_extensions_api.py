@@ -163,3 +163,34 @@ async def test_item_listing_takes_the_same_extensions(client: httpx.AsyncClient)
     assert resp.status_code == 200, resp.text
     values = [f["properties"]["gsd"] for f in resp.json()["features"]]
     assert values and values == sorted(values) and max(values) < 2
+
+
+@pytest.mark.parametrize(
+    "value", ["2021-01-01", "2021-01-01T00:00:00+0100", "2021-01-01T00:00:50,5Z"]
+)
+async def test_datetimes_must_be_rfc3339(client: httpx.AsyncClient, value: str) -> None:
+    assert (await client.get("/search", params={"datetime": value})).status_code == 400
+
+
+async def test_an_include_inside_an_excluded_parent_wins(client: httpx.AsyncClient) -> None:
+    items = await items_get(client, {"fields": "-properties,+properties.gsd", "limit": 2})
+    assert set(items[0]["properties"]) == {"gsd"}
+
+
+async def test_post_fields_null_is_a_400(client: httpx.AsyncClient) -> None:
+    assert (await client.post("/search", json={"fields": None})).status_code == 400
+
+
+async def test_query_numbers_may_come_as_strings(client: httpx.AsyncClient) -> None:
+    as_text = await items_get(client, {"query": '{"gsd": {"lt": "3"}}'})
+    as_number = await items_get(client, {"query": '{"gsd": {"lt": 3}}'})
+    assert as_text and [f["id"] for f in as_text] == [f["id"] for f in as_number]
+    bad = await client.get("/search", params={"query": '{"gsd": {"lt": "three"}}'})
+    assert bad.status_code == 400
+
+
+async def test_item_collections_link_to_themselves(client: httpx.AsyncClient) -> None:
+    page = (await client.get("/collections/alpha-a/items", params={"limit": 2})).json()
+    rels = {link["rel"]: link["href"] for link in page["links"]}
+    assert rels["self"].startswith("http://bridge.test/collections/alpha-a/items")
+    assert rels["collection"] == "http://bridge.test/collections/alpha-a"
