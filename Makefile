@@ -24,8 +24,8 @@ test: install
 	$(BIN)/python -m pytest -q
 
 lint: install
-	$(BIN)/ruff check bridge tests bench
-	$(BIN)/ruff format --check bridge tests bench
+	$(BIN)/ruff check bridge tests bench conformance
+	$(BIN)/ruff format --check bridge tests bench conformance
 
 typecheck: install
 	$(BIN)/mypy
@@ -37,3 +37,9 @@ bench: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
+
+# Conformance: stac-api-validator (offline schemas), JSON Schema, pystac-client and QGIS's
+# request pattern against a sandbox bridge on a free loopback port; writes conformance/REPORT.md.
+.PHONY: conformance
+conformance: install
+	$(BIN)/python -m conformance

@@ -1,8 +1,10 @@
 """The Fields extension: include / exclude dotted paths, applied after filtering.
 
 Semantics (STAC API Fields): no fields → the whole item; ``include`` → exactly those
-paths (plus ``type``, ``id`` and ``collection``, which identify the item); ``exclude`` →
-the item without those paths; a path in both is included.
+paths (plus ``type``, ``stac_version``, ``id`` and ``collection``, which identify the
+item); only ``exclude`` → the item without those paths; ``exclude`` with an explicit null
+or empty ``include`` (POST) → the default set (rule 4 of the extension) without them; a
+path in both, or an include inside an excluded parent, is included.
 """
 
 from __future__ import annotations
@@ -13,7 +15,19 @@ from typing import Any
 
 from bridge.errors import BadRequest
 
-ALWAYS = ("type", "id", "collection")
+ALWAYS = ("type", "stac_version", "id", "collection")
+DEFAULT_SET = (
+    "type",
+    "stac_version",
+    "id",
+    "geometry",
+    "bbox",
+    "links",
+    "assets",
+    "properties.datetime",
+    "properties.start_datetime",
+    "properties.end_datetime",
+)
 
 
 @dataclass(frozen=True)
@@ -52,6 +66,14 @@ def parse_fields(
     elif isinstance(value, dict):
         include = _strings(value.get("include"), "include")
         exclude = _strings(value.get("exclude"), "exclude")
+        if "include" in value and not include and exclude:
+            # Rule 4: the default set, without what is excluded (not an explicit include,
+            # so it does not outrank the exclusions).
+            include = [
+                p
+                for p in DEFAULT_SET
+                if p not in exclude and not any(p.startswith(e + ".") for e in exclude)
+            ]
     else:
         raise BadRequest("fields must be a string or an {include, exclude} object")
     norm = _normalizer(resolve)

@@ -102,7 +102,7 @@ async def test_sorted_filtered_paging_equals_one_page(client: httpx.AsyncClient)
 
 async def test_fields_include_and_exclude(client: httpx.AsyncClient) -> None:
     inc = await items_get(client, {"fields": "properties.gsd,bbox", "limit": 3})
-    assert set(inc[0]) == {"type", "id", "collection", "bbox", "properties"}
+    assert set(inc[0]) == {"type", "stac_version", "id", "collection", "bbox", "properties"}
     assert set(inc[0]["properties"]) == {"gsd"}
     exc = await items_get(client, {"fields": "-geometry,-properties.gsd", "limit": 3})
     assert "geometry" not in exc[0] and "gsd" not in exc[0]["properties"]

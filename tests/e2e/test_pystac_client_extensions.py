@@ -167,8 +167,9 @@ def test_fields_include_shapes_every_item(client: Client, method: str) -> None:
     )
     assert {provider(i) for i in found} == {"arlula", "capella", "iceye", "satellogic"}
     for item in found:
-        assert set(item) == {"type", "id", "collection", "bbox", "properties"} or (
-            set(item) == {"type", "id", "collection", "bbox"} and provider(item) == "capella"
+        assert set(item) == {"type", "stac_version", "id", "collection", "bbox", "properties"} or (
+            set(item) == {"type", "stac_version", "id", "collection", "bbox"}
+            and provider(item) == "capella"
         ), item
         expected = {
             "arlula": {"eo:cloud_cover"},

@@ -394,7 +394,7 @@ def expected_order(items: Sequence[Item], sortby: Sequence[tuple[str, bool]]) ->
 
 # -- fields ----------------------------------------------------------------------------------
 
-IDENTIFYING = ("type", "id", "collection")
+IDENTIFYING = ("type", "stac_version", "id", "collection")
 
 
 def expected_shape(item: Item, include: Sequence[str], exclude: Sequence[str]) -> Item:

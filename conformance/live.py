@@ -1,0 +1,85 @@
+"""A real ``bridge serve --sandbox`` on a free loopback port, for the conformance checks."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+DEMO_KEY = "conformance-demo-key"
+START_TIMEOUT_S = 90.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class LiveBridge:
+    """A running bridge: its root URL (ending in ``/``), demo key and ``/sandbox`` document."""
+
+    root: str
+    api_key: str
+    sandbox: dict[str, Any]
+    log: Path | None = None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"X-API-Key": self.api_key}
+
+
+def _bridge_command() -> list[str]:
+    exe = Path(sys.executable).with_name("bridge")
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "bridge.cli"]
+
+
+@contextmanager
+def running_bridge(
+    log: Path, api_key: str = DEMO_KEY, env: dict[str, str] | None = None
+) -> Iterator[LiveBridge]:
+    """Start ``bridge serve --sandbox`` on a free loopback port; stop it on exit.
+
+    ``env`` adds ``BRIDGE_*`` settings (e.g. a smaller ``BRIDGE_SIMULATORS__SCENES``).
+    """
+    port = free_port()
+    log.parent.mkdir(parents=True, exist_ok=True)
+    full_env = {**os.environ, "BRIDGE_SANDBOX_API_KEY": api_key, "PYTHONUNBUFFERED": "1"}
+    full_env.pop("BRIDGE_SANDBOX", None)
+    full_env.update(env or {})
+    cmd = [*_bridge_command(), "serve", "--sandbox", "--host", "127.0.0.1", "--port", str(port)]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=full_env)
+    root = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"bridge serve exited: {log.read_text()}")
+            try:
+                if httpx.get(root, timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"bridge serve did not start: {log.read_text()}")
+            time.sleep(0.2)
+        sandbox = httpx.get(root + "sandbox", timeout=5).json()
+        yield LiveBridge(root, api_key, sandbox, log)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
