@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import socket
@@ -13,9 +14,55 @@ import pytest
 _DATA_DIR = tempfile.mkdtemp(prefix="bridge-test-")
 
 
+class _SecretWatch(logging.Handler):
+    """Remembers every log record of the run that contains a provider credential."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.secrets = secrets
+        self.leaks: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = record.getMessage()
+        except Exception:  # a malformed record is not a leak
+            return
+        if record.exc_info and record.exc_info[1] is not None:
+            text += repr(record.exc_info[1])
+        if any(secret in text for secret in self.secrets):
+            self.leaks.append(f"{record.name}: {text[:200]}")
+
+
+def _sandbox_secrets() -> list[str]:
+    from bridge import registry
+
+    found = []
+    for name in registry.simulator_names():
+        for key, value in registry.simulator_sandbox_settings(name, "http://x").items():
+            if any(word in key for word in ("key", "secret")) and isinstance(value, str):
+                found.append(value)
+    return found
+
+
+_WATCH: _SecretWatch | None = None
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    """Every app and `bridge` process the tests start keeps its database in a temp dir."""
+    """Every app and `bridge` process the tests start keeps its database in a temp dir;
+    every log record of the run is watched for provider credentials."""
+    global _WATCH
     os.environ["BRIDGE_DATA_DIR"] = _DATA_DIR
+    _WATCH = _SecretWatch(_sandbox_secrets())
+    root = logging.getLogger()
+    root.addHandler(_WATCH)
+    root.setLevel(min(root.level, logging.DEBUG) or logging.DEBUG)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if any log line carried a provider credential."""
+    if _WATCH is not None and _WATCH.leaks:
+        print("\nprovider credentials reached log lines:\n" + "\n".join(_WATCH.leaks[:10]))
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
