@@ -1,4 +1,5 @@
-"""A real ``bridge serve --sandbox`` on a free loopback port, for the conformance checks."""
+"""A real ``bridge serve`` on a free loopback port: for the conformance checks, the
+end-to-end tests and the benchmarks (one implementation for all three)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,10 @@ class LiveBridge:
     def headers(self) -> dict[str, str]:
         return {"X-API-Key": self.api_key}
 
+    def simulator(self, name: str) -> str:
+        """Base URL of a sandbox simulator."""
+        return str(self.sandbox["providers"][name]["base_url"])
+
 
 def _bridge_command() -> list[str]:
     exe = Path(sys.executable).with_name("bridge")
@@ -46,18 +51,22 @@ def _bridge_command() -> list[str]:
 
 @contextmanager
 def running_bridge(
-    log: Path, api_key: str = DEMO_KEY, env: dict[str, str] | None = None
+    log: Path,
+    api_key: str = DEMO_KEY,
+    env: dict[str, str] | None = None,
+    args: tuple[str, ...] = ("--sandbox",),
 ) -> Iterator[LiveBridge]:
-    """Start ``bridge serve --sandbox`` on a free loopback port; stop it on exit.
+    """Start ``bridge serve`` (sandbox by default) on a free loopback port; stop it on exit.
 
-    ``env`` adds ``BRIDGE_*`` settings (e.g. a smaller ``BRIDGE_SIMULATORS__SCENES``).
+    ``env`` adds ``BRIDGE_*`` settings (e.g. a smaller ``BRIDGE_SIMULATORS__SCENES``);
+    ``args`` are further ``bridge serve`` options (e.g. ``--no-sandbox``).
     """
     port = free_port()
     log.parent.mkdir(parents=True, exist_ok=True)
     full_env = {**os.environ, "BRIDGE_SANDBOX_API_KEY": api_key, "PYTHONUNBUFFERED": "1"}
     full_env.pop("BRIDGE_SANDBOX", None)
     full_env.update(env or {})
-    cmd = [*_bridge_command(), "serve", "--sandbox", "--host", "127.0.0.1", "--port", str(port)]
+    cmd = [*_bridge_command(), "serve", *args, "--host", "127.0.0.1", "--port", str(port)]
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=full_env)
     root = f"http://127.0.0.1:{port}/"
@@ -74,8 +83,8 @@ def running_bridge(
             if time.monotonic() > deadline:
                 raise RuntimeError(f"bridge serve did not start: {log.read_text()}")
             time.sleep(0.2)
-        sandbox = httpx.get(root + "sandbox", timeout=5).json()
-        yield LiveBridge(root, api_key, sandbox, log)
+        sandbox = httpx.get(root + "sandbox", timeout=5)
+        yield LiveBridge(root, api_key, sandbox.json() if sandbox.status_code == 200 else {}, log)
     finally:
         proc.terminate()
         try:
