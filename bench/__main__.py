@@ -1,14 +1,53 @@
-"""``make bench``: run every benchmark and print its figures."""
+"""``make bench``: run every benchmark and print its figures.
+
+``python -m bench`` runs fanout, cpu, eodag and memory in turn; ``python -m bench NAME...``
+runs the named ones (also ``generation``: sandbox start-up costs). A benchmark that fails
+is reported and the others still run.
+"""
 
 from __future__ import annotations
 
-from bench import fanout
+import importlib
+import platform
+import sys
+import time
+import traceback
+
+DEFAULT = ["fanout", "cpu", "eodag", "memory"]
+KNOWN = [*DEFAULT, "generation"]
 
 
-def main() -> None:
-    """Run the benchmarks in turn."""
-    fanout.run()
+def _machine() -> str:
+    model = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next(ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    with open("/proc/loadavg") as f:
+        load = " ".join(f.read().split()[:3])
+    return f"{platform.node()}: {model}, Python {platform.python_version()}, load avg {load}"
+
+
+def main(argv: list[str]) -> int:
+    """Run the named benchmarks (all by default); exit 1 if any failed."""
+    names = argv or DEFAULT
+    unknown = [n for n in names if n not in KNOWN]
+    if unknown:
+        print(f"unknown benchmark(s) {unknown}; choose from {KNOWN}", file=sys.stderr)
+        return 2
+    print(f"bench {time.strftime('%Y-%m-%d %H:%M:%S %Z')} on {_machine()}", flush=True)
+    failed = []
+    for name in names:
+        try:
+            importlib.import_module(f"bench.{name}").run()
+        except Exception:
+            failed.append(name)
+            print(f"\n!! {name} failed:\n{traceback.format_exc()}", flush=True)
+    if failed:
+        print(f"\nfailed: {', '.join(failed)}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main(sys.argv[1:]))

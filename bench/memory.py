@@ -1,0 +1,76 @@
+"""Memory: RSS of the bridge process while one client pages through 50,000 items.
+
+Four simulators with 12,500 scenes each (50,000 items match a search with no filter)
+run in one sandbox process; the bridge under test runs alone in its own process, pointed
+at them, so its RSS is the bridge's own. One federated POST /search at limit=1000,
+following ``next`` for 50 pages; VmRSS is read from ``/proc/<pid>/status`` after every
+page, and VmHWM (the peak) at the end.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.live import live_bridge
+from bench.util import header
+
+SCENES = 12_500
+ITEMS = 50_000
+LIMIT = 1000
+
+
+def _status_mib(pid: int) -> dict[str, float]:
+    fields: dict[str, float] = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            fields[key] = int(value.split()[0]) / 1024  # kB -> MiB
+    return fields
+
+
+def _page_through(root: str, pid: int) -> list[float]:
+    rss: list[float] = []
+    body: dict[str, Any] | None = {"limit": LIMIT}
+    seen = 0
+    with httpx.Client(timeout=300) as client:
+        while body is not None and seen < ITEMS:
+            resp = client.post(root + "search", json=body)
+            resp.raise_for_status()
+            doc = resp.json()
+            seen += doc["numberReturned"]
+            rss.append(_status_mib(pid)["VmRSS"])
+            body = next((ln["body"] for ln in doc["links"] if ln["rel"] == "next"), None)
+    if seen < ITEMS:
+        raise RuntimeError(f"paging ended after {seen} items")
+    return rss
+
+
+def run() -> dict[str, float]:
+    """Measure and print the memory figures."""
+    header(f"memory: bridge RSS while paging through {ITEMS:,} items at limit={LIMIT}")
+    env = {"BRIDGE_SIMULATORS__SCENES": str(SCENES)}
+    with live_bridge(env=env) as upstream, live_bridge(upstream=upstream) as bridge:
+        httpx.get(bridge.root + "collections", timeout=30).raise_for_status()
+        idle = _status_mib(bridge.pid)["VmRSS"]
+        rss = _page_through(bridge.root, bridge.pid)
+        peak = _status_mib(bridge.pid)["VmHWM"]
+    early, late = sum(rss[:5]) / 5, sum(rss[-5:]) / 5
+    growth = late - early
+    per_item = growth * 1024 * 1024 / (ITEMS - 5 * LIMIT)
+    print(f"  {len(rss)} pages; RSS idle {idle:.0f} MiB")
+    marks = [1, 5, 10, 25, len(rss)]
+    print("  RSS after page " + ", ".join(f"{m}: {rss[m - 1]:.0f}" for m in marks) + " MiB")
+    print(
+        f"  mean of first 5 pages {early:.0f} MiB, of last 5 pages {late:.0f} MiB:"
+        f" {growth:+.0f} MiB ({per_item:.0f} bytes per item paged)"
+    )
+    flat = "flat" if abs(growth) <= 0.1 * early else "NOT flat"
+    print(f"  peak (VmHWM) {peak:.0f} MiB  => {flat} (flat: last pages within 10% of the first)")
+    return {"rss_idle_mib": idle, "rss_first_mib": early, "rss_last_mib": late, "peak_mib": peak}
+
+
+if __name__ == "__main__":
+    run()
