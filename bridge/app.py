@@ -59,7 +59,8 @@ logging.getLogger("httpx").setLevel(logging.WARNING)
 
 def _middlewares() -> list[Middleware]:
     return [
-        Middleware(GZipMiddleware, minimum_size=1024),
+        # Level 4: about half the time of the default 9 for output ~14% larger.
+        Middleware(GZipMiddleware, minimum_size=1024, compresslevel=4),
         Middleware(
             CORSMiddleware,
             allow_origins=["*"],

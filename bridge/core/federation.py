@@ -134,8 +134,10 @@ class _Stream:
         return item
 
     def position(self) -> list[Any] | None:
-        """[cursor, index] to resume at, or None when the stream is exhausted."""
-        return None if self.exhausted else [self.page_cursor, self.index]
+        """[cursor, index] to resume at, or None when the stream is known to be exhausted."""
+        page = self.page
+        at_end = page is not None and self.index >= len(page.items) and page.next_cursor is None
+        return None if self.exhausted or at_end else [self.page_cursor, self.index]
 
 
 def fingerprint(query: SearchQuery) -> str:
@@ -313,6 +315,8 @@ class _Run:
                 break
             stream = self.streams[order[idx]]
             items.append(stream.take())
+            if len(items) >= limit:
+                break  # the page is full: its next item can wait for the next request
             try:
                 nxt: Item | BaseException | None = await stream.head()
             except Exception as exc:  # a failure is recorded per provider, not raised

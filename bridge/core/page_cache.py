@@ -23,9 +23,12 @@ class PageCache:
         max_entries: int = 512,
         ttl_s: float = 300.0,
         clock: Callable[[], float] = time.monotonic,
+        max_items: int = 20_000,
     ) -> None:
         self._entries: OrderedDict[Hashable, tuple[float, ProviderPage]] = OrderedDict()
         self._max = max_entries
+        self._max_items = max_items
+        self._items = 0
         self._ttl = ttl_s
         self._clock = clock
 
@@ -36,14 +39,23 @@ class PageCache:
             return None
         stored_at, page = entry
         if self._clock() - stored_at > self._ttl:
-            del self._entries[key]
+            self._evict(key)
             return None
         self._entries.move_to_end(key)
         return page
 
     def put(self, key: Hashable, page: ProviderPage) -> None:
-        """Remember ``page`` under ``key``, evicting the least recently used."""
+        """Remember ``page`` under ``key``, evicting the least recently used; bounded in
+        entries and in items, so memory stays flat however far clients page."""
+        if key in self._entries:
+            self._evict(key)
         self._entries[key] = (self._clock(), page)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self._max:
-            self._entries.popitem(last=False)
+        self._items += len(page.items)
+        while len(self._entries) > self._max or (
+            self._items > self._max_items and len(self._entries) > 1
+        ):
+            self._evict(next(iter(self._entries)))
+
+    def _evict(self, key: Hashable) -> None:
+        _, page = self._entries.pop(key)
+        self._items -= len(page.items)
