@@ -23,7 +23,7 @@ class PageCache:
         max_entries: int = 512,
         ttl_s: float = 300.0,
         clock: Callable[[], float] = time.monotonic,
-        max_items: int = 20_000,
+        max_items: int = 8_000,
     ) -> None:
         self._entries: OrderedDict[Hashable, tuple[float, ProviderPage]] = OrderedDict()
         self._max = max_entries
