@@ -8,15 +8,19 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
-    BRIDGE_COLLECTIONS_DIR=/app/collections
+    BRIDGE_COLLECTIONS_DIR=/app/collections \
+    BRIDGE_DATA_DIR=/data
 
 WORKDIR /app
 COPY pyproject.toml constraints.txt README.md ./
 COPY bridge ./bridge
 COPY collections ./collections
 RUN pip install -c constraints.txt . \
-    && useradd --system --uid 10001 bridge
+    && useradd --system --uid 10001 bridge \
+    && mkdir /data && chown bridge /data
 USER bridge
+# The default SQLite database (tenants, keys, orders); use BRIDGE_DATABASE_URL for PostgreSQL.
+VOLUME /data
 
 EXPOSE 8080
 # Listen on all interfaces inside the container; publish with `docker run -p 8080:8080`.
