@@ -9,8 +9,6 @@ and the tests are plain functions.
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from datetime import date
@@ -21,11 +19,11 @@ import arlulacore  # type: ignore[import-untyped]
 import httpx
 import orjson
 import pytest
-import uvicorn
 from rasterio.io import MemoryFile
 from rasterio.warp import transform_bounds
 
 from bridge.simulators.arlula import DEMO_KEY, DEMO_SECRET, create_app
+from tests.support.serve import served
 from tests.support.wiring import simulator_config
 
 HELSINKI = {"north": 60.4, "south": 60.0, "east": 25.5, "west": 24.5}
@@ -48,20 +46,10 @@ def base_url(webhooks: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch) ->
     hooks = httpx.AsyncClient(transport=httpx.MockTransport(receive))
     extra = {"arlula_order_step_s": 0.1, "arlula_webhook_client": hooks}
     app = create_app(simulator_config(extra=extra))
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
     try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+        with served(app) as url:
+            yield url
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
         asyncio.run(hooks.aclose())
 
 

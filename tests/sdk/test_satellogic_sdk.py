@@ -10,8 +10,6 @@ order to completion, list the sceneset, read the delivered COG remotely.
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -19,10 +17,10 @@ from typing import Any
 import pytest
 import rasterio
 import requests
-import uvicorn
 from pystac_client import Client
 
 from bridge.simulators.satellogic import create_app, sandbox_settings
+from tests.support.serve import served as serve_app
 from tests.support.wiring import simulator_config
 
 NEAR_HELSINKI = [24.0, 59.8, 26.0, 60.6]
@@ -33,20 +31,8 @@ STEP_S = 0.2
 def served() -> Iterator[str]:
     """The simulator on a loopback port (uvicorn in a thread)."""
     app = create_app(simulator_config(extra={"satellogic_order_step_s": STEP_S}))
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with serve_app(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import socket
 import struct
-import threading
-import time
 import zlib
 from collections.abc import AsyncIterator, Iterator
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -16,7 +13,6 @@ import httpx
 import numpy as np
 import pytest
 import rasterio
-import uvicorn
 from rasterio.io import MemoryFile
 from rasterio.warp import transform_bounds
 from rasterio.windows import Window
@@ -43,6 +39,7 @@ from bridge.simulators.common.storage import (
     byte_range,
     content_disposition,
 )
+from tests.support.serve import served as serve_app
 
 BASE = "http://storage.simulator"
 HELSINKI = (24.80, 60.10, 25.00, 60.25)
@@ -465,20 +462,8 @@ async def test_factories_run_lazily_and_resolver_supplies_keys(clock: Clock) -> 
 @pytest.fixture
 def served(app: Starlette) -> Iterator[str]:
     """The storage app on a loopback port (uvicorn in a thread), for real HTTP clients."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with serve_app(app) as url:
+        yield url
 
 
 def test_gdal_reads_a_signed_cog_over_http(served: str, store: ObjectStore) -> None:
