@@ -142,10 +142,6 @@ class Vocabulary:
             f"unknown property {name!r}; queryables are: {', '.join(sorted(self.all))}"
         )
 
-    def is_datetime(self, name: str) -> bool:
-        """True when a (STAC) property holds RFC 3339 date-times."""
-        return self.all.get(name, {}).get("format") == "date-time"
-
     def sortable(self, name: str) -> str:
         """The STAC name of a sort key, or 400 when it cannot be sorted on."""
         resolved = self.resolve(name)

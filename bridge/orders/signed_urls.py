@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 
 from bridge.providers.base import AssetLocation
 
@@ -48,10 +47,3 @@ class SignedUrlCache:
         while len(self._entries) > self._max:
             self._entries.popitem(last=False)
         return location
-
-
-def seconds_left(location: AssetLocation) -> float | None:
-    """Seconds until a location expires (None when it does not say)."""
-    if location.expires_at is None:
-        return None
-    return (location.expires_at - datetime.now(UTC)).total_seconds()
