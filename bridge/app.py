@@ -140,6 +140,7 @@ def create_app(
         reconcile_after_s=settings.order_reconcile_after_s,
     )
     orders = OrderService(ledger, tenants, federation.provider_of, timing)
+    auth = Authenticator(keys)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -168,7 +169,7 @@ def create_app(
     client = BridgeClient(
         federation=federation,
         vocabulary=vocabulary,
-        authenticator=Authenticator(keys),
+        authenticator=auth,
         decorator=ItemDecorator(ledger),
         catalog=catalog,
         signer=signer,
@@ -206,7 +207,7 @@ def create_app(
     app.state.keys = keys
     add_error_handlers(app)
     _add_schema_routes(app, client)
-    add_order_routes(app, OrdersAPI(settings, Authenticator(keys), orders, federation))
+    add_order_routes(app, OrdersAPI(settings, auth, orders, federation))
     app.state.orders = orders
     if sandbox_info is not None:
         _add_sandbox_route(app, sandbox_info)

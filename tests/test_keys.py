@@ -17,7 +17,6 @@ from bridge.settings import Settings
 from tests.support.wiring import sandbox_app
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
 async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
     if request.param == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path / 'keys.db'}"

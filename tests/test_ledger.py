@@ -24,7 +24,6 @@ from bridge.settings import ProviderSettings, Settings
 from tests.support.fake_provider import OrderingFakeProvider, make_items
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
 async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
     if request.param == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path / 'ledger.db'}"

@@ -8,9 +8,9 @@ from bridge import registry
 from bridge.api.links import item_links
 from bridge.catalog import load_catalog
 from bridge.core.match import Matcher
-from bridge.core.query import SearchQuery, SortField, build_query
+from bridge.core.query import SortField, build_query
 from bridge.core.sorting import sort_key_function
-from bridge.providers.base import Item, Provider
+from tests.support.paging import drain
 from tests.support.stac_schemas import assert_valid
 from tests.support.wiring import COLLECTIONS, provider_for
 
@@ -32,18 +32,6 @@ def test_every_collection_document_is_complete_and_valid() -> None:
         for key in ("license", "extent", "providers", "summaries", "item_assets", "description"):
             assert doc.get(key), f"{doc['id']} lacks {key}"
         assert any(link.get("rel") == "license" for link in doc.get("links", [])), doc["id"]
-
-
-async def drain(provider: Provider, query: SearchQuery, page_size: int) -> list[Item]:
-    items: list[Item] = []
-    cursor = None
-    for _ in range(2000):
-        page = await provider.search(query, cursor, page_size)
-        items.extend(page.items)
-        cursor = page.next_cursor
-        if cursor is None:
-            return items
-    raise AssertionError("cursor never ended")
 
 
 @pytest.fixture(params=PROVIDERS)

@@ -296,17 +296,14 @@ class BridgeClient(AsyncBaseCoreClient):
         request: Request = kwargs.pop("request")
         if self.catalog.get(collection_id) is None:
             raise NotFound(f"unknown collection: {collection_id}")
-        query, fields = self._build(
+        return await self._get_search(
+            request,
+            token,
             collections=[collection_id],
-            bbox=parse_bbox_param(bbox),
+            bbox=bbox,
             datetime=datetime,
             limit=limit,
-            query=parse_json_param("query", kwargs.pop("query", None)),
             **kwargs,
-        )
-        base = self._base(request)
-        return await self._search(
-            request, query, fields, token, lambda t: next_get_link(request, base, t)
         )
 
     async def get_search(  # type: ignore[override]
@@ -322,15 +319,26 @@ class BridgeClient(AsyncBaseCoreClient):
     ) -> Any:
         """GET ``/search``."""
         request: Request = kwargs.pop("request")
-        query, fields = self._build(
+        return await self._get_search(
+            request,
+            token,
             collections=split_list(collections),
             ids=split_list(ids),
-            bbox=parse_bbox_param(bbox),
+            bbox=bbox,
             intersects=parse_intersects_param(intersects),
             datetime=datetime,
             limit=limit,
-            query=parse_json_param("query", kwargs.pop("query", None)),
             **kwargs,
+        )
+
+    async def _get_search(
+        self, request: Request, token: str | None, *, bbox: str | None, **params: Any
+    ) -> Response:
+        """A GET search (``/search`` or ``/collections/{id}/items``) with GET next links."""
+        query, fields = self._build(
+            bbox=parse_bbox_param(bbox),
+            query=parse_json_param("query", params.pop("query", None)),
+            **params,
         )
         base = self._base(request)
         return await self._search(

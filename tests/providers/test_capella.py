@@ -35,6 +35,7 @@ from bridge.providers.capella.translate import to_native_query
 from bridge.settings import ProviderSettings
 from bridge.simulators.capella.app import native_feature
 from bridge.simulators.capella.archive import build_archive
+from tests.support.paging import drain
 from tests.support.stac_schemas import assert_valid
 from tests.support.wiring import COLLECTIONS, REPO, TEST_SCENES, TEST_SEED, provider_for
 
@@ -73,18 +74,6 @@ async def wired() -> AsyncIterator[tuple[Provider, Starlette]]:
 @pytest.fixture
 def provider(wired: tuple[Provider, Starlette]) -> Provider:
     return wired[0]
-
-
-async def drain(provider: Provider, query: SearchQuery, page_size: int) -> list[Item]:
-    items: list[Item] = []
-    cursor = None
-    for _ in range(2000):
-        page = await provider.search(query, cursor, page_size)
-        items.extend(page.items)
-        cursor = page.next_cursor
-        if cursor is None:
-            return items
-    raise AssertionError("cursor never ended")
 
 
 async def sim_stats(app: Starlette) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from shapely.geometry.base import BaseGeometry
 
 from bridge.core.query import build_query
 from bridge.providers.base import Provider
+from tests.support.paging import drain as paged
 from tests.support.wiring import provider_for
 
 Item = dict[str, Any]
@@ -42,15 +43,7 @@ async def drain(provider: Provider, page_size: int = 1000) -> list[Item]:
     need an area and a date (Arlula); neither excludes any simulated scene.
     """
     query = build_query(bbox=WHOLE_WORLD, datetime=WIDE_WINDOW)
-    items: list[Item] = []
-    cursor: str | None = None
-    for _ in range(10_000):
-        page = await provider.search(query, cursor, page_size)
-        items.extend(page.items)
-        cursor = page.next_cursor
-        if cursor is None:
-            return items
-    raise AssertionError(f"{provider.name}: the cursor never ended")
+    return await paged(provider, query, page_size)
 
 
 async def load_archives() -> dict[str, list[Item]]:

@@ -24,7 +24,7 @@ from starlette.responses import Response
 
 from bridge.simulators.capella.assets import file_names, native_feature, stored_object
 from bridge.simulators.capella.auth import contract_id, current_user, error
-from bridge.simulators.capella.orders import OrderBook, OrderError
+from bridge.simulators.capella.orders import Order, OrderBook, OrderError
 from bridge.simulators.common.app import JSONResponse, SimulatorConfig, read_json
 from bridge.simulators.common.storage import ObjectStore
 
@@ -121,29 +121,33 @@ async def list_orders(request: Request) -> Response:
     return JSONResponse([book.to_json(o) for o in orders])
 
 
-async def get_order(request: Request) -> Response:
-    """``GET /orders/{orderId}``."""
+def _owned_order(request: Request) -> tuple[OrderBook, Order] | Response:
+    """The book and the caller's organisation's order named in the path, or the error."""
     user = current_user(request)
     if isinstance(user, JSONResponse):
         return user
     book = _book(request)
     try:
-        order = book.get(user["organizationId"], request.path_params["order_id"])
+        return book, book.get(user["organizationId"], request.path_params["order_id"])
     except OrderError as exc:
         return _handled(exc)
+
+
+async def get_order(request: Request) -> Response:
+    """``GET /orders/{orderId}``."""
+    found = _owned_order(request)
+    if isinstance(found, Response):
+        return found
+    book, order = found
     return JSONResponse(book.to_json(order))
 
 
 async def download_order(request: Request) -> Response:
     """``GET /orders/{orderId}/download``: the order's items with presigned asset hrefs."""
-    user = current_user(request)
-    if isinstance(user, JSONResponse):
-        return user
-    book = _book(request)
-    try:
-        order = book.get(user["organizationId"], request.path_params["order_id"])
-    except OrderError as exc:
-        return _handled(exc)
+    found = _owned_order(request)
+    if isinstance(found, Response):
+        return found
+    book, order = found
     status = order.status(book.clock(), book.step_s)
     if status != "completed":
         return error(409, f"Order {order.order_id} is {status}", "ORDER_NOT_COMPLETED")
