@@ -75,12 +75,12 @@ def test_paging_by_7_equals_one_big_page(client: Client, method: str) -> None:
         ).items()
     ]
     assert 20 < len(big) < 1000, len(big)
-    small = [
-        i.id
-        for i in client.search(
-            collections=ids, bbox=bbox, datetime=window, limit=7, method=method
-        ).items()
-    ]
+    small_items = list(
+        client.search(collections=ids, bbox=bbox, datetime=window, limit=7, method=method).items()
+    )
+    small = [i.id for i in small_items]
+    for item in small_items:
+        assert_valid(item.to_dict(transform_hrefs=False))
     assert small == big
     assert len(set(small)) == len(small)
 
