@@ -23,6 +23,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 
 from bridge import __version__, registry
+from bridge.api.browser import add_browser_routes
 from bridge.api.client import PARTIAL_HEADER, BridgeClient, JSONSchemaResponse, ORJSONResponse
 from bridge.api.conformance import conformance_classes
 from bridge.api.decorate import ItemDecorator
@@ -207,6 +208,7 @@ def create_app(
     app.state.keys = keys
     add_error_handlers(app)
     _add_schema_routes(app, client)
+    add_browser_routes(app, settings)
     add_order_routes(app, OrdersAPI(settings, auth, orders, federation))
     app.state.orders = orders
     if sandbox_info is not None:

@@ -104,6 +104,10 @@ class Settings(BaseSettings):
         default=Path(__file__).resolve().parent.parent / "collections",
         description="Folder of STAC Collection documents, one sub-folder per provider.",
     )
+    browser_dir: Path = Field(
+        default=Path(__file__).resolve().parent.parent / "browser" / "dist",
+        description="The stac-browser build served at /browser/ (made by `make browser`).",
+    )
     providers: dict[str, ProviderSettings] = Field(default_factory=dict)
     tenants: dict[str, TenantSettings] = Field(
         default_factory=dict,

@@ -25,6 +25,8 @@ from bridge.settings import Settings
 # Assets with these roles are free to look at: no order needed.
 FREE_ROLES = frozenset({"thumbnail", "overview"})
 PENDING_RETRY_AFTER_S = 5
+# The signed-URL cache's tenant slot for the operator's own credentials (tenant ids are > 0).
+OPERATOR = 0
 
 
 class OrderBody(BaseModel):
@@ -152,18 +154,33 @@ class OrdersAPI:
         return ORJSONResponse(order_json(self._base(request), record))
 
     async def asset(self, request: Request, collection_id: str, item_id: str, key: str) -> Response:
-        """GET/HEAD an item's asset: a redirect to a freshly signed provider URL."""
-        tenant = await self._tenant(request)
+        """GET/HEAD an item's asset: a redirect to a freshly signed provider URL.
+
+        Thumbnails and overviews are part of browsing: whoever may search may see them, so
+        without a key (and with search open) they are fetched with the operator's own
+        credentials. An ``<img>`` tag in a browser cannot send an API key header.
+        """
         provider_name = self.federation.provider_of.get(collection_id)
         if provider_name is None:
             raise NotFound(f"unknown collection: {collection_id}")
-        provider = self.service.tenants.get(tenant, provider_name)  # 403 without a contract
         item = await self.federation.get_item(collection_id, item_id)
         asset = (item.get("assets") or {}).get(key)
         if asset is None:
             raise NotFound(f"item {item_id} has no asset {key!r}")
+        free = bool(FREE_ROLES.intersection(asset.get("roles") or []))
+        tenant = await self.auth.tenant(
+            request, required=not free or self.settings.search_requires_key
+        )
+        if tenant is None:
+            operator = self.federation.providers[provider_name]
+            location = await self.urls.get(
+                (OPERATOR, collection_id, item_id, key, None),
+                lambda: operator.asset_location(collection_id, item_id, key, None),
+            )
+            return RedirectResponse(location.href, status_code=307)
+        provider = self.service.tenants.get(tenant, provider_name)  # 403 without a contract
         native_order: str | None = None
-        if not FREE_ROLES.intersection(asset.get("roles") or []):
+        if not free:
             record = await self._entitlement(request, tenant, collection_id, item_id)
             if not isinstance(record, OrderRecord):
                 return record

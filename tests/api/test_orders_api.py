@@ -28,9 +28,17 @@ def fakes() -> dict[str, OrderingFakeProvider]:
 
 
 def build(
-    tmp_path: Path, fakes: dict[str, OrderingFakeProvider], **tenants: TenantSettings
+    tmp_path: Path,
+    fakes: dict[str, OrderingFakeProvider],
+    search_requires_key: bool = False,
+    **tenants: TenantSettings,
 ) -> FastAPI:
-    settings = Settings(data_dir=tmp_path, tenants=tenants, order_check_min_s=0.001)
+    settings = Settings(
+        data_dir=tmp_path,
+        tenants=tenants,
+        order_check_min_s=0.001,
+        search_requires_key=search_requires_key,
+    )
     return create_app(
         settings,
         catalog=fake_catalog(fakes),  # type: ignore[arg-type]
@@ -67,7 +75,7 @@ async def test_everything_but_search_needs_a_key(app: FastAPI) -> None:
             ("GET", f"{ITEM}/quote"),
             ("POST", f"{ITEM}/order"),
             ("GET", "/orders"),
-            ("GET", f"{ITEM}/assets/thumbnail"),
+            ("GET", f"{ITEM}/assets/data"),
         ]:
             resp = await anon.request(method, path)
             assert resp.status_code == 401, (method, path, resp.text)
@@ -117,6 +125,31 @@ async def test_data_needs_an_order_thumbnails_do_not(app: FastAPI, fakes: dict[s
         assert body["code"] == "NotOrdered"
         assert any(link["rel"] == "order" for link in body["links"])
         assert (await c.get(f"{ITEM}/assets/nope")).status_code == 404
+    assert fakes["alpha"].ordering.placed == []
+
+
+async def test_thumbnails_are_open_to_whoever_may_search(
+    tmp_path: Path, app: FastAPI, fakes: dict[str, OrderingFakeProvider]
+) -> None:
+    """A browser's <img> sends no key: with search open, previews come with the operator's
+    credentials; with search closed they need a key like everything else."""
+    async with await client_for(app, None) as anon, await client_for(app, "a") as a:
+        thumb = await anon.get(f"{ITEM}/assets/thumbnail")
+        assert thumb.status_code == 307
+        assert thumb.headers["location"].startswith("http://storage.test/alpha-00000/thumbnail")
+        assert (
+            thumb.headers["location"]
+            != (await a.get(f"{ITEM}/assets/thumbnail")).headers["location"]
+        ), "the operator's signed URL is not shared with a tenant"
+        bad_key = await anon.get(f"{ITEM}/assets/thumbnail", headers={"X-API-Key": "nope"})
+        assert bad_key.status_code == 401
+        assert (await anon.get(f"{ITEM}/assets/nope")).status_code == 404
+    closed = build(tmp_path / "closed", fakes, search_requires_key=True)
+    try:
+        async with await client_for(closed, None) as anon:
+            assert (await anon.get(f"{ITEM}/assets/thumbnail")).status_code == 401
+    finally:
+        await closed.state.db.close()
     assert fakes["alpha"].ordering.placed == []
 
 
