@@ -56,6 +56,7 @@ class Plan:
     simulators: dict[str, str] = field(default_factory=dict)
     root: str = ""
     api_key: str | None = None
+    browser_built: bool = False
 
 
 def plan(settings: Settings, host: str, port: int) -> Plan:
@@ -101,6 +102,7 @@ def plan(settings: Settings, host: str, port: int) -> Plan:
     )
     sock = bind(host, port)
     result.root = url_of(host, sock) + "/"
+    result.browser_built = (settings.browser_dir / "index.html").is_file()
     result.servers.insert(0, ("bridge", app, sock))
     return result
 
@@ -110,6 +112,8 @@ def banner(p: Plan, out: TextIO) -> None:
     print(f"bridge STAC API      {p.root}", file=out)
     print(f"API docs             {p.root}api.html", file=out)
     print(f"OpenAPI              {p.root}api", file=out)
+    browser = "" if p.browser_built else "  (not built: open it to see how)"
+    print(f"stac-browser         {p.root}browser/{browser}", file=out)
     if p.simulators:
         print(f"sandbox details      {p.root}sandbox", file=out)
         for name, url in p.simulators.items():

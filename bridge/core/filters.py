@@ -67,15 +67,32 @@ def _parse_filter_uncached(value: str | Mapping[str, Any], lang: str | None) -> 
         if isinstance(value, str):
             text = value.strip()
             if lang == "cql2-json" or (lang is None and text.startswith("{")):
-                expr = cql2.parse_json(text)
+                expr = cql2.Expr(_lone_operands(orjson.loads(text)))
             else:
                 expr = cql2.parse_text(text)
         else:
-            expr = cql2.Expr(dict(value))
+            expr = cql2.Expr(_lone_operands(dict(value)))
         expr.validate()
     except (cql2.ParseError, cql2.ValidationError, ValueError) as exc:
         raise BadRequest(f"invalid CQL2 filter: {_first_line(exc)}") from exc
     return expr.to_json()
+
+
+def _lone_operands(expr: Json) -> Json:
+    """``and``/``or`` with a single argument, read as that argument.
+
+    The CQL2 JSON Schema asks for two or more, but stac-browser 4 sends
+    ``{"op": "and", "args": [<its one filter>]}`` when one filter is set; the meaning is
+    unambiguous, so it is accepted rather than refused.
+    """
+    if isinstance(expr, list):
+        return [_lone_operands(e) for e in expr]
+    if not isinstance(expr, dict):
+        return expr
+    args = expr.get("args")
+    if expr.get("op") in ("and", "or") and isinstance(args, list) and len(args) == 1:
+        return _lone_operands(args[0])
+    return {k: _lone_operands(v) for k, v in expr.items()}
 
 
 def _first_line(exc: Exception) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 
 from tests.api.test_search_api import collect_get, collect_post
@@ -47,6 +48,27 @@ async def test_post_filter_text_and_json(client: httpx.AsyncClient) -> None:
     assert text.status_code == as_json.status_code == 200
     ids = [f["id"] for f in text.json()["features"]]
     assert ids and ids == [f["id"] for f in as_json.json()["features"]]
+
+
+async def test_and_or_with_one_argument_mean_that_argument(client: httpx.AsyncClient) -> None:
+    """stac-browser 4 wraps its one filter in an ``and``; the CQL2 schema wants two args."""
+    one = {"op": "=", "args": [{"property": "gsd"}, 4]}
+    expected = await client.post("/search", json={"filter": one, "limit": 500})
+    ids = [f["id"] for f in expected.json()["features"]]
+    for wrapped in (
+        {"op": "and", "args": [one]},
+        {"op": "or", "args": [{"op": "and", "args": [one]}]},
+    ):
+        resp = await client.post("/search", json={"filter": wrapped, "limit": 500})
+        assert resp.status_code == 200, resp.text
+        assert [f["id"] for f in resp.json()["features"]] == ids
+    as_get = await client.get(
+        "/search",
+        params={"filter": orjson.dumps({"op": "and", "args": [one]}).decode(), "limit": 500},
+    )
+    assert [f["id"] for f in as_get.json()["features"]] == ids
+    empty = await client.post("/search", json={"filter": {"op": "and", "args": []}})
+    assert empty.status_code == 400
 
 
 @pytest.mark.parametrize(
