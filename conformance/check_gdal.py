@@ -209,9 +209,7 @@ def _mosaic(ctx: Context, gdal: Gdal, cases: Cases, provider: str, ordered: Orde
         notes.append(f"EPSG:{asset['proj:epsg']}, {size[1]}x{size[2]} px, {len(sums)} bands read")
     with cases.case(f"{provider}: the mosaic needs the key") as notes:
         out = gdal.info("-checksum", f'STACIT:"{url}":asset={ordered.asset}', key=False)
-        expect(
-            out.returncode != 0 or "ERROR" in out.stderr, "ordered data was read without a key"
-        )
+        expect(out.returncode != 0 or "ERROR" in out.stderr, "ordered data was read without a key")
         expect("401" in out.stderr, f"no 401 in GDAL's errors: {out.stderr[:400]}")
         notes.append("401 without GDAL_HTTP_HEADERS")
 
@@ -287,4 +285,3 @@ def run(ctx: Context) -> CheckResult:
                 _mosaic(ctx, gdal, cases, provider, chosen[provider])
             _vsicurl(gdal, cases, provider, chosen[provider])
     return CheckResult(NAME, TITLE, cases.passed, [], cases.cases, versions)
-

@@ -17,7 +17,6 @@ from tests.api.conftest import fake_catalog
 from tests.support.fake_provider import FakeProvider
 
 
-
 @pytest.fixture
 def serve(providers: dict[str, FakeProvider]) -> Callable[[Settings], httpx.AsyncClient]:
     def client(settings: Settings) -> httpx.AsyncClient:
