@@ -89,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--output", type=Path, default=HERE / "output")
     parser.add_argument("--report", type=Path, default=HERE / "REPORT.md")
+    parser.add_argument("--screenshots", type=Path, default=HERE / "screenshots")
     args = parser.parse_args(argv)
 
     args.output.mkdir(parents=True, exist_ok=True)
@@ -99,7 +100,13 @@ def main(argv: list[str] | None = None) -> int:
         conforms_to = (
             httpx.get(root, headers={"X-API-Key": key}, timeout=30).json().get("conformsTo", [])
         )
-        ctx = Context(root=root, api_key=key, output=args.output, fast=args.fast)
+        ctx = Context(
+            root=root,
+            api_key=key,
+            output=args.output,
+            fast=args.fast,
+            screenshots=args.screenshots,
+        )
         results = run_checks(ctx, args.only, echo=True)
     elapsed = time.monotonic() - clock
     text = report.render(results, conforms_to, description, started, elapsed)

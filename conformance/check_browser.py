@@ -11,7 +11,8 @@ basemap tiles, no schema fetches leave the machine. The check, as a person would
    results, each of which really matches;
 4. opens the first result and sees its thumbnail loaded.
 
-Screenshots of 1, 3 and 4 go to the output folder (``browser-*.png``). Every STAC document
+Screenshots of 1, 3 and 4 are written beside the report (``conformance/screenshots/
+browser-*.png``). Every STAC document
 the browser received is handed to the schema check.
 """
 
@@ -108,7 +109,9 @@ class Session:
         return parts.netloc == self.host and not parts.path.startswith("/browser/")
 
     def shot(self, key: str) -> Path:
-        path = self.ctx.output / SCREENSHOTS[key]
+        folder = self.ctx.screenshots or self.ctx.output
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / SCREENSHOTS[key]
         self.page.screenshot(path=str(path), full_page=True)
         return path
 

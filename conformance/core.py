@@ -99,6 +99,8 @@ class Context:
     output: Path
     recorder: Recorder = field(default_factory=Recorder)
     fast: bool = False
+    # Where screenshots go (kept with REPORT.md); the output folder when None.
+    screenshots: Path | None = None
 
     @property
     def headers(self) -> dict[str, str]:

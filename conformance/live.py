@@ -4,13 +4,15 @@ end-to-end tests and the benchmarks (one implementation for all three)."""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,8 @@ class LiveBridge:
     api_key: str
     sandbox: dict[str, Any]
     log: Path | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    """The ``BRIDGE_*`` settings it runs with (e.g. for a CLI call on the same database)."""
 
     @property
     def headers(self) -> dict[str, str]:
@@ -63,7 +67,15 @@ def running_bridge(
     """
     port = free_port()
     log.parent.mkdir(parents=True, exist_ok=True)
-    full_env = {**os.environ, "BRIDGE_SANDBOX_API_KEY": api_key, "PYTHONUNBUFFERED": "1"}
+    # A database of its own: the sandbox's simulators keep orders in memory, so orders left
+    # in a shared database by an earlier run would name native orders that no longer exist.
+    data_dir = Path(tempfile.mkdtemp(prefix="bridge-data-", dir=log.parent))
+    full_env = {
+        **os.environ,
+        "BRIDGE_SANDBOX_API_KEY": api_key,
+        "BRIDGE_DATA_DIR": str(data_dir),
+        "PYTHONUNBUFFERED": "1",
+    }
     full_env.pop("BRIDGE_SANDBOX", None)
     full_env.update(env or {})
     cmd = [*_bridge_command(), "serve", *args, "--host", "127.0.0.1", "--port", str(port)]
@@ -84,7 +96,10 @@ def running_bridge(
                 raise RuntimeError(f"bridge serve did not start: {log.read_text()}")
             time.sleep(0.2)
         sandbox = httpx.get(root + "sandbox", timeout=5)
-        yield LiveBridge(root, api_key, sandbox.json() if sandbox.status_code == 200 else {}, log)
+        settings = {k: v for k, v in full_env.items() if k.startswith("BRIDGE_")}
+        yield LiveBridge(
+            root, api_key, sandbox.json() if sandbox.status_code == 200 else {}, log, settings
+        )
     finally:
         proc.terminate()
         try:
@@ -92,3 +107,4 @@ def running_bridge(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        shutil.rmtree(data_dir, ignore_errors=True)

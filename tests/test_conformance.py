@@ -17,7 +17,7 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from conformance import check_qgis, check_schemas, check_validator
+from conformance import check_browser, check_gdal, check_qgis, check_schemas, check_validator
 from conformance.__main__ import run_checks
 from conformance.core import FAIL, NOT_APPLICABLE_YET, PASS, WAIVED, CheckResult, Context, Received
 from conformance.live import free_port, running_bridge
@@ -334,6 +334,50 @@ def test_cog_typing_sub_check() -> None:
     assert check_qgis.cog_typing(none)[0] == NOT_APPLICABLE_YET
     status, detail = check_qgis.cog_typing(plain)
     assert status == FAIL and "iceye-fake asset 'data'" in detail
+
+
+def stacit_ready(**asset_overrides: Any) -> dict[str, Any]:
+    item = fake_item("capella-fake", 1)
+    item["stac_extensions"] = [
+        SAR,
+        "https://stac-extensions.github.io/projection/v1.2.0/schema.json",
+    ]
+    item["assets"]["data"].update(
+        {
+            "proj:epsg": 32635,
+            "proj:code": "EPSG:32635",
+            "proj:shape": [512, 512],
+            "proj:transform": [10.0, 0.0, 380000.0, 0.0, -10.0, 6700000.0],
+            **asset_overrides,
+        }
+    )
+    return item
+
+
+def test_gdal_check_names_what_stacit_would_miss() -> None:
+    assert check_gdal.stacit_problems(stacit_ready()) == []
+    without_epsg = stacit_ready()
+    del without_epsg["assets"]["data"]["proj:epsg"]
+    assert any("proj:epsg" in p for p in check_gdal.stacit_problems(without_epsg))
+    assert any(
+        "does not match" in p
+        for p in check_gdal.stacit_problems(stacit_ready(**{"proj:code": "EPSG:4326"}))
+    )
+    one_grid = stacit_ready()
+    del one_grid["assets"]["data"]["proj:shape"]
+    assert any("only" in p for p in check_gdal.stacit_problems(one_grid))
+    rotated = stacit_ready(**{"proj:transform": [10.0, 0.5, 380000.0, 0.0, -10.0, 6700000.0]})
+    assert any("north-up" in p for p in check_gdal.stacit_problems(rotated))
+    no_extension = stacit_ready()
+    no_extension["stac_extensions"] = [SAR]
+    assert any("projection extension" in p for p in check_gdal.stacit_problems(no_extension))
+
+
+def test_browser_check_fails_where_no_stac_browser_is_served(serve: Any, tmp_path: Path) -> None:
+    result = check_browser.run(fake_context(serve(fake_app()), tmp_path))
+    assert not result.passed
+    failed = [c for c in result.cases if c.status == FAIL]
+    assert failed and ("not built" in failed[0].detail or "chromium" in failed[0].name)
 
 
 def test_report_names_checks_classes_and_versions(tmp_path: Path) -> None:

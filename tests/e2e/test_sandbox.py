@@ -141,7 +141,7 @@ def test_demo_key_works_and_a_new_key_is_honoured_at_once(live_bridge: LiveBridg
     exe = Path(sys.executable).with_name("bridge")
     out = subprocess.run(
         [str(exe), "keys", "create", "--tenant", "e2e-tenant"],
-        env=os.environ,  # the same database as the running bridge
+        env={**os.environ, **live_bridge.env},  # the same database as the running bridge
         capture_output=True,
         text=True,
         check=True,
