@@ -146,6 +146,11 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await db.ready()  # fail at start-up, not at the first request
+        # Simulators start empty: orders an earlier sandbox left cannot be fulfilled.
+        if sandbox_info is not None and (forgotten := await ledger.forget_all()):
+            logging.getLogger("bridge.orders").warning(
+                "sandbox: cleared %d orders left by an earlier sandbox run", forgotten
+            )
         if demo_key:
             await keys.add_key(DEMO_TENANT, demo_key)
         poller = asyncio.create_task(_poll_orders(orders, settings.order_check_min_s))

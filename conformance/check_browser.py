@@ -182,6 +182,8 @@ def _search(ctx: Context, s: Session, cases: Cases) -> list[str]:
         links = page.locator("a[href*='/items/']")
         links.first.wait_for()
         shown = [str(link.get_attribute("href")) for link in links.all()]
+        for card in page.locator("img.thumbnail").all():  # lazy: loaded once in view
+            card.scroll_into_view_if_needed()
         expect(
             {h.rsplit("/", 1)[-1] for h in shown} <= {f["id"] for f in features},
             "the page shows items the search did not return",
@@ -212,12 +214,15 @@ def _item(ctx: Context, s: Session, cases: Cases, shown: list[str]) -> None:
 
 
 def _wait_images(page: Any, selector: str) -> None:
-    """Wait until every image matching ``selector`` that is in the page has loaded."""
+    """Wait until every image matching ``selector`` has loaded its real source (lazy cards
+    show an inline placeholder until then)."""
     page.wait_for_function(
-        "sel => [...document.querySelectorAll(sel)].every(i => i.complete && i.naturalWidth > 0)",
+        """sel => [...document.querySelectorAll(sel)].every(
+            i => i.complete && i.naturalWidth > 0 && !i.currentSrc.startsWith('data:'))""",
         arg=selector,
         timeout=TIMEOUT_MS,
     )
+    page.evaluate("window.scrollTo(0, 0)")
 
 
 def _shot(s: Session, key: str) -> str:

@@ -7,7 +7,6 @@ import asyncio
 import subprocess
 import sys
 import textwrap
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -22,17 +21,6 @@ from bridge.orders.tenants import TenantProviders
 from bridge.providers.base import OrderOptions
 from bridge.settings import ProviderSettings, Settings
 from tests.support.fake_provider import OrderingFakeProvider, make_items
-
-
-async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'ledger.db'}"
-    else:
-        url = request.getfixturevalue("postgres_db")
-    database = Database(url)
-    await database.ready()
-    yield database
-    await database.close()
 
 
 async def tenant(db: Database, name: str) -> TenantRef:
@@ -72,6 +60,18 @@ async def test_fifty_concurrent_orders_place_one_native_order(db: Database) -> N
     assert provider.ordering.placed == [("fake-a", "fake-00001")]
     again = await svc.order(who, "fake-a", "fake-00001", OrderOptions(), "key-3")
     assert again.id == orders[0].id
+
+
+async def test_a_sandbox_start_forgets_orders_its_simulators_never_saw(db: Database) -> None:
+    provider = fake()
+    svc = service(db, provider)
+    who = await tenant(db, "acme")
+    first = await svc.order(who, "fake-a", "fake-00009", OrderOptions(), "k-9")
+    assert await svc.ledger.forget_all() == 1
+    assert await svc.ledger.get(who.id, first.id) is None
+    again = await svc.order(who, "fake-a", "fake-00009", OrderOptions(), "k-9")
+    assert again.id != first.id and len(provider.ordering.placed) == 2
+    assert await svc.ledger.forget_all() == 1
 
 
 async def test_options_and_tenants_are_separate_orders(db: Database) -> None:

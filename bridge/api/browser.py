@@ -50,6 +50,9 @@ def browser_config(root: str, title: str) -> dict[str, object]:
         "catalogUrl": root,
         "catalogTitle": title,
         "allowExternalAccess": False,
+        # The landing page's child links and /collections name the same collections; the
+        # latter are typed (shown as collections, not catalogs).
+        "apiCatalogPriority": "collections",
         "historyMode": "hash",
         "pathPrefix": f"{PREFIX}/",
         "authConfig": {

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, func, or_, select, tuple_, update
+from sqlalchemy import and_, delete, func, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from bridge.db.engine import Database
@@ -309,6 +309,17 @@ class OrderLedger:
                 .limit(limit)
             )
             return [OrderRecord.of(r) for r in rows]
+
+    async def forget_all(self) -> int:
+        """Delete every order and idempotency key; return how many orders there were.
+
+        Only for the sandbox: its simulators keep their orders in memory, so orders a
+        previous sandbox run left would name native orders that no longer exist.
+        """
+        async with self.db.session() as session:
+            await session.execute(delete(IdempotencyKey))
+            result = await session.execute(delete(Order))
+            return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def tenant_name(self, tenant_id: int) -> str:
         """The name of a tenant (for rebuilding its adapters in background work)."""

@@ -201,3 +201,20 @@ def test_no_provider_secret_in_any_log_line(live_bridge: LiveBridge) -> None:
     for secret in secrets:
         assert secret not in log
         assert not any(secret in body for body in bodies)
+
+
+def test_a_restarted_sandbox_does_not_keep_orders_its_simulators_forgot(tmp_path: Path) -> None:
+    """Simulators keep orders in memory: after a restart on the same database, the old
+    orders are gone (not 'succeeded' with downloads that 404) and the item can be ordered."""
+    env = {"BRIDGE_DATA_DIR": str(tmp_path / "data"), **FAST_ORDERS}
+    with start_bridge(tmp_path / "first.log", env) as first:
+        item = orderable_item(first.root, "satellogic")
+        href = f"{first.root}collections/{item['collection']}/items/{item['id']}"
+        placed = httpx.post(f"{href}/order", headers=AUTH, timeout=30).json()
+        assert wait_succeeded(first.root, placed["id"])["status"] == "succeeded"
+    with start_bridge(tmp_path / "second.log", env) as second:
+        assert httpx.get(f"{second.root}orders", headers=AUTH, timeout=30).json()["orders"] == []
+        href = f"{second.root}collections/{item['collection']}/items/{item['id']}"
+        asset = httpx.get(f"{href}/assets/{data_key(item)}", headers=AUTH, timeout=30)
+        assert asset.status_code == 403 and asset.json()["code"] == "NotOrdered"
+        assert "cleared 1 orders" in (second.log.read_text() if second.log else "")
