@@ -150,7 +150,7 @@ def _login(ctx: Context, s: Session, cases: Cases) -> None:
         s.page.get_by_role("button", name="Log out").wait_for()
         sent = [r.headers.get("x-api-key") for r in s.api_requests[before:]]
         expect(sent and all(k == ctx.api_key for k in sent), f"X-API-Key after login: {sent}")
-        notes.append(f"{len(sent)} API requests after login, each with X-API-Key")
+        notes.append(f"API requests after login: {len(sent)}, each with X-API-Key")
 
 
 def _search(ctx: Context, s: Session, cases: Cases) -> list[str]:
@@ -189,9 +189,10 @@ def _search(ctx: Context, s: Session, cases: Cases) -> list[str]:
             "the page shows items the search did not return",
         )
         _wait_images(page, "img.thumbnail")
+        sent = orjson.dumps(body.get("filter")).decode()
         notes.append(
-            f"filter {body.get('filter')} -> {len(features)} items on the first page, "
-            f"{len({h for h in shown})} shown; {_shot(s, 'search')}"
+            f"{len(features)} items on the first page, {len(set(shown))} shown, each "
+            f"with {FILTER_PROPERTY} < {FILTER_BELOW}; {_shot(s, 'search')}; filter sent: {sent}"
         )
     return shown
 

@@ -92,3 +92,24 @@ async def test_without_a_build_the_page_says_how_to_enable_it(
             assert "http://bridge.test:8123/" in page.text
         assert (await c.get("/")).status_code == 200
         assert (await c.get("/search")).status_code == 200
+
+
+def test_the_build_script_steps_aside_without_nodejs(tmp_path: Path) -> None:
+    """`make install` must not fail on a machine without Node.js; the conformance run
+    (BROWSER_REQUIRED=1) must."""
+    import os
+    import shutil
+    import subprocess
+
+    script = Path(__file__).resolve().parents[2] / "scripts" / "build-stac-browser.sh"
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "dirname").symlink_to(str(shutil.which("dirname")))  # all the script needs
+    bash = str(shutil.which("bash"))
+    env = {"PATH": str(bin_dir), "HOME": os.environ.get("HOME", "/")}
+    optional = subprocess.run([bash, str(script)], env=env, capture_output=True, text=True)
+    assert optional.returncode == 0 and "Node.js is not installed" in optional.stderr
+    required = subprocess.run(
+        [bash, str(script)], env={**env, "BROWSER_REQUIRED": "1"}, capture_output=True, text=True
+    )
+    assert required.returncode == 1 and "cannot be built" in required.stderr
