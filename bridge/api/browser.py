@@ -29,7 +29,7 @@ NOT_BUILT = """<!doctype html>
 <h1>stac-browser is not built</h1>
 <p>This bridge serves <a href="https://github.com/radiantearth/stac-browser">stac-browser</a>
 at <code>/browser/</code>, but no build was found in <code>{where}</code>.</p>
-<p>It is built from the npm registry when the project is installed, if Node.js (20 or newer)
+<p>It is built from the npm registry when the project is installed, if Node.js (18 or newer)
 and npm are present. To enable it:</p>
 <ol>
 <li>install Node.js and npm (Debian: <code>apt-get install nodejs npm</code>);</li>

@@ -160,6 +160,8 @@ class OrdersAPI:
         without a key (and with search open) they are fetched with the operator's own
         credentials. An ``<img>`` tag in a browser cannot send an API key header.
         """
+        # A presented key is checked first (401 if unknown), as is a closed search.
+        tenant = await self.auth.tenant(request, required=self.settings.search_requires_key)
         provider_name = self.federation.provider_of.get(collection_id)
         if provider_name is None:
             raise NotFound(f"unknown collection: {collection_id}")
@@ -168,9 +170,8 @@ class OrdersAPI:
         if asset is None:
             raise NotFound(f"item {item_id} has no asset {key!r}")
         free = bool(FREE_ROLES.intersection(asset.get("roles") or []))
-        tenant = await self.auth.tenant(
-            request, required=not free or self.settings.search_requires_key
-        )
+        if tenant is None and not free:
+            tenant = await self._tenant(request)  # the 401 that says how to send a key
         if tenant is None:
             operator = self.federation.providers[provider_name]
             location = await self.urls.get(

@@ -67,15 +67,21 @@ def _parse_filter_uncached(value: str | Mapping[str, Any], lang: str | None) -> 
         if isinstance(value, str):
             text = value.strip()
             if lang == "cql2-json" or (lang is None and text.startswith("{")):
-                expr = cql2.Expr(_lone_operands(orjson.loads(text)))
+                expr = _parse_json(orjson.loads(text))
             else:
                 expr = cql2.parse_text(text)
         else:
-            expr = cql2.Expr(_lone_operands(dict(value)))
+            expr = _parse_json(dict(value))
         expr.validate()
     except (cql2.ParseError, cql2.ValidationError, ValueError) as exc:
         raise BadRequest(f"invalid CQL2 filter: {_first_line(exc)}") from exc
     return expr.to_json()
+
+
+def _parse_json(value: Json) -> cql2.Expr:
+    # Through parse_json, not cql2.Expr(dict): the latter raises a bare Exception (a 500)
+    # for a malformed expression where parse_json raises ParseError (a 400).
+    return cql2.parse_json(orjson.dumps(_lone_operands(value)).decode())
 
 
 def _lone_operands(expr: Json) -> Json:

@@ -72,6 +72,22 @@ async def test_and_or_with_one_argument_mean_that_argument(client: httpx.AsyncCl
 
 
 @pytest.mark.parametrize(
+    "malformed",
+    [{"op": "and"}, {"op": "and", "args": "x"}, {"op": "=", "args": [{"property": 3}, 1]}, [1]],
+)
+async def test_malformed_cql2_json_is_a_400_by_get_and_post(
+    client: httpx.AsyncClient, malformed: Any
+) -> None:
+    post = await client.post("/search", json={"filter": malformed, "filter-lang": "cql2-json"})
+    get = await client.get(
+        "/search", params={"filter": orjson.dumps(malformed).decode(), "filter-lang": "cql2-json"}
+    )
+    for resp in (post, get):
+        assert resp.status_code == 400, resp.text
+        assert "filter" in resp.json()["description"]
+
+
+@pytest.mark.parametrize(
     ("params", "fragment"),
     [
         ({"filter": "no_such_thing = 3"}, "queryables"),
