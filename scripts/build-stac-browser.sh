@@ -26,7 +26,12 @@ major="$(node -p 'process.versions.node.split(".")[0]')"
 [ "$major" -ge 18 ] || missing "Node.js $(node --version) is too old (18 or newer needed)"
 
 echo "building stac-browser (npm ci + vue-cli build, about 2 minutes) ..."
-npm ci --no-audit --no-fund --loglevel=error
+# One retry: a registry hiccup should not fail `make install`.
+npm ci --no-audit --no-fund --loglevel=error || {
+  echo "npm ci failed; retrying once in 10 s" >&2
+  sleep 10
+  npm ci --no-audit --no-fund --loglevel=error
+}
 
 # stac-browser's sources refer to ../node_modules of their own project root: build a copy
 # whose node_modules is this folder's.
