@@ -32,6 +32,7 @@ from urllib.parse import urlencode
 import httpx
 
 from conformance.core import (
+    COG,
     HELSINKI_BBOX,
     NOT_COVERED,
     PROVIDERS,
@@ -43,7 +44,6 @@ from conformance.core import (
 
 NAME = "gdal"
 TITLE = "GDAL STACIT mosaic and /vsicurl/ of ordered items"
-COG = "image/tiff; application=geotiff; profile=cloud-optimized"
 PROJ_EXTENSION = re.compile(r"https://stac-extensions\.github\.io/projection/v[\d.]+/schema\.json")
 # One collection a provider with COG data assets; for the mosaic, scenes in one UTM zone.
 COLLECTIONS = {
@@ -69,10 +69,20 @@ class Ordered:
 
 def data_asset(item: dict[str, Any]) -> str | None:
     """The key of the item's first COG data asset."""
-    for key, asset in item.get("assets", {}).items():
-        if asset.get("type") == COG and "data" in (asset.get("roles") or []):
-            return str(key)
-    return None
+    return next(iter(_cog_data_keys(item)), None)
+
+
+def _cog_data_keys(item: dict[str, Any]) -> list[str]:
+    return [
+        str(key)
+        for key, asset in item.get("assets", {}).items()
+        if asset.get("type") == COG and "data" in (asset.get("roles") or [])
+    ]
+
+
+def asset_fields(item: dict[str, Any], key: str) -> dict[str, Any]:
+    """An asset's fields over its item's properties (projection fields may sit on either)."""
+    return {**item.get("properties", {}), **item["assets"][key]}
 
 
 def stacit_problems(item: dict[str, Any]) -> list[str]:
@@ -80,10 +90,8 @@ def stacit_problems(item: dict[str, Any]) -> list[str]:
     problems = []
     if not any(PROJ_EXTENSION.fullmatch(u) for u in item.get("stac_extensions", [])):
         problems.append("no projection extension in stac_extensions")
-    for key, asset in item.get("assets", {}).items():
-        if asset.get("type") != COG or "data" not in (asset.get("roles") or []):
-            continue
-        merged = {**item.get("properties", {}), **asset}
+    for key in _cog_data_keys(item):
+        merged = asset_fields(item, key)
         epsg, code = merged.get("proj:epsg"), merged.get("proj:code")
         if not isinstance(epsg, int):
             problems.append(f"{key}: no integer proj:epsg")
@@ -159,7 +167,7 @@ def _one_layer(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
     def layer(item: dict[str, Any]) -> tuple[Any, str, int]:
         key = data_asset(item) or ""
-        asset = {**item["properties"], **item["assets"][key]}
+        asset = asset_fields(item, key)
         pixel = abs((asset.get("proj:transform") or [1.0])[0]) or 1.0
         return asset.get("proj:epsg"), key, round(math.log2(pixel))
 
@@ -176,8 +184,7 @@ def _stacit_url(ctx: Context, ordered: Ordered) -> str:
 
 def _mosaic(ctx: Context, gdal: Gdal, cases: Cases, provider: str, ordered: Ordered) -> None:
     url = _stacit_url(ctx, ordered)
-    first = ordered.items[0]
-    asset = {**first["properties"], **first["assets"][ordered.asset]}
+    asset = asset_fields(ordered.items[0], ordered.asset)
     with cases.case(f"{provider}: STACIT mosaic of {len(ordered.items)} ordered items") as notes:
         listing = gdal.info(f'STACIT:"{url}"')
         expect(listing.returncode == 0, f"gdalinfo STACIT listing: {listing.stderr}")
@@ -216,7 +223,7 @@ def _mosaic(ctx: Context, gdal: Gdal, cases: Cases, provider: str, ordered: Orde
 
 def _vsicurl(gdal: Gdal, cases: Cases, provider: str, ordered: Ordered) -> None:
     item = ordered.items[0]
-    asset = {**item["properties"], **item["assets"][ordered.asset]}
+    asset = asset_fields(item, ordered.asset)
     with cases.case(f"{provider}: gdalinfo /vsicurl/ on an ordered asset") as notes:
         out = gdal.info(f"/vsicurl/{item['assets'][ordered.asset]['href']}")
         expect(out.returncode == 0, f"gdalinfo /vsicurl/: {out.stderr}")

@@ -20,6 +20,7 @@ import httpx
 from shapely.geometry import box, shape
 
 from conformance.core import (
+    COG,
     FAIL,
     HELSINKI_BBOX,
     NOT_APPLICABLE_YET,
@@ -34,7 +35,6 @@ from conformance.core import (
 NAME = "qgis"
 TITLE = "QGIS request pattern"
 OAS30 = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30"
-COG = "image/tiff; application=geotiff; profile=cloud-optimized"
 # QGIS's search dialog: milliseconds, no UTC offset (read as UTC by the bridge).
 QGIS_DATETIME = "2023-01-01T00:00:00.000/2024-12-31T23:59:59.999"
 SAME_IN_UTC = "2023-01-01T00:00:00.000Z/2024-12-31T23:59:59.999Z"

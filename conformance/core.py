@@ -27,6 +27,8 @@ HELSINKI_POLYGON = {
 }
 WINDOW = "2019-01-01T00:00:00Z/2026-12-31T23:59:59Z"
 PROVIDERS = ("arlula", "capella", "iceye", "satellogic")
+# The media type QGIS streams and GDAL's STACIT driver mosaics.
+COG = "image/tiff; application=geotiff; profile=cloud-optimized"
 
 
 class CheckFailure(Exception):
