@@ -373,6 +373,33 @@ def test_gdal_check_names_what_stacit_would_miss() -> None:
     assert any("projection extension" in p for p in check_gdal.stacit_problems(no_extension))
 
 
+def test_gdal_check_buys_nothing_from_a_bridge_that_is_not_a_sandbox(
+    serve: Any, tmp_path: Path
+) -> None:
+    """Against real contracts, ordering would spend money: only a sandbox is ordered from."""
+    app = FastAPI()
+    orders: list[str] = []
+
+    @app.post("/search")
+    async def search(request: Request) -> dict[str, Any]:
+        body = await request.json()
+        collection = body["collections"][0]
+        item = stacit_ready()
+        item["collection"], item["id"] = collection, f"{collection}-1"
+        return {"type": "FeatureCollection", "features": [item], "links": []}
+
+    @app.post("/collections/{cid}/items/{iid}/order")
+    def order(cid: str, iid: str) -> dict[str, Any]:
+        orders.append(iid)
+        return {"id": "o1", "status": "succeeded"}
+
+    result = check_gdal.run(fake_context(serve(app), tmp_path))
+    assert orders == []
+    assert case(result, "order them").status == "not covered"
+    assert case(result, "projection fields").status == PASS
+    assert result.passed, [(c.name, c.detail) for c in result.cases if c.status == FAIL]
+
+
 def test_browser_check_fails_where_no_stac_browser_is_served(serve: Any, tmp_path: Path) -> None:
     result = check_browser.run(fake_context(serve(fake_app()), tmp_path))
     assert not result.passed
