@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -15,17 +15,6 @@ from bridge.auth.keys import KeyStore, digest
 from bridge.db.engine import Database
 from bridge.settings import Settings
 from tests.support.wiring import sandbox_app
-
-
-async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'keys.db'}"
-    else:
-        url = request.getfixturevalue("postgres_db")
-    database = Database(url)
-    await database.ready()
-    yield database
-    await database.close()
 
 
 async def test_keys_are_stored_hashed_and_resolve_to_their_tenant(db: Database) -> None:
@@ -47,6 +36,19 @@ async def test_adding_a_known_key_is_idempotent_and_never_moves_it(db: Database)
     assert await keys.add_key(name, key) == key
     with pytest.raises(ValueError):
         await keys.add_key(f"other-{id(db)}", key)
+
+
+async def test_concurrent_creation_of_one_tenant_and_key_is_safe(db: Database) -> None:
+    """Bridges sharing a database register the same demo tenant and key at start-up."""
+    name = f"racing-{id(db)}"
+    key = "brk_shared-demo-key-" + name
+    stores = [KeyStore(db) for _ in range(20)]
+    tenants = await asyncio.gather(*(s.ensure_tenant(name) for s in stores))
+    assert len({t.id for t in tenants}) == 1
+    added = await asyncio.gather(*(s.add_key(name + "-k", key) for s in stores))
+    assert set(added) == {key}
+    owner = await stores[0].tenant_for(key)
+    assert owner is not None and owner.name == name + "-k"
 
 
 async def test_migrations_are_idempotent(db: Database) -> None:

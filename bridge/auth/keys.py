@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from bridge.db.engine import Database
 from bridge.db.schema import ApiKey, Tenant
@@ -39,7 +40,14 @@ class KeyStore:
         self.db = db
 
     async def ensure_tenant(self, name: str) -> TenantRef:
-        """The tenant called ``name``, created if needed."""
+        """The tenant called ``name``, created if needed (safe across processes)."""
+        try:
+            return await self._tenant_or_new(name)
+        except IntegrityError:
+            # Another process created it between this one's read and insert: it exists now.
+            return await self._tenant_or_new(name)
+
+    async def _tenant_or_new(self, name: str) -> TenantRef:
         async with self.db.session() as session:
             tenant = await session.scalar(select(Tenant).where(Tenant.name == name))
             if tenant is None:
@@ -56,13 +64,21 @@ class KeyStore:
         """
         tenant = await self.ensure_tenant(tenant_name)
         key = key or new_key()
+        try:
+            await self._store_key(tenant, key)
+        except IntegrityError:
+            # Stored by another process meanwhile (bridges sharing a database at start-up).
+            await self._store_key(tenant, key)
+        return key
+
+    async def _store_key(self, tenant: TenantRef, key: str) -> None:
         async with self.db.session() as session:
             existing = await session.scalar(select(ApiKey).where(ApiKey.digest == digest(key)))
             if existing is None:
                 session.add(ApiKey(tenant_id=tenant.id, digest=digest(key), prefix=key[:12]))
+                await session.flush()
             elif existing.tenant_id != tenant.id:
                 raise ValueError("that key already belongs to another tenant")
-        return key
 
     async def tenant_for(self, key: str) -> TenantRef | None:
         """The tenant a key belongs to; None for an unknown or revoked key.
