@@ -27,6 +27,7 @@ from bridge.providers.capella.orders import (
 )
 from bridge.simulators.capella import DEMO_API_KEY
 from bridge.simulators.capella.archive import build_archive
+from tests.support.clock import ManualClock
 from tests.support.wiring import REPO, TEST_SCENES, TEST_SEED, provider_for, simulator_config
 
 GOLDEN = REPO / "tests" / "golden" / "capella" / "orders.json"
@@ -34,19 +35,11 @@ STEP = 5.0
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @dataclass
 class Wired:
     provider: Provider
     sim: Starlette
-    clock: Clock
+    clock: ManualClock
 
     async def fetch(self, href: str) -> httpx.Response:
         """GET a provider URL in-process, with no credentials (as a browser would)."""
@@ -61,7 +54,7 @@ class Wired:
 async def wire(**extra: Any) -> Wired:
     config = simulator_config(extra={"capella_order_step_s": STEP, **extra})
     provider, sim = provider_for("capella", config=config)
-    clock = Clock()
+    clock = ManualClock(1_800_000_000.0)
     sim.state.orders.clock = clock
     return Wired(provider, sim, clock)
 

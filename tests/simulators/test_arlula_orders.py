@@ -20,6 +20,7 @@ from starlette.applications import Starlette
 from bridge.providers.arlula.ids import item_id
 from bridge.simulators.arlula import DEMO_KEY, DEMO_SECRET, create_app
 from bridge.simulators.arlula.ledger import MONTH_S
+from tests.support.clock import ManualClock
 from tests.support.wiring import simulator_config
 
 AUTH = (DEMO_KEY, DEMO_SECRET)
@@ -27,22 +28,12 @@ HELSINKI = {"north": 60.4, "south": 60.0, "east": 25.5, "west": 24.5}
 STEP = 10.0  # seconds per status step on the fake clock
 
 
-class Clock:
-    """A settable clock (unix seconds)."""
-
-    def __init__(self) -> None:
-        self.now = 1_780_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> ManualClock:
+    return ManualClock(1_780_000_000.0)
 
 
-def make_app(clock: Clock | None = None, **extra: Any) -> Starlette:
+def make_app(clock: ManualClock | None = None, **extra: Any) -> Starlette:
     settings: dict[str, Any] = {"arlula_order_step_s": STEP, **extra}
     if clock is not None:
         settings["arlula_clock"] = clock
@@ -50,7 +41,7 @@ def make_app(clock: Clock | None = None, **extra: Any) -> Starlette:
 
 
 @pytest.fixture
-async def app(clock: Clock) -> AsyncIterator[Starlette]:
+async def app(clock: ManualClock) -> AsyncIterator[Starlette]:
     application = make_app(clock)
     yield application
     for task in list(application.state.webhook_tasks):
@@ -101,7 +92,7 @@ async def order(client: httpx.AsyncClient, result: dict[str, Any], **extra: Any)
 
 
 async def test_order_moves_through_the_documented_statuses(
-    client: httpx.AsyncClient, clock: Clock
+    client: httpx.AsyncClient, clock: ManualClock
 ) -> None:
     result = whole_scene(await results(client))
     placed = await order(client, result)
@@ -137,7 +128,7 @@ async def test_order_moves_through_the_documented_statuses(
 
 
 async def test_download_redirects_to_a_signed_cog_of_the_footprint(
-    client: httpx.AsyncClient, clock: Clock
+    client: httpx.AsyncClient, clock: ManualClock
 ) -> None:
     result = whole_scene(await results(client))
     placed = (await order(client, result)).json()
@@ -175,7 +166,7 @@ async def test_download_redirects_to_a_signed_cog_of_the_footprint(
     assert (await client.get(f"/api/resource/{tif['id']}/data")).status_code == 410
 
 
-async def test_signed_urls_never_outlive_the_delivery(clock: Clock) -> None:
+async def test_signed_urls_never_outlive_the_delivery(clock: ManualClock) -> None:
     app = make_app(clock, arlula_delivery_lifetime_s=60)
     async with await open_client(app) as client:
         placed = (await order(client, whole_scene(await results(client)))).json()
@@ -209,7 +200,7 @@ async def test_order_errors(client: httpx.AsyncClient) -> None:
     assert (await client.get("/api/orders", params={"size": 0})).status_code == 400
 
 
-async def test_the_balance_is_finite_and_refunds_failed_orders(clock: Clock) -> None:
+async def test_the_balance_is_finite_and_refunds_failed_orders(clock: ManualClock) -> None:
     async with await open_client(make_app(clock)) as probe:
         result = whole_scene(await results(probe))
     price = result["bundles"][0]["price"]
@@ -225,7 +216,7 @@ async def test_the_balance_is_finite_and_refunds_failed_orders(clock: Clock) -> 
         assert (await order(client, result)).status_code == 200
 
 
-async def test_orders_above_the_limit_await_approval(clock: Clock) -> None:
+async def test_orders_above_the_limit_await_approval(clock: ManualClock) -> None:
     app = make_app(clock, arlula_approval_above_cents=0, arlula_approval_s=30)
     async with await open_client(app) as client:
         placed = await order(client, whole_scene(await results(client)))
@@ -255,7 +246,7 @@ async def test_stats_count_orders_per_item(client: httpx.AsyncClient) -> None:
     assert stats["orders"] == {key: 2}
 
 
-async def test_2020_12_order_priced_by_seats(clock: Clock) -> None:
+async def test_2020_12_order_priced_by_seats(clock: ManualClock) -> None:
     app = make_app(clock)
     async with await open_client(app, "2020-12") as client:
         params: dict[str, str | float] = {"start": "2019-01-01", "end": "2026-12-31", "res": "vlow"}
@@ -333,7 +324,7 @@ async def test_webhook_sent_once_when_the_order_completes() -> None:
     ]  # fmt: skip
 
 
-async def test_webhook_sent_when_a_request_observes_completion(clock: Clock) -> None:
+async def test_webhook_sent_when_a_request_observes_completion(clock: ManualClock) -> None:
     received: list[str] = []
 
     def handler(request: httpx.Request) -> httpx.Response:

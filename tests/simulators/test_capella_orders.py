@@ -19,6 +19,7 @@ from bridge.core.timeutil import parse_instant
 from bridge.simulators.capella import DEMO_API_KEY, create_app
 from bridge.simulators.capella.archive import build_archive
 from bridge.simulators.capella.orders import OrderBook
+from tests.support.clock import ManualClock
 from tests.support.wiring import TEST_SCENES, TEST_SEED
 from tests.support.wiring import simulator_config as sim_config
 
@@ -30,21 +31,11 @@ STEP = 10.0
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-class Clock:
-    """A clock the test moves by hand (orders and signed URLs both read it)."""
-
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @dataclass
 class Sim:
     app: Starlette
     client: httpx.AsyncClient
-    clock: Clock
+    clock: ManualClock
 
     @property
     def book(self) -> OrderBook:
@@ -52,10 +43,10 @@ class Sim:
         return book
 
 
-def make_app(**extra: Any) -> tuple[Starlette, Clock]:
+def make_app(**extra: Any) -> tuple[Starlette, ManualClock]:
     config = sim_config(extra={"capella_order_step_s": STEP, "api_keys": [OTHER_KEY], **extra})
     app = create_app(config)
-    clock = Clock()
+    clock = ManualClock(1_800_000_000.0)
     app.state.orders.clock = clock
     return app, clock
 

@@ -39,6 +39,7 @@ from bridge.simulators.common.storage import (
     byte_range,
     content_disposition,
 )
+from tests.support.clock import ManualClock
 from tests.support.serve import served as serve_app
 
 BASE = "http://storage.simulator"
@@ -50,23 +51,13 @@ KEY = "capella-archive/2021/4/22/SCENE_1/SCENE_1.tif"
 TILE_WIDTH, TILE_OFFSETS, TILE_BYTE_COUNTS = 322, 324, 325
 
 
-class Clock:
-    """A settable clock (unix seconds) for expiry tests."""
-
-    def __init__(self) -> None:
-        self.now = 1_750_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(1_750_000_000.0)
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def store(clock: Clock) -> ObjectStore:
+def store(clock: ManualClock) -> ObjectStore:
     s = ObjectStore("test-secret", clock=clock)
     grid = scene_grid(HELSINKI)
     s.put(KEY, functools.partial(cog_bytes, grid, SAR, 7), COG_MEDIA_TYPE, "SCENE_1.tif")
@@ -339,7 +330,9 @@ async def test_head(client: httpx.AsyncClient, store: ObjectStore) -> None:
     assert store.snapshot()["downloads"] == {}  # HEADs are not downloads
 
 
-async def test_expired_url(client: httpx.AsyncClient, store: ObjectStore, clock: Clock) -> None:
+async def test_expired_url(
+    client: httpx.AsyncClient, store: ObjectStore, clock: ManualClock
+) -> None:
     url = store.sign_url(BASE, KEY, expires_in_s=3600)
     clock.now += 3599
     assert (await client.get(url, headers={"Range": "bytes=0-0"})).status_code == 206
@@ -408,7 +401,9 @@ async def test_signature_encoding_survives_the_wire(client: httpx.AsyncClient) -
             assert response.content == f"payload {i}".encode()
 
 
-async def test_token_urls(client: httpx.AsyncClient, store: ObjectStore, clock: Clock) -> None:
+async def test_token_urls(
+    client: httpx.AsyncClient, store: ObjectStore, clock: ManualClock
+) -> None:
     first, second = store.token_url(BASE, "thumb.png", 600), store.token_url(BASE, "thumb.png", 600)
     assert first != second  # a new token on every request, as Telluric does
     assert set(parse_qs(urlsplit(first).query)) == {"token"}
@@ -437,7 +432,7 @@ def test_content_disposition_quoting() -> None:
     )
 
 
-async def test_factories_run_lazily_and_resolver_supplies_keys(clock: Clock) -> None:
+async def test_factories_run_lazily_and_resolver_supplies_keys(clock: ManualClock) -> None:
     calls: list[str] = []
 
     def make() -> bytes:
