@@ -21,6 +21,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from bridge import registry
+from bridge.api import browser
 from bridge.app import create_app
 from bridge.catalog import load_catalog
 from bridge.sandbox import build_providers, sandbox_provider_settings, simulator_config
@@ -102,7 +103,7 @@ def plan(settings: Settings, host: str, port: int) -> Plan:
     )
     sock = bind(host, port)
     result.root = url_of(host, sock) + "/"
-    result.browser_built = (settings.browser_dir / "index.html").is_file()
+    result.browser_built = browser.is_built(settings)
     result.servers.insert(0, ("bridge", app, sock))
     return result
 

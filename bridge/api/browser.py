@@ -70,10 +70,15 @@ def browser_config(root: str, title: str) -> dict[str, object]:
     }
 
 
+def is_built(settings: Settings) -> bool:
+    """Whether ``settings.browser_dir`` holds a stac-browser build."""
+    return (settings.browser_dir / "index.html").is_file()
+
+
 def add_browser_routes(app: FastAPI, settings: Settings) -> None:
     """Serve the stac-browser build at ``/browser/``, or the page that says how to build it."""
     dist = settings.browser_dir
-    built = (dist / "index.html").is_file()
+    built = is_built(settings)
 
     async def to_slash(request: Request) -> RedirectResponse:
         return RedirectResponse(f"{PREFIX}/", status_code=308)
