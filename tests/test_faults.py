@@ -180,3 +180,19 @@ async def test_a_provider_that_keeps_failing_is_skipped_for_a_while() -> None:
     assert status["status"] == "skipped" and "consecutive failures" in status["message"]
     assert sims["capella"].state.stats.requests[route] == asked  # not asked again
     assert resp.headers["X-Bridge-Partial"] == "true"
+
+
+async def test_late_answer_carries_the_request_out_then_holds_the_answer() -> None:
+    """The unknown-outcome fault: the simulator does the work, the caller sees no answer."""
+    _, sims = make()
+    sim = sims["capella"]
+    sim.state.faults.set(FaultSettings(late_rate=1.0, late_s=0.3, paths=["/catalog/search"]))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=sim), base_url="http://sim.test"
+    ) as native:
+        started = time.monotonic()
+        response = await native.post(
+            "/catalog/search", json={"limit": 1}, headers={"Authorization": "Apikey x"}
+        )
+        assert time.monotonic() - started >= 0.3
+        assert response.status_code in (200, 401)  # answered in full, only late

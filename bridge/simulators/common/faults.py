@@ -11,7 +11,7 @@ import random
 from typing import Any
 
 from pydantic import BaseModel, Field
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bridge.simulators.common.stats import RequestStats
 
@@ -27,6 +27,14 @@ class FaultSettings(BaseModel):
     malformed_rate: float = Field(default=0.0, ge=0, le=1, description="200 with a broken body.")
     rate_limit_rate: float = Field(default=0.0, ge=0, le=1, description="429 with Retry-After.")
     retry_after_s: int = Field(default=1, ge=0)
+    late_rate: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="Requests carried out in full whose answer is then held back late_s: the "
+        "caller times out not knowing the outcome (an order placed, but unseen).",
+    )
+    late_s: float = Field(default=30.0, gt=0, description="How long a late answer is held.")
     paths: list[str] = Field(
         default_factory=list, description="Path prefixes faults apply to; empty means all."
     )
@@ -40,6 +48,7 @@ class FaultSettings(BaseModel):
             or self.hang_rate
             or self.malformed_rate
             or self.rate_limit_rate
+            or self.late_rate
         )
 
 
@@ -112,7 +121,22 @@ class FaultMiddleware:
         if s.malformed_rate and rng.random() < s.malformed_rate:
             await _send_simple(send, 200, b'{"type": "FeatureCollection", "features": [{"id', [])
             return
+        if s.late_rate and rng.random() < s.late_rate:
+            await self._answer_late(scope, receive, send, s.late_s)
+            return
         await self.app(scope, receive, send)
+
+    async def _answer_late(self, scope: Scope, receive: Receive, send: Send, late_s: float) -> None:
+        """Run the request to completion (its effects happen), then hold the answer back."""
+        held: list[Message] = []
+
+        async def hold(message: Message) -> None:
+            held.append(message)
+
+        await self.app(scope, receive, hold)
+        await asyncio.sleep(late_s)
+        for message in held:
+            await send(message)
 
 
 def fault_settings_from(body: dict[str, Any]) -> FaultSettings:
