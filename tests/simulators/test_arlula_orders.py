@@ -17,9 +17,9 @@ from rasterio.io import MemoryFile
 from rasterio.warp import transform_bounds
 from starlette.applications import Starlette
 
-from bridge.providers.arlula.ids import item_id
 from bridge.simulators.arlula import DEMO_KEY, DEMO_SECRET, create_app
 from bridge.simulators.arlula.ledger import MONTH_S
+from bridge.simulators.arlula.ordering import stats_key
 from tests.support.clock import ManualClock
 from tests.support.wiring import simulator_config
 
@@ -240,10 +240,7 @@ async def test_stats_count_orders_per_item(client: httpx.AsyncClient) -> None:
     await order(client, result)
     await order(client, result, bundleKey="nope")  # refused: not an order
     stats = (await client.get("/_simulator/stats")).json()
-    center = result["center"]
-    key = item_id(result["supplier"], result["sceneID"], result["date"][:10], center["long"],
-                  center["lat"])  # fmt: skip
-    assert stats["orders"] == {key: 2}
+    assert stats["orders"] == {stats_key(result["supplier"], result["sceneID"]): 2}
 
 
 async def test_2020_12_order_priced_by_seats(clock: ManualClock) -> None:

@@ -25,7 +25,6 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bridge.providers.arlula.ids import item_id
 from bridge.simulators.arlula import webhooks
 from bridge.simulators.arlula.archive import SUPPLIERS_BY_KEY
 from bridge.simulators.arlula.auth import account_key, refusal
@@ -42,6 +41,12 @@ from bridge.simulators.arlula.offers import (
 from bridge.simulators.arlula.render import order_2020, order_2023
 from bridge.simulators.common.app import JSONResponse, read_json
 from bridge.simulators.common.cog import COG_MEDIA_TYPE, PNG_MEDIA_TYPE
+
+
+def stats_key(supplier: str, scene_id: str) -> str:
+    """The key orders are counted under in ``/_simulator/stats``: the scene's native
+    identity (a ``sceneID`` is the supplier's, so it is qualified by the supplier)."""
+    return f"{supplier}/{scene_id}"
 
 
 class Refused(Exception):
@@ -199,12 +204,7 @@ def place(request: Request, purchase: Purchase, generation: str) -> Order:
         webhooks=purchase.webhooks, emails=purchase.emails,
     )  # fmt: skip
     ledger.add(order)
-    center = scene["center"]
-    state.stats.record_order(
-        item_id(
-            scene["supplier"], scene["sceneID"], scene["date"][:10], center["long"], center["lat"]
-        )
-    )
+    state.stats.record_order(stats_key(scene["supplier"], scene["sceneID"]))
     webhooks.schedule(request.app, order)
     return order
 
