@@ -16,7 +16,10 @@ from starlette.responses import PlainTextResponse, Response
 DEMO_KEY = "arlula-demo-key"
 DEMO_SECRET = "arlula-demo-secret"  # the published demo credential
 
-API_VERSIONS = ("2020-12", "2021-09", "2023-01")
+# Every server version the SDKs were released against (node SDK CHANGELOG.md: 2020-12,
+# 2021-09, 2022-07, 2022-09, 2023-01, 2024-07). Node SDK 3.x sends no X-API-Version header at
+# all (src/util/request.ts names the version only inside X-User-Agent), so none is accepted.
+API_VERSIONS = ("2020-12", "2021-09", "2022-07", "2022-09", "2023-01", "2024-07")
 UNAUTHORIZED_TEXT = "Unauthorized"  # assumed body of a 401
 _WWW_AUTH = {"WWW-Authenticate": 'Basic realm="Arlula API"'}
 
