@@ -470,3 +470,26 @@ async def test_forged_or_foreign_cursors_are_refused(
 def test_unknown_api_version_is_a_configuration_error() -> None:
     with pytest.raises(ValueError, match="api_version"):
         _provider(create_app(simulator_config()), "2019-01")
+
+
+async def test_supplier_errors_beside_results_are_a_partial_result() -> None:
+    config = simulator_config(extra={"arlula_failing_suppliers": ["maxar", "siis"]})
+    provider, _ = provider_for("arlula", api_version="2023-01", config=config)
+    query = build_query(bbox=HELSINKI, datetime=TWO_YEARS)
+    assert isinstance(provider, ArlulaProvider)
+    items = await collect(provider, query, 100)
+    suppliers = {i["properties"]["arlula:supplier"] for i in items}
+    assert suppliers and not suppliers & {"maxar", "siis"}
+    await provider.aclose()
+
+
+async def test_supplier_errors_without_any_result_are_a_provider_error() -> None:
+    config = simulator_config(extra={"arlula_failing_suppliers": ["maxar"]})
+    provider, _ = provider_for("arlula", api_version="2023-01", config=config)
+    only_maxar = build_query(
+        bbox=HELSINKI, datetime=TWO_YEARS, filter={"op": "=", "args": [
+            {"property": "arlula:supplier"}, "maxar"]}, filter_lang="cql2-json",
+    )  # fmt: skip
+    with pytest.raises(ProviderError, match="supplier maxar: search failed"):
+        await provider.search(only_maxar, None, 10)
+    await provider.aclose()

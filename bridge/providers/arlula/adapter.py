@@ -11,6 +11,7 @@ geometries and ids are evaluated by the bridge, not natively.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from types import MappingProxyType
@@ -38,9 +39,19 @@ from bridge.providers.base import Item, ProviderContext, ProviderPage
 from bridge.providers.http import send
 
 NAME = "arlula"
+log = logging.getLogger(__name__)
 # Up to this many ids are looked up one narrow native search each; beyond, the normal
 # search runs and the bridge picks the ids out of its result.
 MAX_ID_LOOKUPS = 20
+
+
+def _summary(errors: Any) -> str:
+    """A short account of native search errors (strings, or objects with a ``message``)."""
+    if not isinstance(errors, list):
+        return "unreadable error list"
+    texts = [e.get("message", e) if isinstance(e, dict) else e for e in errors[:3]]
+    more = f" (+{len(errors) - 3} more)" if len(errors) > 3 else ""
+    return "; ".join(str(t)[:200] for t in texts) + more
 
 
 def _today() -> date:
@@ -118,11 +129,15 @@ class ArlulaProvider(OrderingMixin):
         else:
             if not isinstance(body, dict):
                 raise ProviderBadResponse(NAME, "search answered without a result envelope")
-            if body.get("errors"):
-                raise ProviderError(NAME, f"search reported {len(body['errors'])} error(s)")
             results = body.get("results")
-        if not isinstance(results, list):
-            raise ProviderBadResponse(NAME, "search answered without a result list")
+            errors = body.get("errors") or []
+            if errors and not results:
+                raise ProviderError(NAME, f"search failed: {_summary(errors)}")
+            if errors:
+                # Per-supplier errors beside results: a partial answer, not a failure.
+                log.warning("%s: partial search result: %s", NAME, _summary(errors))
+        if not isinstance(results, list) or not all(isinstance(r, dict) for r in results):
+            raise ProviderBadResponse(NAME, "search answered without a list of result objects")
         return results
 
     def _map(self, record: Any, collections: Sequence[str]) -> Item | None:
@@ -137,7 +152,7 @@ class ArlulaProvider(OrderingMixin):
                 collection=collection,
                 api_base=str(self._client.base_url),
             )
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
             raise ProviderBadResponse(NAME, f"unreadable search result: {exc!r}") from exc
 
     async def _result(

@@ -71,6 +71,29 @@ def _min_price(bundles: list[dict[str, Any]], licenses: list[dict[str, Any]]) ->
     return int(math.ceil(cents / 100) * 100)
 
 
+# Result fields the mapping reads or deliberately leaves out (``overlap`` depends on the
+# searched area; ``bands`` are the supplier's sensor bands, not the delivered product's).
+# Any other field is new to the adapter: it passes through under ``arlula:`` unchanged.
+KNOWN_FIELDS = {
+    "2023-01": frozenset({
+        "sceneID", "supplier", "platform", "date", "thumbnail", "cloud", "offNadir", "gsd",
+        "area", "fulfillmentTime", "annotations", "bands", "center", "bounding", "overlap",
+        "orderingID", "bundles", "licenses",
+    }),
+    "2020-12": frozenset({
+        "supplier", "eula", "id", "sceneID", "date", "center", "bounding", "area", "overlap",
+        "price", "fulfillment", "resolution", "thumbnail", "cloud", "annotations",
+    }),
+}  # fmt: skip
+
+
+def _number(value: Any) -> float | None:
+    """A finite number, or None for a missing or unreadable optional value."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
 def item_from_native(
     record: dict[str, Any],
     *,
@@ -86,24 +109,30 @@ def item_from_native(
     props: dict[str, Any] = {
         "datetime": when,
         "gsd": record["gsd"] if api_version == "2023-01" else record["resolution"],
-        "eo:cloud_cover": min(max(float(record["cloud"]), 0.0), 100.0),
         "arlula:supplier": supplier,
         "arlula:scene_id": record["sceneID"],
         "arlula:area": record["area"],
         "arlula:annotations": record.get("annotations") or [],
     }
+    cloud = _number(record.get("cloud"))
+    if cloud is not None:
+        props["eo:cloud_cover"] = min(max(cloud, 0.0), 100.0)
     extensions = [EO_SCHEMA]
     if api_version == "2023-01":
-        platform = PLATFORMS.get(record["platform"])
+        name = record.get("platform")
+        platform = PLATFORMS.get(name) if isinstance(name, str) else None
         if platform is None:
-            props["platform"] = record["platform"].lower().replace(" ", "-")
+            if isinstance(name, str) and name:  # a platform new to the table: still named
+                props["platform"] = name.lower().replace(" ", "-")
         else:
             props["platform"] = platform[0]
             if platform[1]:
                 props["constellation"] = platform[1]
             props["instruments"] = list(platform[2])
-        props["view:off_nadir"] = abs(float(record["offNadir"]))
-        extensions.append(VIEW_SCHEMA)
+        off_nadir = _number(record.get("offNadir"))
+        if off_nadir is not None:
+            props["view:off_nadir"] = abs(off_nadir)
+            extensions.append(VIEW_SCHEMA)
         props["arlula:ordering_id"] = record["orderingID"]
         props["arlula:fulfillment_time"] = record["fulfillmentTime"]
         props["arlula:bundles"] = record["bundles"]
@@ -117,6 +146,8 @@ def item_from_native(
         props["arlula:eula"] = record["eula"]
         props["arlula:price"] = record["price"]
         props["arlula:price_min_cents"] = record["price"]["base"]
+    for key in record.keys() - KNOWN_FIELDS[api_version]:
+        props.setdefault(f"arlula:{key}", record[key])
     cents = props.get("arlula:price_min_cents")
     if isinstance(cents, int):
         # The bridge's price extension: the lowest price of the scene (cheapest bundle

@@ -47,7 +47,15 @@ async def archive_search(request: Request) -> Response:
         return _invalid_2023([str(exc)])
     archive = request.app.state.archive
     results = run_search(archive, search, str(request.base_url), "2023-01")
-    return JSONResponse({"state": "complete", "errors": [], "warnings": [], "results": results})
+    # Suppliers set as failing (``arlula_failing_suppliers``) answer nothing and leave an
+    # error beside the others' results: the search is partial, still 200 (the SDKs read
+    # `errors` beside `results`; tasking search shows per-supplier errors). Wording assumed.
+    down = set(request.app.state.config.extra.get("arlula_failing_suppliers", ()))
+    if search.suppliers is not None:
+        down &= search.suppliers
+    errors = [f"supplier {key}: search failed, please try again later" for key in sorted(down)]
+    results = [r for r in results if r["supplier"] not in down]
+    return JSONResponse({"state": "complete", "errors": errors, "warnings": [], "results": results})
 
 
 async def search_v2020(request: Request) -> Response:
