@@ -48,7 +48,7 @@ def sandbox_provider_settings(
     }
     if configured is not None:
         keep = configured.model_dump(
-            include={"api_version", "timeout_s", "enabled"}, exclude_unset=True
+            include={"api_version", "timeout_s", "order_timeout_s", "enabled"}, exclude_unset=True
         )
         fields.update(keep)
     return ProviderSettings.model_validate(fields)

@@ -35,6 +35,12 @@ class ProviderSettings(BaseModel):
     client_id: str | None = None
     client_secret: SecretStr | None = None
     timeout_s: float = Field(default=10.0, gt=0, description="Deadline of one native search.")
+    order_timeout_s: float = Field(
+        default=120.0,
+        gt=0,
+        description="Deadline of one native order placement (Arlula's node SDK allows 120 s: "
+        "suppliers with immediate fulfilment deliver before answering).",
+    )
 
     def has_credentials(self) -> bool:
         """True when any secret is configured, i.e. the real API can be used."""

@@ -91,6 +91,10 @@ class ArlulaProvider(OrderingMixin):
             auth=auth,
             headers={"X-API-Version": self.api_version},
         )
+        # Per-operation deadlines (whole request, not per read): a search answers within
+        # timeout_s; placing an order may take order_timeout_s (see :mod:`.ordering`).
+        self.timeout_s = settings.timeout_s
+        self.order_timeout_s = settings.order_timeout_s
         self.cache = cache or ResultCache()
         self._today = today
 

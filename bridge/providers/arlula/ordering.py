@@ -15,6 +15,7 @@ cancelled.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -71,17 +72,28 @@ class OrderingMixin:
 
     api_version: str
     collection_ids: frozenset[str]
+    timeout_s: float
+    order_timeout_s: float
     _client: httpx.AsyncClient
 
     async def get_item(self, collection_id: str, item_id: str) -> Item | None:
         raise NotImplementedError  # provided by the adapter
 
-    async def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """One native order-side request; statuses ≥ 400 become bridge errors."""
+    async def _call(
+        self, method: str, path: str, *, deadline_s: float | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        """One native order-side request within ``deadline_s`` (the search deadline by
+        default); statuses ≥ 400 become bridge errors."""
+        deadline = self.timeout_s if deadline_s is None else deadline_s
         try:
-            response = await self._client.request(method, path, **kwargs)
-        except httpx.TimeoutException as exc:
-            raise ProviderTimeout(NAME, "no answer before the deadline") from exc
+            # The whole exchange is bounded, not each read: a late answer after the
+            # deadline is an unknown outcome either way.
+            async with asyncio.timeout(deadline):
+                response = await self._client.request(
+                    method, path, timeout=httpx.Timeout(deadline), **kwargs
+                )
+        except (httpx.TimeoutException, TimeoutError) as exc:
+            raise ProviderTimeout(NAME, f"no answer within {deadline:g} s") from exc
         except httpx.TransportError as exc:
             raise ProviderError(NAME, f"unreachable: {type(exc).__name__}") from exc
         if response.status_code in _ERRORS:
@@ -119,10 +131,15 @@ class OrderingMixin:
         if self.api_version == "2023-01":
             body: dict[str, Any] = {"id": choice.ordering_id, "eula": choice.eula}
             body |= {"bundleKey": choice.bundle, "webhooks": hooks, "emails": []}
-            return self._read_order(await self._json("POST", "/api/archive/order", json=body))
-        body = {"id": choice.ordering_id, "eula": choice.eula, "seats": choice.seats}
-        body |= {"webhooks": hooks, "emails": []}
-        return self._read_order(await self._json("POST", "/api/order/new", json=body))
+            path = "/api/archive/order"
+        else:
+            body = {"id": choice.ordering_id, "eula": choice.eula, "seats": choice.seats}
+            body |= {"webhooks": hooks, "emails": []}
+            path = "/api/order/new"
+        # A timeout here leaves the outcome unknown (the order may be placed): the caller
+        # reconciles through find_orders before anything is placed again.
+        placed = await self._json("POST", path, json=body, deadline_s=self.order_timeout_s)
+        return self._read_order(placed)
 
     def _read_order(self, body: Any) -> NativeOrder:
         try:
