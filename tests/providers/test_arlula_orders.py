@@ -23,6 +23,8 @@ from bridge.errors import BadRequest, Conflict, Gone, NotFound, PaymentRequired
 from bridge.providers.arlula import ArlulaProvider
 from bridge.providers.arlula.orders import choose, order_from_2020, order_from_2023
 from bridge.providers.base import Item, NativeOrder, OrderOptions
+from bridge.simulators.arlula import DEMO_KEY, DEMO_SECRET
+from bridge.simulators.arlula.ordering import file_stem
 from tests.support.wiring import provider_for, simulator_config
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "arlula"
@@ -294,3 +296,31 @@ async def test_order_mapping_golden(version: str) -> None:
     }.items():
         quotes[name] = asdict(choose(native["item_properties"], version, options)[1])
     assert quotes == golden(f"quotes_{version}.json", quotes)
+
+
+async def test_a_batch_order_serves_each_scene_its_own_data() -> None:
+    # A batch order (placed natively, e.g. with the SDK) holds a dataset per scene; the
+    # adapter adopts it by scene and must hand out that scene's GeoTIFF, not the first one.
+    provider, app = await wired("2023-01")
+    first, second = await paid_item(provider, "siis"), await paid_item(provider)
+    orders = [
+        {"id": i["properties"]["arlula:ordering_id"],
+         "eula": i["properties"]["arlula:licenses"][0]["href"],
+         "bundleKey": i["properties"]["arlula:bundles"][0]["key"]}
+        for i in (first, second)
+    ]  # fmt: skip
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://arlula.test",
+        auth=(DEMO_KEY, DEMO_SECRET),
+    ) as native:  # fmt: skip
+        placed = await native.post("/api/archive/order/batch", json={"orders": orders})
+    assert placed.status_code == 200, placed.text
+    batch_id = placed.json()["id"]
+    found = await provider.find_orders(second["collection"], second["id"], "bridge-1")
+    assert [o.native_id for o in found] == [batch_id]
+    await until_done(provider, batch_id)
+    for item in (first, second):
+        location = await provider.asset_location(item["collection"], item["id"], "data", batch_id)
+        tif = (await fetch(app, location.href)).headers["content-disposition"]
+        assert file_stem(item["properties"]["arlula:scene_id"]) in tif
+    await provider.aclose()

@@ -19,6 +19,7 @@ import arlulacore  # type: ignore[import-untyped]
 import httpx
 import orjson
 import pytest
+from arlulacore.common import SortDefinition  # type: ignore[import-untyped]
 from rasterio.io import MemoryFile
 from rasterio.warp import transform_bounds
 
@@ -131,3 +132,35 @@ def test_sdk_errors(api: arlulacore.ArlulaAPI, base_url: str) -> None:
         api.archiveAPI().order(bad)
     with pytest.raises(arlulacore.ArlulaAPIException, match=r"^404: "):
         api.ordersAPI().get_order("00000000-0000-0000-0000-000000000000")
+
+
+def test_sdk_search_sorted_as_asked(api: arlulacore.ArlulaAPI) -> None:
+    # arlulacore's own search request, with its sort definition, run unmodified.
+    request = arlulacore.SearchRequest(start=date(2019, 1, 1), end=date(2026, 12, 31), gsd=100)
+    request.set_area_of_interest(**HELSINKI).set_maximum_cloud_cover(50)
+    request.set_sort_definition(SortDefinition(arlulacore.ArchiveSearchSortFields.gsd, True))
+    response = api.archiveAPI().search(request)
+    gsds = [r.gsd for r in response.results]
+    assert response.errors == [] and len(gsds) > 10 and gsds == sorted(gsds)
+    assert all(r.cloud <= 50 for r in response.results)
+
+
+def test_sdk_batch_order(api: arlulacore.ArlulaAPI) -> None:
+    # As arlulacore's tests/test_archive.py test_order_batch_success: one order, N datasets.
+    first, second = search(api, "maxar")[0], search(api, "siis")[0]
+    batch = arlulacore.ArchiveBatchOrderRequest(
+        orders=[
+            arlulacore.ArchiveOrderRequest(first.ordering_id, first.licenses[0], first.bundles[0])
+        ]
+    )
+    batch.add_order(
+        arlulacore.ArchiveOrderRequest(second.ordering_id, second.licenses[0], second.bundles[0])
+    )
+    order = api.archiveAPI().batch_order(batch)
+    assert len(order.datasets) == 2
+    assert [d.scene_id for d in order.datasets] == [first.scene_id, second.scene_id]
+    assert order.total == sum(d.total for d in order.datasets)
+    done = wait_complete(api, order.id)
+    assert all(d.resources for d in done.datasets)
+    listed = api.ordersAPI().list_order_datasets(order.id)
+    assert {d.id for d in listed.content} == {d.id for d in order.datasets}

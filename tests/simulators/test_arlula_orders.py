@@ -342,3 +342,73 @@ async def test_webhook_sent_when_a_request_observes_completion(clock: ManualCloc
         for task in list(app.state.webhook_tasks):
             task.cancel()
     assert received == ["https://a.example/h", "https://b.example/h"]
+
+
+# --- batch orders and coupons (arlulacore tests/test_archive.py; node SDK batch-order.ts) --
+
+
+def batch_body(found: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+    orders = [
+        {"id": r["orderingID"], "eula": r["licenses"][0]["href"],
+         "bundleKey": r["bundles"][0]["key"], "webhooks": [], "emails": []}
+        for r in found
+    ]  # fmt: skip
+    return {"orders": orders, "webhooks": [], "emails": [], **extra}
+
+
+async def test_batch_order_is_one_order_with_a_dataset_per_scene(
+    client: httpx.AsyncClient, clock: ManualClock
+) -> None:
+    found = (await results(client))[:2] + (await results(client, "siis"))[:1]
+    placed = await client.post(
+        "/api/archive/order/batch", content=orjson.dumps(batch_body(found, coupon="WELCOME10"))
+    )
+    assert placed.status_code == 200, placed.text
+    body = placed.json()
+    assert [d["sceneID"] for d in body["datasets"]] == [r["sceneID"] for r in found]
+    assert {d["order"] for d in body["datasets"]} == {body["id"]}
+    assert body["total"] == sum(d["total"] for d in body["datasets"])
+    listed = (await client.get(f"/api/order/{body['id']}/datasets")).json()
+    assert listed["count"] == 3 and len(listed["content"]) == 3
+    assert (await client.get("/api/datasets")).json()["count"] == 3
+    assert (await client.get("/api/orders")).json()["count"] == 1
+    clock.now += 4 * STEP
+    done = (await client.get(f"/api/order/{body['id']}")).json()
+    assert done["status"] == "complete"
+    for dataset in done["datasets"]:
+        assert dataset["status"] == "complete" and len(dataset["resources"]) == 3
+        tif = next(r for r in dataset["resources"] if r["type"] == "img_tiff")
+        assert tif["dataset"] == dataset["id"]
+        assert (await client.get(f"/api/resource/{tif['id']}/data")).status_code == 302
+        got = (await client.get(f"/api/dataset/{dataset['id']}")).json()
+        assert got["sceneID"] == dataset["sceneID"]
+    stats = (await client.get("/_simulator/stats")).json()
+    assert sum(stats["orders"].values()) == 3
+
+
+async def test_a_batch_is_refused_whole_when_one_order_is_invalid(
+    client: httpx.AsyncClient,
+) -> None:
+    found = (await results(client))[:2]
+    body = batch_body(found)
+    body["orders"][1]["bundleKey"] = "nope"
+    refused = await client.post("/api/archive/order/batch", content=orjson.dumps(body))
+    assert refused.status_code == 422 and refused.text.startswith("orders[1]: Invalid `bundleKey`")
+    empty = await client.post("/api/archive/order/batch", content=orjson.dumps({"orders": []}))
+    assert empty.status_code == 400 and empty.text.startswith("Invalid `orders`")
+    assert (await client.get("/api/orders")).json()["count"] == 0
+
+
+async def test_an_order_may_carry_a_coupon(client: httpx.AsyncClient) -> None:
+    result = whole_scene(await results(client))
+    assert (await order(client, result, coupon="WELCOME10")).status_code == 200
+    bad = await order(client, result, coupon=10)
+    assert bad.status_code == 400 and "Invalid `coupon`" in bad.text
+
+
+async def test_order_errors_name_the_field_as_arlula_does(client: httpx.AsyncClient) -> None:
+    # node SDK e2e/archive/order-test.ts: each refusal starts "Invalid `<field>`".
+    result = whole_scene(await results(client))
+    for field, value in (("id", "<invalid>"), ("eula", "<invalid>"), ("bundleKey", "<invalid>")):
+        refused = await order(client, result, **{field: value})
+        assert refused.text.startswith(f"Invalid `{field}`"), refused.text

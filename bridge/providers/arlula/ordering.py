@@ -206,10 +206,13 @@ class OrderingMixin:
             raise Conflict(f"{NAME}: the data asset is delivered by an order")
         ref = parse_item_id(item_id)
         order = await self.get_order(native_order_id)
-        datasets = order.details.get("datasets") or []
-        if ref is None or not any(
-            (d["supplier"], d["scene_id"]) == (ref.supplier, ref.scene_id) for d in datasets
-        ):
+        # A batch order holds one dataset per scene: only this item's dataset counts.
+        datasets = [
+            d
+            for d in order.details.get("datasets") or []
+            if ref is not None and (d["supplier"], d["scene_id"]) == (ref.supplier, ref.scene_id)
+        ]
+        if not datasets:
             raise NotFound(f"{NAME}: order {native_order_id!r} did not buy {item_id!r}")
         if order.state != "succeeded":
             raise Conflict(f"{NAME}: order is {order.native_status}, not delivered")

@@ -67,7 +67,7 @@ def pixel_spec(bundle: str) -> PixelSpec:
 
 def storage_key(order: Order, resource: Resource) -> str:
     """Where a resource is kept in the simulated storage."""
-    return f"datasets/{order.dataset.id}/{resource.name}"
+    return f"datasets/{resource.dataset_id}/{resource.name}"
 
 
 def make_resolver(
@@ -89,7 +89,7 @@ def make_resolver(
 
 
 def _content(order: Order, resource: Resource, archive: Archive, seed: int) -> Any:
-    ds = order.dataset
+    ds = order.dataset_of(resource)
     grid = scene_grid(ds.bbox)
     spec = pixel_spec(ds.bundle)
     pixels_seed = stable_seed(seed, ds.supplier, ds.scene_id)
@@ -104,7 +104,7 @@ def _content(order: Order, resource: Resource, archive: Archive, seed: int) -> A
 
 async def fill_sizes(app: Starlette, order: Order) -> None:
     """Set ``size`` and ``checksum`` of the order's resources (generating them once)."""
-    for resource in order.dataset.resources:
+    for resource in (r for ds in order.datasets for r in ds.resources):
         if resource.size is None:
             stored = app.state.store.get(storage_key(order, resource))
             data = await stored.load()
@@ -143,16 +143,17 @@ async def _read(request: Request, build: Callable[[Ledger, str, float], Any]) ->
     return result if isinstance(result, Response) else JSONResponse(result)
 
 
-def _listing(request: Request, render: Callable[[Order, float], dict[str, Any]]) -> Any:
+def _listing(request: Request, render: Callable[[Order, float], list[dict[str, Any]]]) -> Any:
+    """A paged list of what ``render`` makes of each order, newest order first."""
     paging = _paging(request)
     if isinstance(paging, Response):
         return lambda ledger, key, now: paging
 
     def build(ledger: Ledger, key: str, now: float) -> Any:
         page_no, size = paging
-        orders = ledger.account(key).newest_first()
-        chunk = orders[page_no * size : (page_no + 1) * size]
-        return page([render(o, now) for o in chunk], page_no, size, len(orders))
+        rows = [r for o in ledger.account(key).newest_first() for r in render(o, now)]
+        chunk = rows[page_no * size : (page_no + 1) * size]
+        return page(chunk, page_no, size, len(rows))
 
     return build
 
@@ -160,24 +161,34 @@ def _listing(request: Request, render: Callable[[Order, float], dict[str, Any]])
 async def list_orders(request: Request) -> Response:
     """``GET /api/orders``: orders without their datasets."""
     return await _read(
-        request, _listing(request, lambda o, now: order_2023(o, now, detailed=False))
+        request, _listing(request, lambda o, now: [order_2023(o, now, detailed=False)])
     )
 
 
 async def list_datasets(request: Request) -> Response:
     """``GET /api/datasets``: datasets without their resources."""
-    return await _read(request, _listing(request, lambda o, n: dataset_2023(o, n, detailed=False)))
+
+    def datasets(order: Order, now: float) -> list[dict[str, Any]]:
+        return [dataset_2023(order, ds, now, detailed=False) for ds in order.datasets]
+
+    return await _read(request, _listing(request, datasets))
 
 
 def _detail(request: Request, param: str, by: str, render: Callable[..., Any]) -> Any:
     ident = request.path_params.get(param) or request.query_params.get(param, "")
 
     async def build(ledger: Ledger, key: str, now: float) -> Any:
-        order = ledger.order(key, ident) if by == "order" else ledger.dataset_order(key, ident)
-        if order is None:
+        if by == "order":
+            order = ledger.order(key, ident)
+            if order is None:
+                return _not_found(by)
+            await fill_sizes(request.app, order)
+            return render(order, now)
+        found = ledger.dataset(key, ident)
+        if found is None:
             return _not_found(by)
-        await fill_sizes(request.app, order)
-        return render(order, now)
+        await fill_sizes(request.app, found[0])
+        return render(*found, now)
 
     return build
 
@@ -188,12 +199,13 @@ async def get_order(request: Request) -> Response:
 
 
 async def order_datasets(request: Request) -> Response:
-    """``GET /api/order/{id}/datasets``: an archive order's one dataset."""
+    """``GET /api/order/{id}/datasets``: the order's datasets (one per scene bought)."""
 
-    def one(order: Order, now: float) -> dict[str, Any]:
-        return page([dataset_2023(order, now, detailed=False)], 0, 20, 1)
+    def every(order: Order, now: float) -> dict[str, Any]:
+        rows = [dataset_2023(order, ds, now, detailed=False) for ds in order.datasets]
+        return page(rows, 0, max(20, len(rows)), len(rows))
 
-    return await _read(request, _detail(request, "id", "order", one))
+    return await _read(request, _detail(request, "id", "order", every))
 
 
 async def order_campaigns(request: Request) -> Response:
@@ -225,7 +237,7 @@ def _redirect(request: Request, resource_id: str) -> Any:
         if found is None:
             return _not_found("resource")
         order, resource = found
-        expiry = expires_at(order, now)
+        expiry = expires_at(order, now, order.dataset_of(resource))
         if expiry is not None and now >= expiry:
             return PlainTextResponse("Gone: this order's storage has expired", status_code=410)
         ttl = (

@@ -1,8 +1,9 @@
 """The Arlula simulator's orders: accounts, orders, datasets, resources, and their timeline.
 
-One order buys one scene (an archive order: one dataset). Nothing runs in the background:
-an order's status is a pure function of its creation time and the settings, computed
-whenever a request looks at it (:func:`status_at`). The timeline, with ``step`` =
+An order buys one or more scenes, one dataset each (a batch order: N datasets, arlulacore
+``tests/test_archive.py``); the datasets share the order's status (assumed). Nothing runs
+in the background: an order's status is a pure function of its creation time and the
+settings, computed whenever a request looks at it (:func:`status_at`). The timeline, with ``step`` =
 ``config.extra["arlula_order_step_s"]`` (2 s by default, seconds in the sandbox):
 
     [pending-approval --approval_s--> (rejected | approved)]
@@ -89,6 +90,7 @@ class Resource:
     format: str
     roles: list[str]
     media_type: str
+    dataset_id: str = ""
     size: int | None = None
     checksum: str | None = None
 
@@ -120,20 +122,30 @@ class Order:
     account: str
     generation: str  # "2023-01" or "2020-12": the shape its webhook is sent in
     created_at: float
-    dataset: Dataset
+    datasets: list[Dataset]
     settings: OrderSettings
     needs_approval: bool
     fails: bool
     team: str | None = None
     payment: str | None = None
+    coupon: str | None = None  # kept; no discount is simulated (coupon rules unknown)
     webhooks: list[str] = field(default_factory=list)
     emails: list[str] = field(default_factory=list)
     notified: bool = False
 
     @property
+    def dataset(self) -> Dataset:
+        """The first dataset: the only one of a single order (all 2020-12 forms)."""
+        return self.datasets[0]
+
+    @property
     def total(self) -> int:
         """What the order costs in US cents (tax and discounts are not simulated)."""
-        return self.dataset.total
+        return sum(d.total for d in self.datasets)
+
+    def dataset_of(self, resource: Resource) -> Dataset:
+        """The dataset ``resource`` belongs to."""
+        return next(d for d in self.datasets if d.id == resource.dataset_id)
 
 
 def timeline(order: Order) -> list[tuple[float, str]]:
@@ -167,10 +179,11 @@ def delivered_at(order: Order) -> float | None:
     return last_at if last == "complete" else None
 
 
-def expires_at(order: Order, now: float) -> float | None:
-    """When the delivery expires: None before completion and for public datasets."""
+def expires_at(order: Order, now: float, dataset: Dataset | None = None) -> float | None:
+    """When ``dataset``'s delivery (by default the first) expires: None before completion
+    and for public datasets."""
     done = delivered_at(order)
-    if done is None or now < done or order.dataset.public:
+    if done is None or now < done or (dataset or order.dataset).public:
         return None
     return done + order.settings.delivery_lifetime_s
 
@@ -212,18 +225,21 @@ class Ledger:
     def add(self, order: Order) -> None:
         """Record a placed order and index its dataset and resources."""
         self.account(order.account).orders[order.id] = order
-        self._datasets[order.dataset.id] = order
-        for resource in order.dataset.resources:
-            self._resources[resource.id] = (order, resource)
+        for dataset in order.datasets:
+            self._datasets[dataset.id] = order
+            for resource in dataset.resources:
+                self._resources[resource.id] = (order, resource)
 
     def order(self, key: str, order_id: str) -> Order | None:
         """Account ``key``'s order ``order_id``, or None (other accounts' are invisible)."""
         return self.account(key).orders.get(order_id)
 
-    def dataset_order(self, key: str, dataset_id: str) -> Order | None:
-        """The order holding dataset ``dataset_id`` of account ``key``."""
+    def dataset(self, key: str, dataset_id: str) -> tuple[Order, Dataset] | None:
+        """Account ``key``'s dataset ``dataset_id`` and the order holding it."""
         order = self._datasets.get(dataset_id)
-        return order if order is not None and order.account == key else None
+        if order is None or order.account != key:
+            return None
+        return order, next(d for d in order.datasets if d.id == dataset_id)
 
     def resource(self, key: str | None, resource_id: str) -> tuple[Order, Resource] | None:
         """A delivered resource of account ``key`` (any account for None: storage lookups);
@@ -238,8 +254,9 @@ class Ledger:
         """Every resource of dataset ``dataset_id`` (delivered or not)."""
         order = self._datasets.get(dataset_id)
         if order is not None:
-            for resource in order.dataset.resources:
-                yield order, resource
+            for dataset in order.datasets:
+                if dataset.id == dataset_id:
+                    yield from ((order, resource) for resource in dataset.resources)
 
 
 def new_id() -> str:

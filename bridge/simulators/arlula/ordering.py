@@ -75,6 +75,17 @@ class Purchase:
     payment: str | None = None
 
 
+@dataclass(frozen=True)
+class Terms:
+    """Order-level choices: who is notified, the team that sees it, who pays, a coupon."""
+
+    webhooks: list[str]
+    emails: list[str]
+    team: str | None = None
+    payment: str | None = None
+    coupon: str | None = None
+
+
 def _strings(body: dict[str, Any], name: str, errors: list[str]) -> list[str]:
     value = body.get(name) or []
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -91,6 +102,9 @@ def _common(body: Any, fields: tuple[str, ...]) -> tuple[dict[str, Any], list[st
         raise Refused(400, "request body must be a JSON object")
     errors = [f"{f} is required" for f in fields if not isinstance(body.get(f), str) or not body[f]]
     hooks, emails = _strings(body, "webhooks", errors), _strings(body, "emails", errors)
+    coupon = body.get("coupon")  # optional (node SDK order-request.ts, batch-order.ts)
+    if coupon is not None and not isinstance(coupon, str):
+        errors.append("Invalid `coupon`: must be a string")
     if errors:
         raise Refused(400, "; ".join(errors))
     return body, hooks, emails
@@ -102,7 +116,7 @@ def _scene(request: Request, ordering_id: str) -> tuple[int, dict[str, Any], lis
     if decoded is not None:
         index = request.app.state.scene_index.get((decoded["p"], decoded["s"]))
     if decoded is None or index is None:
-        raise Refused(422, "invalid ordering ID: order from a current search result")
+        raise Refused(422, "Invalid `id`: order with the orderingID of a current search result")
     return index, request.app.state.archive.scenes[index], decoded["a"]
 
 
@@ -117,6 +131,17 @@ def _ordered(
     return area, (min(xs), min(ys), max(xs), max(ys))
 
 
+def _account_choices(request: Request, body: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The body's ``team`` and ``payment``, checked against the account's."""
+    settings = request.app.state.ledger.settings
+    team, payment = body.get("team"), body.get("payment")
+    if team is not None and team not in settings.teams:
+        raise Refused(403, "the API account is not a member of that team")
+    if payment is not None and payment not in settings.payment_methods:
+        raise Refused(422, "unknown payment method")
+    return team, payment
+
+
 def purchase_2023(request: Request, raw: Any) -> Purchase:
     """Validate and price a 2023-01 order body."""
     body, hooks, emails = _common(raw, ("id", "eula", "bundleKey"))
@@ -125,16 +150,11 @@ def purchase_2023(request: Request, raw: Any) -> Purchase:
     area, bbox = _ordered(request, index, polygon)
     license = next((x for x in licenses(supplier) if x["href"] == body["eula"]), None)
     if license is None:
-        raise Refused(412, "eula must be the href of one of this scene's licenses")
+        raise Refused(412, "Invalid `eula`: must be the href of one of this scene's licenses")
     bundle = next((b for b in bundles(supplier, area) if b["key"] == body["bundleKey"]), None)
     if bundle is None:
-        raise Refused(422, f"bundleKey {body['bundleKey']!r} is not offered for this scene")
-    settings = request.app.state.ledger.settings
-    team, payment = body.get("team"), body.get("payment")
-    if team is not None and team not in settings.teams:
-        raise Refused(403, "the API account is not a member of that team")
-    if payment is not None and payment not in settings.payment_methods:
-        raise Refused(422, "unknown payment method")
+        raise Refused(422, f"Invalid `bundleKey`: {body['bundleKey']!r} is not offered here")
+    team, payment = _account_choices(request, body)
     total = licensed_price(bundle["price"], license)
     return Purchase(
         index, body["id"], bundle["key"], license["href"], 1, total, bbox, hooks, emails,
@@ -167,56 +187,101 @@ def file_stem(text: str) -> str:
     return re.sub(r"[^\w.]", "_", text)
 
 
-def _resources(scene_id: str, bundle: str) -> list[Resource]:
+def _resources(dataset_id: str, scene_id: str, bundle: str) -> list[Resource]:
     stem = file_stem(scene_id)
-    return [
-        Resource(new_id(), f"{stem}_{file_stem(bundle)}.tif", "img_tiff", "geotiff", ["data"],
-                 COG_MEDIA_TYPE),
-        Resource(new_id(), f"{stem}_thumb.png", "thumb", "png", ["thumbnail"], PNG_MEDIA_TYPE),
-        Resource(new_id(), f"{stem}_metadata.json", "meta_json", "json", ["metadata"],
-                 "application/json"),
-    ]  # fmt: skip
+    files = [
+        (f"{stem}_{file_stem(bundle)}.tif", "img_tiff", "geotiff", ["data"], COG_MEDIA_TYPE),
+        (f"{stem}_thumb.png", "thumb", "png", ["thumbnail"], PNG_MEDIA_TYPE),
+        (f"{stem}_metadata.json", "meta_json", "json", ["metadata"], "application/json"),
+    ]
+    return [Resource(new_id(), *f, dataset_id=dataset_id) for f in files]
 
 
-def place(request: Request, purchase: Purchase, generation: str) -> Order:
-    """Charge the account and record the order (counted once in the stats, per item)."""
+def _dataset(state: Any, order_id: str, purchase: Purchase) -> Dataset:
+    scene = state.archive.scenes[purchase.scene_index]
+    supplier = SUPPLIERS_BY_KEY[scene["supplier"]]
+    dataset_id = new_id()
+    return Dataset(
+        dataset_id, order_id, purchase.scene_index, scene["supplier"], scene["sceneID"],
+        purchase.ordering_id, purchase.bundle, purchase.eula, purchase.seats, purchase.total,
+        purchase.bbox, public=supplier.cents_per_km2 == 0,
+        resources=_resources(dataset_id, scene["sceneID"], purchase.bundle),
+    )  # fmt: skip
+
+
+def place(request: Request, purchases: list[Purchase], generation: str, terms: Terms) -> Order:
+    """Charge the account and record one order of ``purchases`` (one dataset each; each
+    scene counted in the stats)."""
     state = request.app.state
     ledger = state.ledger
     account = ledger.account(account_key(request))
     now = ledger.clock()
-    if purchase.total > account.balance(now):
+    total = sum(p.total for p in purchases)
+    if total > account.balance(now):
         raise Refused(402, "insufficient funds: the order total exceeds the account's credit")
-    scene = state.archive.scenes[purchase.scene_index]
-    supplier = SUPPLIERS_BY_KEY[scene["supplier"]]
     order_id = new_id()
-    dataset = Dataset(
-        new_id(), order_id, purchase.scene_index, scene["supplier"], scene["sceneID"],
-        purchase.ordering_id, purchase.bundle, purchase.eula, purchase.seats, purchase.total,
-        purchase.bbox, public=supplier.cents_per_km2 == 0,
-        resources=_resources(scene["sceneID"], purchase.bundle),
-    )  # fmt: skip
+    datasets = [_dataset(state, order_id, p) for p in purchases]
     threshold = ledger.settings.approval_above_cents
     order = Order(
-        order_id, account.key, generation, now, dataset, ledger.settings,
-        needs_approval=threshold is not None and purchase.total > threshold,
-        fails=scene["sceneID"] in ledger.settings.failing_scenes,
-        team=purchase.team, payment=purchase.payment,
-        webhooks=purchase.webhooks, emails=purchase.emails,
+        order_id, account.key, generation, now, datasets, ledger.settings,
+        needs_approval=threshold is not None and total > threshold,
+        fails=any(d.scene_id in ledger.settings.failing_scenes for d in datasets),
+        team=terms.team, payment=terms.payment, coupon=terms.coupon,
+        webhooks=terms.webhooks, emails=terms.emails,
     )  # fmt: skip
     ledger.add(order)
-    state.stats.record_order(stats_key(scene["supplier"], scene["sceneID"]))
+    for dataset in datasets:
+        state.stats.record_order(stats_key(dataset.supplier, dataset.scene_id))
     webhooks.schedule(request.app, order)
     return order
 
 
-async def _order(request: Request, generation: str) -> Response:
+def batch_2023(request: Request, raw: Any) -> tuple[list[Purchase], Terms]:
+    """Validate and price a ``POST /api/archive/order/batch`` body ``{orders: [order
+    bodies], webhooks, emails, team?, payment?, coupon?}``: every order valid, or none is
+    placed (all-or-nothing is assumed; the SDKs show only the success)."""
+    if not isinstance(raw, dict):
+        raise Refused(400, "request body must be a JSON object")
+    orders = raw.get("orders")
+    if not isinstance(orders, list) or not orders:
+        raise Refused(400, "Invalid `orders`: a batch needs at least one order")
+    body, hooks, emails = _common(raw, ())
+    purchases = []
+    for i, inner in enumerate(orders):
+        try:
+            purchases.append(purchase_2023(request, inner))
+        except Refused as exc:
+            raise Refused(exc.status, f"orders[{i}]: {exc.text}") from exc
+    team, payment = _account_choices(request, body)
+    # Batch-level choices supersede each order's (node SDK batch-order.ts); notifications
+    # of every order are kept.
+    return purchases, Terms(
+        list(dict.fromkeys([*hooks, *(h for p in purchases for h in p.webhooks)])),
+        list(dict.fromkeys([*emails, *(e for p in purchases for e in p.emails)])),
+        team or next((p.team for p in purchases if p.team), None),
+        payment or next((p.payment for p in purchases if p.payment), None),
+        body.get("coupon"),
+    )
+
+
+def _single(purchase: Purchase, raw: Any) -> Terms:
+    coupon = raw.get("coupon") if isinstance(raw, dict) else None
+    return Terms(purchase.webhooks, purchase.emails, purchase.team, purchase.payment, coupon)
+
+
+async def _order(request: Request, generation: str, batch: bool = False) -> Response:
     refused = refusal(request)
     if refused:
         return refused
     try:
         raw = await read_json(request)
-        build = purchase_2023 if generation == "2023-01" else purchase_2020
-        order = place(request, build(request, raw), generation)
+        if batch:
+            purchases, terms = batch_2023(request, raw)
+        else:
+            build = purchase_2023 if generation == "2023-01" else purchase_2020
+            purchase = build(request, raw)
+            purchases, terms = [purchase], _single(purchase, raw)
+        order = place(request, purchases, generation, terms)
     except ValueError as exc:  # unparseable body
         return PlainTextResponse(str(exc), status_code=400)
     except Refused as exc:
@@ -231,6 +296,11 @@ async def archive_order(request: Request) -> Response:
     return await _order(request, "2023-01")
 
 
+async def archive_order_batch(request: Request) -> Response:
+    """``POST /api/archive/order/batch`` (2023-01): one order holding a dataset per scene."""
+    return await _order(request, "2023-01", batch=True)
+
+
 async def order_new(request: Request) -> Response:
     """``POST /api/order/new`` (2020-12, seed 002)."""
     return await _order(request, "2020-12")
@@ -240,5 +310,6 @@ def routes() -> list[BaseRoute]:
     """The order-placing routes."""
     return [
         Route("/api/archive/order", archive_order, methods=["POST"]),
+        Route("/api/archive/order/batch", archive_order_batch, methods=["POST"]),
         Route("/api/order/new", order_new, methods=["POST"]),
     ]

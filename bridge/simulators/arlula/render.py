@@ -21,6 +21,7 @@ from typing import Any
 
 from bridge.simulators.arlula.ledger import (
     REFUNDED,
+    Dataset,
     Order,
     Resource,
     delivered_at,
@@ -38,9 +39,9 @@ def iso(seconds: float | None) -> str | None:
     return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
-def _delivered(order: Order, now: float) -> list[Resource]:
+def _delivered(dataset: Dataset, order: Order, now: float) -> list[Resource]:
     done = delivered_at(order)
-    return order.dataset.resources if done is not None and now >= done else []
+    return dataset.resources if done is not None and now >= done else []
 
 
 def resource_2023(order: Order, resource: Resource) -> dict[str, Any]:
@@ -50,7 +51,7 @@ def resource_2023(order: Order, resource: Resource) -> dict[str, Any]:
         "id": resource.id,
         "createdAt": iso(done),
         "updatedAt": iso(done),
-        "dataset": order.dataset.id,
+        "dataset": resource.dataset_id,
         "name": resource.name,
         "type": resource.type,
         "format": resource.format,
@@ -60,9 +61,8 @@ def resource_2023(order: Order, resource: Resource) -> dict[str, Any]:
     }
 
 
-def dataset_2023(order: Order, now: float, *, detailed: bool = True) -> dict[str, Any]:
-    """A 2023-01 dataset; with its delivered resources when ``detailed``."""
-    ds = order.dataset
+def dataset_2023(order: Order, ds: Dataset, now: float, *, detailed: bool = True) -> dict[str, Any]:
+    """A 2023-01 dataset of ``order``; with its delivered resources when ``detailed``."""
     status, since = status_at(order, now)
     body: dict[str, Any] = {
         "id": ds.id,
@@ -81,10 +81,10 @@ def dataset_2023(order: Order, now: float, *, detailed: bool = True) -> dict[str
         "refunded": ds.total if status in REFUNDED else 0,
         "order": order.id,
         "campaign": None,
-        "expiration": iso(expires_at(order, now)),
+        "expiration": iso(expires_at(order, now, ds)),
     }
     if detailed:
-        body["resources"] = [resource_2023(order, r) for r in _delivered(order, now)]
+        body["resources"] = [resource_2023(order, r) for r in _delivered(ds, order, now)]
     return body
 
 
@@ -106,7 +106,7 @@ def order_2023(order: Order, now: float, *, detailed: bool = True) -> dict[str, 
     }
     if detailed:
         body["campaigns"] = []
-        body["datasets"] = [dataset_2023(order, now)]
+        body["datasets"] = [dataset_2023(order, ds, now) for ds in order.datasets]
     return body
 
 
@@ -137,7 +137,7 @@ def order_2020(order: Order, now: float, *, detailed: bool = True) -> dict[str, 
                 "name": r.name,
                 "type": r.type,
             }
-            for r in _delivered(order, now)
+            for r in _delivered(ds, order, now)
         ]
     return body
 
