@@ -493,3 +493,14 @@ async def test_supplier_errors_without_any_result_are_a_provider_error() -> None
     with pytest.raises(ProviderError, match="supplier maxar: search failed"):
         await provider.search(only_maxar, None, 10)
     await provider.aclose()
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_a_wholly_future_search_asks_nothing(version: str) -> None:
+    # Arlula refuses a start after today (node SDK e2e search testError2): ask nothing.
+    provider, app = provider_for("arlula", api_version=version)
+    assert isinstance(provider, ArlulaProvider)
+    future = build_query(bbox=HELSINKI, datetime="2999-01-01T00:00:00Z/..")
+    assert (await provider.search(future, None, 10)).items == []
+    assert native_requests(app) == 0
+    await provider.aclose()

@@ -19,6 +19,7 @@ from bridge.catalog import load_catalog
 from bridge.core.query import build_query
 from bridge.errors import ProviderBadResponse
 from bridge.providers.arlula import ArlulaProvider
+from bridge.providers.arlula.orders import order_from_2023
 from bridge.providers.base import ProviderContext
 from bridge.settings import ProviderSettings
 from bridge.simulators.arlula import DEMO_KEY, DEMO_SECRET, create_app
@@ -119,3 +120,15 @@ async def test_unexpected_shapes_are_a_provider_error(alter: Alter) -> None:
             await p.search(build_query(bbox=HELSINKI, datetime=TWO_YEARS), None, 500)
     finally:
         await p.aclose()
+
+
+@pytest.mark.parametrize(
+    ("status", "state"),
+    [("pending-screen", "pending"), ("a-status-from-2027", "ordered"), ("complete", "succeeded")],
+)
+def test_order_statuses_known_and_unknown(status: str, state: str) -> None:
+    # pending-screen: node SDK src/orders/status.ts; an unknown status is in progress, never
+    # final, and extra fields of the order are no trouble.
+    body = {"id": "o-1", "status": status, "total": 100, "datasets": [], "newField": [1]}
+    order = order_from_2023(body)
+    assert (order.state, order.native_status) == (state, status)

@@ -239,6 +239,40 @@ async def test_native_sort(client: httpx.AsyncClient) -> None:
     assert dates == sorted(dates, reverse=True)
 
 
+@pytest.mark.parametrize(
+    ("body", "first_error"),
+    [
+        ({"start": "2020-07-13", "end": "2018-07-13"}, "End date must be after start date"),
+        ({"start": "3000-02-01"}, "Start date must be in the past"),
+        ({"start": "2018-06-15", "latLong": {"latitude": 151.2, "longitude": -33.8}},
+         "Invalid latitude"),
+    ],
+)  # fmt: skip
+async def test_search_refusals_read_as_arlula_writes_them(
+    client: httpx.AsyncClient, body: dict[str, Any], first_error: str
+) -> None:
+    # node SDK e2e/archive/search-tests.ts testError1-3 check the start of errors[0].
+    body = {"gsd": 5, "latLong": {"latitude": -33.85, "longitude": 151.21}, **body}
+    response = await search(client, body)
+    assert response.status_code == 400 and response.json()["errors"][0].startswith(first_error)
+
+
+async def test_node_sdk_search_body_is_understood(client: httpx.AsyncClient) -> None:
+    # node SDK 3 search-request.ts sends startDate/endDate as JSON Dates and no API version.
+    body = {
+        "startDate": "2019-01-01T00:00:00.000Z",
+        "endDate": "2026-12-31T00:00:00.000Z",
+        "gsd": 100,
+        "boundingBox": HELSINKI,
+        "sort": {"field": "gsd", "ascending": True},
+    }
+    response = await client.post("/api/archive/search", json=body, auth=AUTH)
+    assert response.status_code == 200, response.text
+    gsds = [r["gsd"] for r in response.json()["results"]]
+    assert gsds and gsds == sorted(gsds)
+    assert response.json()["results"] == await results(client, sort=body["sort"])
+
+
 async def test_unknown_sort_field_is_ignored(client: httpx.AsyncClient) -> None:
     unsorted = await results(client)
     assert await results(client, sort={"field": "price", "ascending": True}) == unsorted
@@ -264,7 +298,7 @@ async def test_unknown_sort_field_is_ignored(client: httpx.AsyncClient) -> None:
         (
             {"start": "2020-01-01", "gsd": 5, "cloud": 150, "latLong": {"latitude": 1,
              "longitude": 2}},
-            ["cloud must be a number between 0 and 100"],
+            ["Invalid cloud: must be a number between 0 and 100"],
         ),
         (
             {"start": "2020-01-01", "gsd": 5, "latLong": {"latitude": 1, "longitude": 2},

@@ -113,11 +113,14 @@ class ArlulaProvider(OrderingMixin):
                 lookup_request(r, api_version=self.api_version, collections=collections)
                 for r in dict.fromkeys(refs)
             ]
-        return [
-            to_native_query(
-                query, api_version=self.api_version, collections=collections, today=self._today()
-            )
-        ]
+        today = self._today()
+        request = to_native_query(
+            query, api_version=self.api_version, collections=collections, today=today
+        )
+        # Arlula refuses a start after today ("Start date must be in the past"); nothing
+        # can match a time wholly in the future, so nothing is asked.
+        payload = request.get("json") or request.get("params") or {}
+        return [] if str(payload.get("start", "")) > today.isoformat() else [request]
 
     async def _fetch(self, request: NativeRequest) -> list[dict[str, Any]]:
         """Send one native search; its results as the API returned them."""

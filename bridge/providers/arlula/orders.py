@@ -36,6 +36,7 @@ CURRENCY = "USD"
 STATES: dict[str, OrderState] = {
     "created": "pending",
     "pending-approval": "pending",
+    "pending-screen": "pending",  # node SDK src/orders/status.ts (custom orders, screening)
     "pending": "ordered",
     "processing": "ordered",
     "rescheduled": "ordered",

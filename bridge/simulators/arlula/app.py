@@ -7,6 +7,7 @@ and the texts of errors, are assumed: no public source shows them.
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -29,6 +30,11 @@ def _invalid_2023(errors: list[str]) -> Response:
     return JSONResponse(body, status_code=400)
 
 
+def _today(request: Request) -> date:
+    """The simulator's current UTC day (its clock: ``arlula_clock`` in tests)."""
+    return datetime.fromtimestamp(request.app.state.ledger.clock(), UTC).date()
+
+
 async def api_test(request: Request) -> Response:
     """``GET /api/test``: 200 when the Basic credentials are valid."""
     return refusal(request) or PlainTextResponse("OK")
@@ -40,7 +46,7 @@ async def archive_search(request: Request) -> Response:
     if refused:
         return refused
     try:
-        search = search_2023(await read_json(request))
+        search = search_2023(await read_json(request), _today(request))
     except InvalidSearch as exc:
         return _invalid_2023(exc.errors)
     except ValueError as exc:  # unparseable body
@@ -64,7 +70,7 @@ async def search_v2020(request: Request) -> Response:
     if refused:
         return refused
     try:
-        search = search_2020(request.query_params)
+        search = search_2020(request.query_params, _today(request))
     except InvalidSearch as exc:
         return PlainTextResponse("; ".join(exc.errors), status_code=400)
     archive = request.app.state.archive

@@ -27,9 +27,9 @@ from typing import Any
 MONTH_S = 30 * 86400.0
 Clock = Callable[[], float]
 
-# Every order / dataset status value of the 2023-01 API (providers.md). The simulator
-# produces all but created, manual, rescheduled (custom and tasking orders) and
-# cancelled (done by Arlula's support, never through the API).
+# Every order / dataset status value (seed 002, providers.md, node SDK src/orders/status.ts).
+# The simulator produces all but created, manual, pending-screen, rescheduled (custom and
+# tasking orders) and cancelled (done by Arlula's support, never through the API).
 STATUSES = (
     "created",
     "pending",
@@ -37,6 +37,7 @@ STATUSES = (
     "post-processing",
     "complete",
     "manual",
+    "pending-screen",
     "pending-approval",
     "rejected",
     "failed",

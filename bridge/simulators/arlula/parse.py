@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import shapely
@@ -47,28 +47,37 @@ def _number(value: Any, name: str, lo: float, hi: float, errors: list[str]) -> f
         errors.append(f"{name} must be a number")
         return None
     if isinstance(value, bool) or not math.isfinite(num) or not lo <= num <= hi:
-        errors.append(f"{name} must be a number between {lo:g} and {hi:g}")
+        errors.append(f"Invalid {name}: must be a number between {lo:g} and {hi:g}")
         return None
     return num
 
 
 def _day(value: Any, name: str, errors: list[str]) -> date | None:
+    # A day (arlulacore sends str(date)); node SDK 3 sends a JSON Date, i.e. an RFC 3339
+    # instant, whose UTC day is taken (assumed).
     if value is None:
         return None
     try:
         return date.fromisoformat(str(value))
     except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(str(value)).astimezone(UTC).date()
+    except ValueError:
         errors.append(f"{name} must be a date in YYYY-MM-DD format")
         return None
 
 
-def _dates(start_raw: Any, end_raw: Any, errors: list[str]) -> tuple[date, date]:
+def _dates(start_raw: Any, end_raw: Any, errors: list[str], today: date) -> tuple[date, date]:
+    # Texts as the node SDK's e2e tests expect them (e2e/archive/search-tests.ts).
     if start_raw is None:
         errors.append("start is required")
     start = _day(start_raw, "start", errors)
     end = _day(end_raw, "end", errors)
+    if start and start > today:
+        errors.append("Start date must be in the past")
     if start and end and end < start:
-        errors.append("end must not be before start")
+        errors.append("End date must be after start date")
     fallback = date(1970, 1, 1)
     return start or fallback, end or start or fallback
 
@@ -134,12 +143,14 @@ def _aoi_2023(body: Mapping[str, Any], errors: list[str]) -> Aoi | None:
     return None
 
 
-def search_2023(body: Any) -> NativeSearch:
-    """Validate a 2023-01 ``POST /api/archive/search`` body."""
+def search_2023(body: Any, today: date) -> NativeSearch:
+    """Validate a 2023-01 ``POST /api/archive/search`` body (``today``: the UTC day)."""
     if not isinstance(body, Mapping):
         raise InvalidSearch(["request body must be a JSON object"])
     errors: list[str] = []
-    start, end = _dates(body.get("start"), body.get("end"), errors)
+    # arlulacore sends start/end; node SDK 3 (search-request.ts) sends startDate/endDate.
+    start_raw = body.get("start", body.get("startDate"))
+    start, end = _dates(start_raw, body.get("end", body.get("endDate")), errors, today)
     gsd = _number(body.get("gsd"), "gsd", 0.1, 100000, errors)
     if body.get("gsd") is None:
         errors.append("gsd is required")
@@ -160,10 +171,10 @@ def search_2023(body: Any) -> NativeSearch:
     return NativeSearch(start, end, gsd, aoi, cloud, off_nadir, suppliers, field, ascending)
 
 
-def search_2020(params: Mapping[str, str]) -> NativeSearch:
-    """Validate 2020-12 ``GET /api/search`` query parameters."""
+def search_2020(params: Mapping[str, str], today: date) -> NativeSearch:
+    """Validate 2020-12 ``GET /api/search`` query parameters (``today``: the UTC day)."""
     errors: list[str] = []
-    start, end = _dates(params.get("start"), params.get("end"), errors)
+    start, end = _dates(params.get("start"), params.get("end"), errors, today)
     res_raw = params.get("res")
     res: float | None = None
     if res_raw is None:
