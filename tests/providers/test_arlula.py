@@ -504,3 +504,27 @@ async def test_a_wholly_future_search_asks_nothing(version: str) -> None:
     assert (await provider.search(future, None, 10)).items == []
     assert native_requests(app) == 0
     await provider.aclose()
+
+
+async def test_api_version_2024_07_is_sent_and_read_as_the_current_generation() -> None:
+    # node SDK CHANGELOG 3.0.0: server version 2024-07 (orders as Order + Dataset).
+    seen: list[str] = []
+    inner = httpx.ASGITransport(app=create_app(simulator_config()))
+
+    class Recording(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            seen.append(request.headers["x-api-version"])
+            return await inner.handle_async_request(request)
+
+    collections = load_catalog(COLLECTIONS, providers=["arlula"]).by_provider["arlula"]
+    settings = ProviderSettings(
+        base_url="http://arlula.test",
+        api_version="2024-07",
+        api_key=SecretStr(DEMO_KEY),
+        api_secret=SecretStr(DEMO_SECRET),
+    )
+    provider = ArlulaProvider(ProviderContext("arlula", settings, collections, Recording()))
+    assert provider.api_version == "2023-01"
+    assert (await provider.search(build_query(bbox=HELSINKI), None, 5)).items
+    assert seen == ["2024-07"]
+    await provider.aclose()

@@ -184,7 +184,7 @@ async def test_payment_required_and_gone(version: str) -> None:
     provider, _ = await wired(version, arlula_balance_cents=1, arlula_delivery_lifetime_s=0.3)
     try:
         item = await paid_item(provider)
-        with pytest.raises(PaymentRequired):
+        with pytest.raises(PaymentRequired, match=r"\(402\): insufficient funds"):
             await provider.place_order(item["collection"], item["id"], OrderOptions(), "r")
         free = await paid_item(provider, "esa")  # a public dataset: free, never expires
         placed = await provider.place_order(free["collection"], free["id"], OrderOptions(), "r")

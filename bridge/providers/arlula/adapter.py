@@ -32,6 +32,7 @@ from bridge.providers.arlula.names import (
     DEFAULT_API_VERSION,
     DEFAULT_BASE_URL,
     GSD_CLASSES,
+    VERSION_GENERATIONS,
 )
 from bridge.providers.arlula.ordering import OrderingMixin
 from bridge.providers.arlula.translate import NativeRequest, lookup_request, to_native_query
@@ -72,9 +73,12 @@ class ArlulaProvider(OrderingMixin):
         today: Callable[[], date] = _today,
     ) -> None:
         settings = context.settings
-        self.api_version = settings.api_version or DEFAULT_API_VERSION
-        if self.api_version not in API_VERSIONS:
-            raise ValueError(f"arlula: unsupported api_version {self.api_version!r}")
+        header = settings.api_version or DEFAULT_API_VERSION
+        if header not in VERSION_GENERATIONS:
+            supported = ", ".join(VERSION_GENERATIONS)
+            raise ValueError(f"arlula: unsupported api_version {header!r} (use {supported})")
+        self.api_version = VERSION_GENERATIONS[header]  # the generation of answers read
+        assert self.api_version in API_VERSIONS
         unknown = set(context.collections) - GSD_CLASSES.keys()
         if unknown:
             raise ValueError(f"arlula: no resolution class for collections {sorted(unknown)}")
@@ -89,7 +93,7 @@ class ArlulaProvider(OrderingMixin):
         self._client = context.http_client(
             settings.base_url or DEFAULT_BASE_URL,
             auth=auth,
-            headers={"X-API-Version": self.api_version},
+            headers={"X-API-Version": header},
         )
         # Per-operation deadlines (whole request, not per read): a search answers within
         # timeout_s; placing an order may take order_timeout_s (see :mod:`.ordering`).

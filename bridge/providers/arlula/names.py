@@ -11,6 +11,15 @@ from __future__ import annotations
 DEFAULT_BASE_URL = "https://api.arlula.com"
 DEFAULT_API_VERSION = "2023-01"
 API_VERSIONS = ("2023-01", "2020-12")
+# X-API-Version an operator may configure → the generation of answers the adapter reads.
+# 2024-07 (node SDK CHANGELOG 3.0.0) changed orders to Order + Dataset, which is the shape
+# read as 2023-01 already (arlulacore 4.0.1 sends 2023-01 and reads it); archive search is
+# unchanged. 2021-09 to 2022-09 answered orders in an older shape, so they are not offered.
+VERSION_GENERATIONS: dict[str, str] = {
+    "2020-12": "2020-12",
+    "2023-01": "2023-01",
+    "2024-07": "2023-01",
+}
 
 # (method, path) of the archive search of each API generation.
 SEARCH_ENDPOINTS: dict[str, tuple[str, str]] = {

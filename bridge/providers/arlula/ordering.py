@@ -67,6 +67,13 @@ def _signed_expiry(url: str) -> datetime | None:
         return None
 
 
+def _native_text(response: httpx.Response) -> str:
+    """The provider's own refusal text (Arlula answers plain text, e.g. "Invalid `eula`:
+    ..."), shortened; it names the request's fault, never the account's secrets."""
+    text = " ".join(response.text.split())[:300]
+    return f": {text}" if text else ""
+
+
 class OrderingMixin:
     """Order methods of :class:`~bridge.providers.arlula.adapter.ArlulaProvider`."""
 
@@ -98,7 +105,7 @@ class OrderingMixin:
             raise ProviderError(NAME, f"unreachable: {type(exc).__name__}") from exc
         if response.status_code in _ERRORS:
             error, message = _ERRORS[response.status_code]
-            raise error(f"{NAME}: {message}")
+            raise error(f"{NAME}: {message}{_native_text(response)}")
         check_response(NAME, response)
         return response
 
