@@ -5,6 +5,11 @@ an ``orderingID`` names the area a search priced, and prices change. Downloads g
 the native resource endpoint of the order's delivery, which answers 302 to a freshly
 signed storage URL (read without following it); nothing signed is cached.
 
+Deadlines: placing an order may take ``order_timeout_s`` (120 s by default: Arlula's node
+SDK allows that long, since suppliers with immediate fulfilment deliver before answering);
+every other call gets the search deadline ``timeout_s``. Each bounds the whole exchange.
+A placement that times out has an unknown outcome; the order service then reconciles.
+
 Reconciliation: Arlula keeps no client reference on an order, so :meth:`find_orders`
 lists the account's datasets (2023-01 ``GET /api/datasets``, which carry the supplier and
 scene id; ``GET /api/orders`` leaves them out) or orders (2020-12 ``GET /api/order/list``)

@@ -4,13 +4,15 @@ Speaks both generations the adapter supports: 2023-01 (``POST /api/archive/searc
 ``/api/archive/order``, orders → datasets → resources; the current ``arlulacore`` 4.x SDK)
 and 2020-12 (``GET /api/search``, ``/api/order/new|get|list|resource/get``, seed 002),
 with HTTP Basic ``key:secret`` on every request and ``GET /api/test`` to check
-credentials. Orders move through their statuses with time (:mod:`.ledger`), deliver
-files through signed storage URLs (:mod:`.delivery`) and call webhooks (:mod:`.webhooks`).
+credentials. Every behaviour's source is in ``SOURCES.md`` beside this file. Orders move
+through their statuses with time (:mod:`.ledger`), deliver files through signed storage
+URLs (:mod:`.delivery`) and call webhooks (:mod:`.webhooks`).
 
 ``config.extra`` keys (all optional): ``api_key``/``api_secret``; ``arlula_order_step_s``,
 ``arlula_delivery_lifetime_s``, ``arlula_url_ttl_s``, ``arlula_balance_cents``,
 ``arlula_approval_above_cents``, ``arlula_approval_s``, ``arlula_reject_approvals``,
-``arlula_failing_scenes``, ``arlula_teams``, ``arlula_payment_methods`` (see
+``arlula_failing_scenes``, ``arlula_failing_suppliers`` (searches leave them out with an
+error beside the results), ``arlula_teams``, ``arlula_payment_methods`` (see
 :class:`.ledger.OrderSettings`); ``arlula_clock`` (unix seconds, for tests),
 ``arlula_storage_secret``, ``arlula_webhook_client`` (an ``httpx.AsyncClient``).
 """

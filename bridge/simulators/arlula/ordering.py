@@ -1,10 +1,13 @@
-"""Placing archive orders: 2023-01 ``POST /api/archive/order`` and 2020-12 ``POST /api/order/new``.
+"""Placing archive orders: 2023-01 ``POST /api/archive/order`` and ``/api/archive/order/batch``,
+2020-12 ``POST /api/order/new``. Sources for each rule: ``SOURCES.md`` in this folder.
 
 2023-01 body ``{id (orderingID), eula (a license href), bundleKey, webhooks, emails, team?,
-payment?}``; 2020-12 body ``{id, eula, seats, webhooks, emails}`` (seed 002). The ordering
-id names the scene and the area a search priced (:func:`.offers.decode_ordering_id`), so
-an order is priced exactly as that search result was: 2023-01 bundle price * license
-loading (the SDK's formula), 2020-12 base + the seats range's addition.
+payment?, coupon?}``; a batch ``{orders: [such bodies], webhooks, emails, team?, payment?,
+coupon?}`` places one order holding a dataset per scene; 2020-12 body ``{id, eula, seats,
+webhooks, emails}`` (seed 002). The ordering id names the scene and the area a search
+priced (:func:`.offers.decode_ordering_id`), so an order is priced exactly as that search
+result was: 2023-01 bundle price * license loading (the SDK's formula), 2020-12 base + the
+seats range's addition.
 
 Answers: 200 with the detailed order, or 202 when it awaits a team admin's approval
 (``pending-approval``; orders above ``arlula_approval_above_cents``). Errors, as plain text
