@@ -109,3 +109,20 @@ async def test_a_timed_out_order_is_reconciled_not_placed_again(
     scene = f"maxar/{item['properties']['arlula:scene_id']}"
     assert app.state.stats.orders == {scene: 1}  # one native order: adopted, not re-placed
     await provider.aclose()
+
+
+async def test_reconciling_waits_for_a_placement_still_under_way() -> None:
+    # The order deadline (120 s) can outlast the bridge's reconcile delay: a check of the
+    # same scene meanwhile must see the order being placed, not an empty list.
+    app = create_app(simulator_config(extra={"arlula_order_step_s": 0.05}))
+    provider = arlula(app, "2023-01", order_timeout_s=5.0)
+    item = await paid_item(provider)
+    app.state.faults.set(FaultSettings(delay_ms=400, paths=["/api/archive/order"]))
+    placing = asyncio.create_task(
+        provider.place_order(item["collection"], item["id"], OrderOptions(), "r-1")
+    )
+    await asyncio.sleep(0.1)  # the order request is under way
+    found = await provider.find_orders(item["collection"], item["id"], "r-1")
+    placed = await placing
+    assert [o.native_id for o in found] == [placed.native_id]
+    await provider.aclose()

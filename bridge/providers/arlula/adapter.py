@@ -99,6 +99,7 @@ class ArlulaProvider(OrderingMixin):
         # timeout_s; placing an order may take order_timeout_s (see :mod:`.ordering`).
         self.timeout_s = settings.timeout_s
         self.order_timeout_s = settings.order_timeout_s
+        self._in_flight = {}
         self.cache = cache or ResultCache()
         self._today = today
 

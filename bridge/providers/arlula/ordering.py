@@ -87,6 +87,8 @@ class OrderingMixin:
     timeout_s: float
     order_timeout_s: float
     _client: httpx.AsyncClient
+    # Placements under way on this adapter, by (supplier, sceneID): see find_orders.
+    _in_flight: dict[tuple[str, str], set[asyncio.Event]]
 
     async def get_item(self, collection_id: str, item_id: str) -> Item | None:
         raise NotImplementedError  # provided by the adapter
@@ -150,7 +152,14 @@ class OrderingMixin:
             path = "/api/order/new"
         # A timeout here leaves the outcome unknown (the order may be placed): the caller
         # reconciles through find_orders before anything is placed again.
-        placed = await self._json("POST", path, json=body, deadline_s=self.order_timeout_s)
+        scene = (item["properties"]["arlula:supplier"], item["properties"]["arlula:scene_id"])
+        done = asyncio.Event()
+        self._in_flight.setdefault(scene, set()).add(done)
+        try:
+            placed = await self._json("POST", path, json=body, deadline_s=self.order_timeout_s)
+        finally:
+            done.set()
+            self._in_flight[scene].discard(done)
         return self._read_order(placed)
 
     def _read_order(self, body: Any) -> NativeOrder:
@@ -194,6 +203,11 @@ class OrderingMixin:
         ref = parse_item_id(item_id)
         if ref is None or collection_id not in self.collection_ids:
             return []
+        # A placement of this scene still in flight here (it may take order_timeout_s) is
+        # waited for: listed too early, its order would be missed and bought again.
+        in_flight = [e.wait() for e in self._in_flight.get((ref.supplier, ref.scene_id), ())]
+        if in_flight:
+            await asyncio.gather(*in_flight)
         ids = await self._scene_order_ids(ref.supplier, ref.scene_id)
         return [await self.get_order(native_id) for native_id in ids]
 
