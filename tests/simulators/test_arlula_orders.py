@@ -412,3 +412,18 @@ async def test_order_errors_name_the_field_as_arlula_does(client: httpx.AsyncCli
     for field, value in (("id", "<invalid>"), ("eula", "<invalid>"), ("bundleKey", "<invalid>")):
         refused = await order(client, result, **{field: value})
         assert refused.text.startswith(f"Invalid `{field}`"), refused.text
+
+
+async def test_instant_fulfilment_answers_a_complete_order(client: httpx.AsyncClient) -> None:
+    # "fulfillmentTime ... 0 is instant" (seed 002; arlulacore SearchResult); the node SDK's
+    # e2e order-test.ts expects such (Landsat) orders complete, with resources, at once.
+    result = next(r for r in await results(client, "esa") if r["fulfillmentTime"] == 0)
+    placed = await order(client, result)
+    assert placed.status_code == 200, placed.text
+    body = placed.json()
+    assert body["status"] == "complete" and body["total"] == 0
+    resources = body["datasets"][0]["resources"]
+    assert len(resources) == 3 and all(r["size"] and r["checksum"] for r in resources)
+    assert body["datasets"][0]["expiration"] is None  # a public dataset never expires
+    slow = next(r for r in await results(client, "maxar") if r["fulfillmentTime"] > 0)
+    assert (await order(client, slow)).json()["status"] == "pending"

@@ -3,12 +3,14 @@
 An order buys one or more scenes, one dataset each (a batch order: N datasets, arlulacore
 ``tests/test_archive.py``); the datasets share the order's status (assumed). Nothing runs
 in the background: an order's status is a pure function of its creation time and the
-settings, computed whenever a request looks at it (:func:`status_at`). The timeline, with ``step`` =
-``config.extra["arlula_order_step_s"]`` (2 s by default, seconds in the sandbox):
+settings, computed whenever a request looks at it (:func:`status_at`). The timeline, with
+``step`` = ``config.extra["arlula_order_step_s"]`` (2 s by default, seconds in the sandbox):
 
     [pending-approval --approval_s--> (rejected | approved)]
     pending --step--> processing --step--> post-processing --step--> complete
                                  \\--step--> failed   (scenes listed as failing)
+
+An order whose scenes all have ``fulfillmentTime`` 0 ("instant") is ``complete`` at once.
 
 ``complete`` starts the delivery's lifetime (one month by default, seed 002): after it the
 resources answer 410 Gone. Public datasets (free suppliers) never expire (seed 002).
@@ -127,6 +129,7 @@ class Order:
     settings: OrderSettings
     needs_approval: bool
     fails: bool
+    instant: bool = False  # every scene has fulfillmentTime 0: delivered before answering
     team: str | None = None
     payment: str | None = None
     coupon: str | None = None  # kept; no discount is simulated (coupon rules unknown)
@@ -159,6 +162,10 @@ def timeline(order: Order) -> list[tuple[float, str]]:
         t += s.approval_s
         if s.reject_approvals:
             return [*events, (t, "rejected")]
+    if order.instant and not order.fails:
+        # "fulfillmentTime ... 0 is instant" (seed 002, arlulacore SearchResult): the order
+        # answer itself is complete, with its resources (node SDK e2e order-test.ts).
+        return [*events, (t, "complete")]
     events += [(t, "pending"), (t + s.step_s, "processing")]
     if order.fails:
         return [*events, (t + 2 * s.step_s, "failed")]

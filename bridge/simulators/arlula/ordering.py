@@ -31,6 +31,7 @@ from starlette.routing import BaseRoute, Route
 from bridge.simulators.arlula import webhooks
 from bridge.simulators.arlula.archive import SUPPLIERS_BY_KEY
 from bridge.simulators.arlula.auth import account_key, refusal
+from bridge.simulators.arlula.delivery import fill_sizes
 from bridge.simulators.arlula.ledger import Dataset, Order, Resource, new_id
 from bridge.simulators.arlula.offers import (
     bundles,
@@ -229,6 +230,8 @@ def place(request: Request, purchases: list[Purchase], generation: str, terms: T
         order_id, account.key, generation, now, datasets, ledger.settings,
         needs_approval=threshold is not None and total > threshold,
         fails=any(d.scene_id in ledger.settings.failing_scenes for d in datasets),
+        instant=all(state.archive.scenes[p.scene_index]["fulfillmentTime"] == 0
+                    for p in purchases),
         team=terms.team, payment=terms.payment, coupon=terms.coupon,
         webhooks=terms.webhooks, emails=terms.emails,
     )  # fmt: skip
@@ -289,6 +292,8 @@ async def _order(request: Request, generation: str, batch: bool = False) -> Resp
         return PlainTextResponse(str(exc), status_code=400)
     except Refused as exc:
         return PlainTextResponse(exc.text, status_code=exc.status)
+    if order.instant:  # answers complete, with its resources (sizes and checksums)
+        await fill_sizes(request.app, order)
     now = request.app.state.ledger.clock()
     render = order_2023 if generation == "2023-01" else order_2020
     return JSONResponse(render(order, now), status_code=202 if order.needs_approval else 200)
