@@ -159,7 +159,10 @@ class OrderingMixin:
             placed = await self._json("POST", path, json=body, deadline_s=self.order_timeout_s)
         finally:
             done.set()
-            self._in_flight[scene].discard(done)
+            waiting = self._in_flight[scene]
+            waiting.discard(done)
+            if not waiting:
+                del self._in_flight[scene]
         return self._read_order(placed)
 
     def _read_order(self, body: Any) -> NativeOrder:
