@@ -27,10 +27,10 @@ from bridge.orders.service import OrderService, OrderTiming
 from bridge.orders.tenants import TenantProviders
 from bridge.providers.arlula import ArlulaProvider
 from bridge.providers.base import Item, OrderOptions, ProviderContext
-from bridge.settings import ProviderSettings, Settings
+from bridge.settings import ProviderSettings, Settings, TenantSettings
 from bridge.simulators.arlula import DEMO_KEY, DEMO_SECRET, create_app
 from bridge.simulators.common.faults import FaultSettings
-from tests.support.wiring import COLLECTIONS, simulator_config
+from tests.support.wiring import COLLECTIONS, sandbox_app, simulator_config
 
 HELSINKI = [24.5, 60.0, 25.5, 60.4]
 TWO_YEARS = "2022-01-01T00:00:00Z/2023-12-31T23:59:59Z"
@@ -126,3 +126,44 @@ async def test_reconciling_waits_for_a_placement_still_under_way() -> None:
     placed = await placing
     assert [o.native_id for o in found] == [placed.native_id]
     await provider.aclose()
+
+
+async def test_through_the_api_a_late_order_ends_succeeded_with_one_native_order(
+    tmp_path: Path,
+) -> None:
+    # The production app over the simulators; the tenant's contract sets a short order
+    # deadline, the simulator places the order and answers too late.
+    tenant = TenantSettings(providers={"arlula": ProviderSettings(order_timeout_s=0.3)})
+    settings = Settings(
+        data_dir=tmp_path,
+        tenants={"acme": tenant},
+        order_check_min_s=0.001,
+        order_reconcile_after_s=0.05,
+    )
+    app, sims = sandbox_app(simulator_config(extra={"arlula_order_step_s": 0.05}), settings)
+    key = await KeyStore(app.state.db).add_key("acme")
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://b.test", headers={"Authorization": f"Bearer {key}"}
+    ) as bridge:
+        query = {"collections": ["arlula-vhr"], "bbox": HELSINKI, "datetime": TWO_YEARS,
+                 "filter": "\"arlula:supplier\" = 'maxar'", "limit": 1}  # fmt: skip
+        found = await bridge.post("/search", json=query)
+        assert found.status_code == 200, found.text
+        item = found.json()["features"][0]
+        late = FaultSettings(late_rate=1.0, late_s=5.0, paths=["/api/archive/order"])
+        sims["arlula"].state.faults.set(late)
+        href = f"/collections/{item['collection']}/items/{item['id']}/order"
+        placed = await bridge.post(href, headers={"Idempotency-Key": "k-1"})
+        assert placed.status_code == 201, placed.text
+        order = placed.json()
+        assert order["status"] == "pending"  # placing: the outcome is unknown
+        for _ in range(200):
+            order = (await bridge.get(f"/orders/{order['id']}")).json()
+            if order["status"] == "succeeded":
+                break
+            await asyncio.sleep(0.02)
+    assert order["status"] == "succeeded", order
+    scene = f"maxar/{item['properties']['arlula:scene_id']}"
+    assert sims["arlula"].state.stats.orders == {scene: 1}
+    await app.state.db.close()
