@@ -28,6 +28,7 @@ from bridge.api.client import PARTIAL_HEADER, BridgeClient, JSONSchemaResponse, 
 from bridge.api.conformance import conformance_classes
 from bridge.api.decorate import ItemDecorator
 from bridge.api.errors import add_error_handlers
+from bridge.api.guard import RequestGuard
 from bridge.api.links import base_url
 from bridge.api.models import (
     CollectionsGetRequest,
@@ -58,7 +59,7 @@ DEMO_TENANT = "demo"
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
-def _middlewares() -> list[Middleware]:
+def _middlewares(settings: Settings) -> list[Middleware]:
     return [
         # Level 4: about half the time of the default 9 for output ~14% larger.
         Middleware(GZipMiddleware, minimum_size=1024, compresslevel=4),
@@ -71,6 +72,7 @@ def _middlewares() -> list[Middleware]:
             expose_headers=[PARTIAL_HEADER, "Retry-After"],
             max_age=600,
         ),
+        Middleware(RequestGuard, limits=settings.limits),
     ]
 
 
@@ -121,6 +123,7 @@ def create_app(
         deadlines=deadlines,
         resilience=resilience,
         collection_properties={c: set(p) for c, p in vocabulary.by_collection.items()},
+        search_deadline_s=settings.limits.search_deadline_s,
     )
     secret = settings.token_secret.get_secret_value().encode() if settings.token_secret else None
     signer = TokenSigner(secret or secrets.token_bytes(32))
@@ -204,7 +207,7 @@ def create_app(
         items_get_request_model=ItemsGetRequest,
         collections_get_request_model=CollectionsGetRequest,
         response_class=ORJSONResponse,
-        middlewares=_middlewares(),
+        middlewares=_middlewares(settings),
     )
     app = api.app
     app.state.settings = settings

@@ -58,6 +58,41 @@ class TenantSettings(BaseModel):
     cap_currency: str = Field(default="USD", min_length=3, max_length=3)
 
 
+class LimitSettings(BaseModel):
+    """Request limits, checked before any expensive work (README: "Limits" says why each
+    default is far above what QGIS, stac-browser, pystac-client or GDAL send)."""
+
+    max_body_bytes: int = Field(
+        default=4 * 1024 * 1024, ge=1024, description="Largest request body (413 beyond)."
+    )
+    max_query_bytes: int = Field(
+        default=32 * 1024, ge=256, description="Longest query string (400 beyond)."
+    )
+    max_json_depth: int = Field(
+        default=100, ge=8, description="Deepest nesting of arrays and objects in a JSON value."
+    )
+    max_filter_chars: int = Field(
+        default=100_000, ge=100, description="Longest CQL2 filter (text, or JSON serialized)."
+    )
+    max_filter_depth: int = Field(
+        default=32, ge=2, description="Deepest nesting of CQL2 operators (or parentheses)."
+    )
+    max_filter_terms: int = Field(
+        default=256, ge=2, description="Most CQL2 operators (and Query-extension constraints)."
+    )
+    max_geometry_vertices: int = Field(default=100_000, ge=4)
+    max_geometry_parts: int = Field(default=10_000, ge=1)
+    max_ids: int = Field(default=10_000, ge=1)
+    max_collections: int = Field(default=100, ge=1)
+    max_fields: int = Field(default=200, ge=1)
+    max_sortby: int = Field(default=16, ge=1)
+    search_deadline_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="A search answers by then: partial (the usual markers) or 504.",
+    )
+
+
 class SimulatorSettings(BaseModel):
     """How sandbox mode runs the built-in provider simulators."""
 
@@ -132,6 +167,7 @@ class Settings(BaseSettings):
         default=False, description="Close search to callers without an API key."
     )
     simulators: SimulatorSettings = Field(default_factory=SimulatorSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
     default_limit: int = Field(default=10, ge=1)
     max_limit: int = Field(default=1000, ge=1)
     retry_attempts: int = Field(

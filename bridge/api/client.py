@@ -26,6 +26,7 @@ from bridge.api.models import SearchPostRequest, split_list
 from bridge.auth.request import Authenticator
 from bridge.catalog import Catalog
 from bridge.core.federation import Federation, fingerprint
+from bridge.core.limits import check_counts, check_filter, check_geometry, check_query_extension
 from bridge.core.query import SearchQuery, build_query, parse_sortby
 from bridge.core.tokens import TokenSigner
 from bridge.core.vocabulary import Vocabulary
@@ -266,7 +267,18 @@ class BridgeClient(AsyncBaseCoreClient):
         sortby: list[dict[str, Any]] | str | None = None,
         fields: dict[str, Any] | str | None = None,
     ) -> tuple[SearchQuery, FieldsSpec]:
-        """Validate raw search parameters into a query and a fields spec (400 on error)."""
+        """Validate raw search parameters into a query and a fields spec (400 on error).
+
+        The limits come first: nothing below runs on a request over one of them.
+        """
+        limits = self.settings.limits
+        check_counts(limits, ids=ids, collections=collections, sortby=sortby, fields=fields)
+        if filter_expr is not None and filter_expr != "":
+            check_filter(filter_expr, filter_lang, limits)
+        if query is not None:
+            check_query_extension(query, limits)
+        if intersects is not None:
+            check_geometry(intersects, limits)
         q = build_query(
             collections=collections,
             ids=ids,

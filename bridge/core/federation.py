@@ -41,6 +41,10 @@ Status = Literal["ok", "error", "timeout", "skipped"]
 MAX_FETCHES_PER_STREAM = 20
 MIN_NATIVE_PAGE = 50
 MAX_NATIVE_PAGE = 1000
+# Pages shorter than this, or a query with no filter or geometry, are matched inline;
+# the rest in a worker thread, so evaluating them never holds the event loop for long.
+INLINE_MATCH_ITEMS = 64
+DEFAULT_SEARCH_DEADLINE_S = 30.0
 
 
 @dataclass
@@ -100,6 +104,7 @@ class _Stream:
     fetches: int = 0
     head_item: Item | None = field(default=None, repr=False)
     last_raw: Item | None = field(default=None, repr=False)
+    mask: list[bool] = field(default_factory=list, repr=False)
 
     async def head(self) -> Item | None:
         """The next matching item, fetching native pages as needed; None at the end."""
@@ -113,9 +118,10 @@ class _Stream:
                 self.page = await self.fetch(self.page_cursor)
                 if self.page.items:
                     self.last_raw = self.page.items[-1]
+                self.mask = await _evaluate(self.matcher, self.page.items)
             items = self.page.items
             while self.index < len(items):
-                if self.matcher(items[self.index]):
+                if self.mask[self.index]:
                     self.head_item = items[self.index]
                     return self.head_item
                 self.index += 1
@@ -138,6 +144,13 @@ class _Stream:
         page = self.page
         at_end = page is not None and self.index >= len(page.items) and page.next_cursor is None
         return None if self.exhausted or at_end else [self.page_cursor, self.index]
+
+
+async def _evaluate(matcher: Matcher, items: list[Item]) -> list[bool]:
+    """Which of ``items`` match: off the event loop when that is real work."""
+    if len(items) <= INLINE_MATCH_ITEMS or not matcher.costly:
+        return [matcher(item) for item in items]
+    return await asyncio.to_thread(lambda: [matcher(item) for item in items])
 
 
 def fingerprint(query: SearchQuery) -> str:
@@ -164,8 +177,10 @@ class Federation:
         page_cache: PageCache | None = None,
         resilience: Resilience | None = None,
         collection_properties: Mapping[str, set[str]] | None = None,
+        search_deadline_s: float = DEFAULT_SEARCH_DEADLINE_S,
     ) -> None:
         self.providers = dict(providers)
+        self.search_deadline_s = search_deadline_s
         self.deadlines = dict(deadlines or {})
         self.page_cache = page_cache or PageCache()
         self.resilience = resilience or Resilience()
@@ -223,17 +238,25 @@ class Federation:
         return await self.resilience.call(name, make_call, self.deadlines.get(name, 10.0))
 
     def _fetcher(
-        self, name: str, query: SearchQuery, fp: str, page_size: int
+        self, name: str, query: SearchQuery, fp: str, page_size: int, ends_at: float
     ) -> Callable[[str | None], Awaitable[ProviderPage]]:
         provider = self.providers[name]
+        loop = asyncio.get_running_loop()
 
         async def fetch(cursor: str | None) -> ProviderPage:
             key = (name, fp, cursor, page_size if cursor is None else None)
             cached = self.page_cache.get(key)
             if cached is not None:
                 return cached
-            page: ProviderPage = await self._with_deadline(
-                name, lambda: provider.search(query, cursor, page_size)
+            # Each native call gets the provider's deadline, cut to what is left of the
+            # search's own: a search answers by its deadline, however many pages it walks.
+            remaining = ends_at - loop.time()
+            if remaining <= 0:
+                raise ProviderTimeout(name, "the search's deadline passed before its turn")
+            page: ProviderPage = await self.resilience.call(
+                name,
+                lambda: provider.search(query, cursor, page_size),
+                min(self.deadlines.get(name, 10.0), remaining),
             )
             self.page_cache.put(key, page)
             return page
@@ -247,11 +270,12 @@ class Federation:
         plan = self.plan(query)
         fp = fingerprint(query)
         page_size = min(max(query.limit, MIN_NATIVE_PAGE), MAX_NATIVE_PAGE)
+        ends_at = asyncio.get_running_loop().time() + self.search_deadline_s
         run = _Run(plan, state)
         for name, pos in run.start_positions().items():
             run.streams[name] = _Stream(
                 name,
-                self._fetcher(name, plan[name], fp, page_size),
+                self._fetcher(name, plan[name], fp, page_size, ends_at),
                 Matcher(plan[name]),
                 page_cursor=pos[0],
                 index=int(pos[1]),
