@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import secrets
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from importlib import resources
 from typing import Any
 
@@ -46,14 +48,19 @@ from bridge.core.resilience import Resilience, RetryPolicy
 from bridge.core.tokens import TokenSigner
 from bridge.core.vocabulary import Vocabulary
 from bridge.db.engine import Database
+from bridge.db.shared import DatabaseLease, shared_secret
 from bridge.orders.ledger import OrderLedger
 from bridge.orders.service import OrderService, OrderTiming
 from bridge.orders.tenants import Factory, TenantProviders
 from bridge.providers.base import Provider
-from bridge.sandbox import build_providers
+from bridge.sandbox import build_providers, running_sandbox
 from bridge.settings import ProviderSettings, Settings
 
 DEMO_TENANT = "demo"
+TOKEN_SECRET_NAME = "paging-token"
+POLLER_LEASE = "order-poller"
+# How long the poller lease outlives its holder's last renewal (renewed every round).
+POLLER_LEASE_S = 15.0
 
 # httpx logs every request URL at INFO; signed URLs and tokens must not reach logs.
 logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -149,18 +156,21 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await db.ready()  # fail at start-up, not at the first request
-        # Simulators start empty: orders an earlier sandbox left cannot be fulfilled.
-        if sandbox_info is not None and (forgotten := await ledger.forget_all()):
-            logging.getLogger("bridge.orders").warning(
-                "sandbox: cleared %d orders left by an earlier sandbox run", forgotten
-            )
+        if not settings.token_secret:
+            # One key for every worker and replica on this database: a token minted by
+            # one process is honoured by all of them.
+            signer.rekey((await shared_secret(db, TOKEN_SECRET_NAME)).encode())
         if demo_key:
             await keys.add_key(DEMO_TENANT, demo_key)
-        poller = asyncio.create_task(_poll_orders(orders, settings.order_check_min_s))
+        term = max(POLLER_LEASE_S, 3 * settings.order_check_min_s)
+        lease = DatabaseLease(db, POLLER_LEASE, timedelta(seconds=term))
+        poller = asyncio.create_task(_poll_orders(orders, settings.order_check_min_s, lease))
         yield
         poller.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await poller
+        with contextlib.suppress(Exception):  # the lease expires by itself anyway
+            await lease.release()
         for provider in federation.providers.values():
             await provider.aclose()
         await tenants.aclose()
@@ -244,11 +254,16 @@ def _add_schema_routes(app: FastAPI, client: BridgeClient) -> None:
         )
 
 
-async def _poll_orders(orders: OrderService, every_s: float) -> None:
-    """Keep order states current in the background (webhooks only speed this up)."""
+async def _poll_orders(orders: OrderService, every_s: float, lease: DatabaseLease) -> None:
+    """Keep order states current in the background (webhooks only speed this up).
+
+    Exactly one process per database polls: the one holding the poller lease. The others
+    keep trying, and one takes over within the lease's term if the holder dies.
+    """
     while True:
         try:
-            await orders.poll_due()
+            if await lease.acquire():
+                await orders.poll_due()
         except Exception:  # one bad round must not stop polling; it is logged
             logging.getLogger("bridge.orders").exception("order polling round failed")
         await asyncio.sleep(every_s)
@@ -263,5 +278,20 @@ def _add_sandbox_route(app: FastAPI, info: dict[str, Any]) -> None:
 
 
 def create_app_from_env() -> FastAPI:
-    """``uvicorn --factory bridge.app:create_app_from_env`` (real providers from the env)."""
-    return create_app()
+    """``uvicorn --factory bridge.app:create_app_from_env``: the app of one worker process.
+
+    Settings come from the environment; in sandbox mode ``bridge serve`` has put the URLs
+    of its running simulators and the demo key there.
+    """
+    settings = Settings()
+    if settings.sandbox_enabled() and settings.simulators.urls:
+        catalog = load_catalog(settings.collections_dir)
+        app = create_app(settings, **running_sandbox(settings, catalog))
+    else:
+        app = create_app(settings)
+    # Archives of collection documents and code built at start-up live for the whole
+    # process: take them out of the collector's view and collect young objects less often.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
+    return app

@@ -107,6 +107,11 @@ class SimulatorSettings(BaseModel):
         description="Simulator tunables, e.g. BRIDGE_SIMULATORS__EXTRA__CAPELLA_ORDER_STEP_S=0.5 "
         "(how fast sandbox orders progress).",
     )
+    urls: dict[str, str] = Field(
+        default_factory=dict,
+        description="Simulators already serving, by provider (set by `bridge serve` for its "
+        "workers: the simulators run in a process of their own).",
+    )
     faults: dict[str, FaultSettings] = Field(
         default_factory=dict,
         description="Latency and faults per simulator from start-up, e.g. "
@@ -181,7 +186,11 @@ class Settings(BaseSettings):
     )
     token_secret: SecretStr | None = Field(
         default=None,
-        description="Key that signs paging tokens; random per process when unset.",
+        description="Key that signs paging tokens; when unset, one is generated on first "
+        "start and kept in the database, so every worker and replica shares it.",
+    )
+    workers: int = Field(
+        default=1, ge=1, le=64, description="Bridge worker processes (`bridge serve --workers`)."
     )
 
     def database(self) -> str:
