@@ -21,6 +21,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TextIO
@@ -79,12 +80,16 @@ def plan(settings: Settings, host: str, port: int) -> Plan:
     sock = bind(host, port)
     p = Plan(sock=sock, root=url_of(host, sock) + "/", workers=settings.workers)
     p.browser_built = browser.is_built(settings)
-    if settings.sandbox_enabled():
+    if settings.sandbox_enabled() and settings.simulators.urls:
+        # Simulators someone else runs (e.g. a second replica of one sandbox).
+        p.simulators = dict(settings.simulators.urls)
+    elif settings.sandbox_enabled():
         base = settings.simulators.base_port
         for i, name in enumerate(registry.simulator_names()):
             sim = bind(settings.simulators.host, base + i if base else 0)
             p.simulator_sockets[name] = sim
             p.simulators[name] = url_of(settings.simulators.host, sim)
+    if p.simulators:
         key = settings.sandbox_api_key
         p.api_key = key.get_secret_value() if key else secrets.token_urlsafe(24)
     return p
@@ -136,6 +141,21 @@ async def forget_sandbox_orders(settings: Settings) -> None:
         await db.close()
 
 
+@contextlib.contextmanager
+def _shared_metrics(workers: int) -> Iterator[None]:
+    """With several workers, a folder where they all keep their Prometheus values, so
+    ``/metrics`` (answered by any one of them) counts for all of them."""
+    if workers == 1 or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="bridge-metrics-") as folder:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+        try:
+            yield
+        finally:
+            os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+
+
 def banner(p: Plan, out: TextIO) -> None:
     """Tell the user where everything is."""
     print(f"bridge STAC API      {p.root}", file=out)
@@ -155,13 +175,16 @@ def banner(p: Plan, out: TextIO) -> None:
 
 def _serve_workers(p: Plan) -> None:
     """N workers under uvicorn's supervisor, which replaces any worker that dies."""
-    config = uvicorn.Config(APP_FACTORY, factory=True, workers=p.workers, log_level="info")
+    config = uvicorn.Config(
+        APP_FACTORY, factory=True, workers=p.workers, log_level="info", access_log=False
+    )
     Multiprocess(config, sockets=[p.sock]).run()
 
 
 async def _serve_one(p: Plan) -> None:
     """One worker, in this process."""
-    server = uvicorn.Server(uvicorn.Config(create_app_from_env(), log_level="info"))
+    config = uvicorn.Config(create_app_from_env(), log_level="info", access_log=False)
+    server = uvicorn.Server(config)
 
     def stop() -> None:
         server.should_exit = True
@@ -178,8 +201,8 @@ def serve(settings: Settings, host: str, port: int, out: TextIO = sys.stdout) ->
     p = plan(settings, host, port)
     # Workers (spawned, or this process) read their settings from the environment.
     os.environ.update(worker_environment(settings, p))
-    with simulator_process(p):
-        if p.simulators:
+    with simulator_process(p), _shared_metrics(p.workers):
+        if p.simulator_sockets:
             asyncio.run(forget_sandbox_orders(settings))
         banner(p, out)
         if p.workers > 1:

@@ -35,6 +35,12 @@ class ProviderSettings(BaseModel):
     client_id: str | None = None
     client_secret: SecretStr | None = None
     timeout_s: float = Field(default=10.0, gt=0, description="Deadline of one native search.")
+    max_concurrency: int = Field(
+        default=8,
+        ge=1,
+        description="Native calls in flight at once per set of credentials; more wait their "
+        "turn (Capella's own SDK caps itself at 8 to avoid 429s).",
+    )
 
     def has_credentials(self) -> bool:
         """True when any secret is configured, i.e. the real API can be used."""

@@ -141,6 +141,7 @@ class BridgeClient(AsyncBaseCoreClient):
         if state is not None and state.get("f") != fingerprint(query):
             raise BadRequest("invalid paging token: it belongs to a different search")
         page = await self.federation.search(query, state)
+        request.state.providers = {n: s.status for n, s in page.statuses.items()}
         base = self._base(request)
         decorated = await self.decorator.decorate(base, page.items, tenant)
         features = [apply_fields(item, fields) for item in decorated]

@@ -38,4 +38,5 @@ class Authenticator:
         tenant = await self.keys.tenant_for(key)
         if tenant is None:
             raise Unauthorized("unknown or revoked API key")
+        request.state.tenant_id = tenant.id  # for the request's log line (never the key)
         return tenant

@@ -32,6 +32,7 @@ from bridge.errors import (
     UpstreamUnavailable,
 )
 from bridge.providers.base import Item, Provider, ProviderPage
+from bridge.telemetry import PAGE_CACHE
 
 Status = Literal["ok", "error", "timeout", "skipped"]
 
@@ -246,6 +247,7 @@ class Federation:
         async def fetch(cursor: str | None) -> ProviderPage:
             key = (name, fp, cursor, page_size if cursor is None else None)
             cached = self.page_cache.get(key)
+            PAGE_CACHE.labels("miss" if cached is None else "hit").inc()
             if cached is not None:
                 return cached
             # Each native call gets the provider's deadline, cut to what is left of the
