@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import orjson
 from fastapi import FastAPI
+from limits.aio.storage import Storage
 from stac_fastapi.api.app import StacApi
 from stac_fastapi.api.models import create_get_request_model, create_post_request_model
 from stac_fastapi.types.config import ApiSettings
@@ -40,6 +41,7 @@ from bridge.api.models import (
 )
 from bridge.api.order_views import PRICE_EXTENSION_PATH
 from bridge.api.orders import OrdersAPI, add_order_routes
+from bridge.api.ratelimit import RateLimit, rate_storage
 from bridge.api.telemetry import RequestTelemetry, add_operator_routes
 from bridge.auth.keys import KeyStore
 from bridge.auth.request import Authenticator
@@ -68,7 +70,7 @@ POLLER_LEASE_S = 15.0
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
-def _middlewares(settings: Settings) -> list[Middleware]:
+def _middlewares(settings: Settings, rate_limits: Storage) -> list[Middleware]:
     return [
         # Outermost: it times and logs everything, errors from the others included.
         Middleware(RequestTelemetry),
@@ -83,6 +85,7 @@ def _middlewares(settings: Settings) -> list[Middleware]:
             expose_headers=[PARTIAL_HEADER, "Retry-After", REQUEST_ID_HEADER],
             max_age=600,
         ),
+        Middleware(RateLimit, settings=settings.rate_limits, storage=rate_limits),
         Middleware(RequestGuard, limits=settings.limits),
     ]
 
@@ -221,7 +224,7 @@ def create_app(
         items_get_request_model=ItemsGetRequest,
         collections_get_request_model=CollectionsGetRequest,
         response_class=ORJSONResponse,
-        middlewares=_middlewares(settings),
+        middlewares=_middlewares(settings, rate_storage(settings.rate_limits, db)),
     )
     app = api.app
     app.state.settings = settings

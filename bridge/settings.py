@@ -99,6 +99,25 @@ class LimitSettings(BaseModel):
     )
 
 
+class RateLimitSettings(BaseModel):
+    """Requests per API key, and per client address for callers without one (429 beyond,
+    with ``Retry-After``). Counters are shared by every worker and replica: in the
+    database, or in the ``limits`` storage ``storage_url`` names (e.g. Redis)."""
+
+    enabled: bool = True
+    per_key: str = Field(
+        default="1200/minute", description="Limit per API key (`limits` notation)."
+    )
+    per_address: str = Field(
+        default="600/minute", description="Limit per client address, for requests without a key."
+    )
+    storage_url: str | None = Field(
+        default=None,
+        description="A `limits` async storage URI (e.g. async+redis://host:6379) instead of "
+        "the database.",
+    )
+
+
 class SimulatorSettings(BaseModel):
     """How sandbox mode runs the built-in provider simulators."""
 
@@ -179,6 +198,7 @@ class Settings(BaseSettings):
     )
     simulators: SimulatorSettings = Field(default_factory=SimulatorSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
+    rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
     default_limit: int = Field(default=10, ge=1)
     max_limit: int = Field(default=1000, ge=1)
     retry_attempts: int = Field(

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -90,6 +91,15 @@ def _http_error(request: Request, exc: Exception) -> Response:
     return error_response(kind(description), headers=exc.headers)
 
 
+def _database_error(request: Request, exc: Exception) -> Response:
+    # Pool exhausted, locked or unreachable: the caller may retry; the details are logged.
+    log.warning("%s %s: database error %s", request.method, request.url.path, type(exc).__name__)
+    return error_response(
+        ServiceUnavailable("the bridge's database is unavailable or busy; retry shortly"),
+        headers={"Retry-After": "1"},
+    )
+
+
 def _unexpected_error(request: Request, exc: Exception) -> Response:
     # Starlette's ServerErrorMiddleware logs the traceback; the caller gets no internals.
     body = {"code": "InternalServerError", "description": "the bridge failed unexpectedly"}
@@ -101,4 +111,5 @@ def add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(BridgeError, _bridge_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(SQLAlchemyError, _database_error)
     app.add_exception_handler(Exception, _unexpected_error)

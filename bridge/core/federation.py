@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import heapq
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -42,9 +43,12 @@ Status = Literal["ok", "error", "timeout", "skipped"]
 MAX_FETCHES_PER_STREAM = 20
 MIN_NATIVE_PAGE = 50
 MAX_NATIVE_PAGE = 1000
-# Pages shorter than this, or a query with no filter or geometry, are matched inline;
-# the rest in a worker thread, so evaluating them never holds the event loop for long.
+# Pages shorter than this, or a query with no filter or geometry, are matched at once;
+# the rest in slices of at most MATCH_SLICE_S, yielding to the event loop in between, so
+# evaluating them never holds it for long. (Not a thread: cql2 and shapely hold the GIL,
+# and handing it back and forth delays the loop more than slicing does.)
 INLINE_MATCH_ITEMS = 64
+MATCH_SLICE_S = 0.005
 DEFAULT_SEARCH_DEADLINE_S = 30.0
 
 
@@ -148,10 +152,18 @@ class _Stream:
 
 
 async def _evaluate(matcher: Matcher, items: list[Item]) -> list[bool]:
-    """Which of ``items`` match: off the event loop when that is real work."""
+    """Which of ``items`` match, yielding to other requests every few milliseconds."""
     if len(items) <= INLINE_MATCH_ITEMS or not matcher.costly:
         return [matcher(item) for item in items]
-    return await asyncio.to_thread(lambda: [matcher(item) for item in items])
+    mask: list[bool] = []
+    clock = time.perf_counter
+    slice_ends = clock() + MATCH_SLICE_S
+    for item in items:
+        mask.append(matcher(item))
+        if clock() > slice_ends:
+            await asyncio.sleep(0)
+            slice_ends = clock() + MATCH_SLICE_S
+    return mask
 
 
 def fingerprint(query: SearchQuery) -> str:

@@ -43,8 +43,8 @@ class Matcher:
         self.query = query
         geom = query.geometry
         if geom is not None:
-            # A copy of its own: GEOS builds a prepared geometry's indexes lazily, and
-            # matchers of one search evaluate pages in different threads at once.
+            # A copy of its own: preparing changes a geometry in place, and the query's
+            # geometry is shared by the matchers of every provider of a search.
             geom = shapely.from_wkb(shapely.to_wkb(geom))
         self._geom: BaseGeometry | None = geom
         self._prepared = prepared.prep(geom) if geom is not None else None
