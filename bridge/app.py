@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import secrets
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from importlib import resources
 from typing import Any
 
 import httpx
 import orjson
 from fastapi import FastAPI
+from limits.aio.storage import Storage
 from stac_fastapi.api.app import StacApi
 from stac_fastapi.api.models import create_get_request_model, create_post_request_model
 from stac_fastapi.types.config import ApiSettings
@@ -28,6 +31,7 @@ from bridge.api.client import PARTIAL_HEADER, BridgeClient, JSONSchemaResponse, 
 from bridge.api.conformance import conformance_classes
 from bridge.api.decorate import ItemDecorator
 from bridge.api.errors import add_error_handlers
+from bridge.api.guard import RequestGuard
 from bridge.api.links import base_url
 from bridge.api.models import (
     CollectionsGetRequest,
@@ -37,6 +41,8 @@ from bridge.api.models import (
 )
 from bridge.api.order_views import PRICE_EXTENSION_PATH
 from bridge.api.orders import OrdersAPI, add_order_routes
+from bridge.api.ratelimit import RateLimit, rate_storage
+from bridge.api.telemetry import RequestTelemetry, add_operator_routes
 from bridge.auth.keys import KeyStore
 from bridge.auth.request import Authenticator
 from bridge.catalog import Catalog, load_catalog
@@ -45,21 +51,29 @@ from bridge.core.resilience import Resilience, RetryPolicy
 from bridge.core.tokens import TokenSigner
 from bridge.core.vocabulary import Vocabulary
 from bridge.db.engine import Database
+from bridge.db.shared import DatabaseLease, shared_secret
 from bridge.orders.ledger import OrderLedger
 from bridge.orders.service import OrderService, OrderTiming
 from bridge.orders.tenants import Factory, TenantProviders
 from bridge.providers.base import Provider
-from bridge.sandbox import build_providers
+from bridge.sandbox import build_providers, running_sandbox
 from bridge.settings import ProviderSettings, Settings
+from bridge.telemetry import REQUEST_ID_HEADER, configure_logging
 
 DEMO_TENANT = "demo"
+TOKEN_SECRET_NAME = "paging-token"
+POLLER_LEASE = "order-poller"
+# How long the poller lease outlives its holder's last renewal (renewed every round).
+POLLER_LEASE_S = 15.0
 
 # httpx logs every request URL at INFO; signed URLs and tokens must not reach logs.
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
-def _middlewares() -> list[Middleware]:
+def _middlewares(settings: Settings, rate_limits: Storage) -> list[Middleware]:
     return [
+        # Outermost: it times and logs everything, errors from the others included.
+        Middleware(RequestTelemetry),
         # Level 4: about half the time of the default 9 for output ~14% larger.
         Middleware(GZipMiddleware, minimum_size=1024, compresslevel=4),
         Middleware(
@@ -68,9 +82,11 @@ def _middlewares() -> list[Middleware]:
             allow_methods=["GET", "HEAD", "POST", "DELETE", "OPTIONS"],
             # stac-browser and QGIS send the key in these; the default allows none of them.
             allow_headers=["Authorization", "X-API-Key", "Content-Type", "Accept"],
-            expose_headers=[PARTIAL_HEADER, "Retry-After"],
+            expose_headers=[PARTIAL_HEADER, "Retry-After", REQUEST_ID_HEADER],
             max_age=600,
         ),
+        Middleware(RateLimit, settings=settings.rate_limits, storage=rate_limits),
+        Middleware(RequestGuard, limits=settings.limits),
     ]
 
 
@@ -121,6 +137,7 @@ def create_app(
         deadlines=deadlines,
         resilience=resilience,
         collection_properties={c: set(p) for c, p in vocabulary.by_collection.items()},
+        search_deadline_s=settings.limits.search_deadline_s,
     )
     secret = settings.token_secret.get_secret_value().encode() if settings.token_secret else None
     signer = TokenSigner(secret or secrets.token_bytes(32))
@@ -146,18 +163,21 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await db.ready()  # fail at start-up, not at the first request
-        # Simulators start empty: orders an earlier sandbox left cannot be fulfilled.
-        if sandbox_info is not None and (forgotten := await ledger.forget_all()):
-            logging.getLogger("bridge.orders").warning(
-                "sandbox: cleared %d orders left by an earlier sandbox run", forgotten
-            )
+        if not settings.token_secret:
+            # One key for every worker and replica on this database: a token minted by
+            # one process is honoured by all of them.
+            signer.rekey((await shared_secret(db, TOKEN_SECRET_NAME)).encode())
         if demo_key:
             await keys.add_key(DEMO_TENANT, demo_key)
-        poller = asyncio.create_task(_poll_orders(orders, settings.order_check_min_s))
+        term = max(POLLER_LEASE_S, 3 * settings.order_check_min_s)
+        lease = DatabaseLease(db, POLLER_LEASE, timedelta(seconds=term))
+        poller = asyncio.create_task(_poll_orders(orders, settings.order_check_min_s, lease))
         yield
         poller.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await poller
+        with contextlib.suppress(Exception):  # the lease expires by itself anyway
+            await lease.release()
         for provider in federation.providers.values():
             await provider.aclose()
         await tenants.aclose()
@@ -204,7 +224,7 @@ def create_app(
         items_get_request_model=ItemsGetRequest,
         collections_get_request_model=CollectionsGetRequest,
         response_class=ORJSONResponse,
-        middlewares=_middlewares(),
+        middlewares=_middlewares(settings, rate_storage(settings.rate_limits, db)),
     )
     app = api.app
     app.state.settings = settings
@@ -212,6 +232,7 @@ def create_app(
     app.state.db = db
     app.state.keys = keys
     add_error_handlers(app)
+    add_operator_routes(app, db, federation)
     _add_schema_routes(app, client)
     add_browser_routes(app, settings)
     add_order_routes(app, OrdersAPI(settings, auth, orders, federation))
@@ -241,11 +262,16 @@ def _add_schema_routes(app: FastAPI, client: BridgeClient) -> None:
         )
 
 
-async def _poll_orders(orders: OrderService, every_s: float) -> None:
-    """Keep order states current in the background (webhooks only speed this up)."""
+async def _poll_orders(orders: OrderService, every_s: float, lease: DatabaseLease) -> None:
+    """Keep order states current in the background (webhooks only speed this up).
+
+    Exactly one process per database polls: the one holding the poller lease. The others
+    keep trying, and one takes over within the lease's term if the holder dies.
+    """
     while True:
         try:
-            await orders.poll_due()
+            if await lease.acquire():
+                await orders.poll_due()
         except Exception:  # one bad round must not stop polling; it is logged
             logging.getLogger("bridge.orders").exception("order polling round failed")
         await asyncio.sleep(every_s)
@@ -260,5 +286,21 @@ def _add_sandbox_route(app: FastAPI, info: dict[str, Any]) -> None:
 
 
 def create_app_from_env() -> FastAPI:
-    """``uvicorn --factory bridge.app:create_app_from_env`` (real providers from the env)."""
-    return create_app()
+    """``uvicorn --factory bridge.app:create_app_from_env``: the app of one worker process.
+
+    Settings come from the environment; in sandbox mode ``bridge serve`` has put the URLs
+    of its running simulators and the demo key there.
+    """
+    settings = Settings()
+    if settings.sandbox_enabled() and settings.simulators.urls:
+        catalog = load_catalog(settings.collections_dir)
+        app = create_app(settings, **running_sandbox(settings, catalog))
+    else:
+        app = create_app(settings)
+    configure_logging()
+    # Archives of collection documents and code built at start-up live for the whole
+    # process: take them out of the collector's view and collect young objects less often.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
+    return app

@@ -21,6 +21,13 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="serve the STAC API (sandbox mode without credentials)")
     s.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     s.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8080")))
+    s.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes, supervised and replaced when one dies (default: "
+        "BRIDGE_WORKERS, else 1)",
+    )
     mode = s.add_mutually_exclusive_group()
     mode.add_argument(
         "--sandbox",
@@ -58,6 +65,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings()
         if args.sandbox is not None:
             settings = settings.model_copy(update={"sandbox": args.sandbox})
+        if args.workers is not None:
+            if not 1 <= args.workers <= 64:
+                print("bridge: --workers must be 1 to 64", file=sys.stderr)
+                return 2
+            settings = settings.model_copy(update={"workers": args.workers})
         try:
             serve(settings, args.host, args.port)
         except OSError as exc:

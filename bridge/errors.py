@@ -2,6 +2,11 @@
 
     BridgeError
     ├── BadRequest              400  the caller's request is malformed or contradictory
+    │   └── LimitExceeded       400  ... or over one of the request limits (settings)
+    ├── PayloadTooLarge         413  the body is larger than the limit
+    ├── MethodNotAllowed        405  the route exists, not with that method
+    ├── RateLimited             429  the caller sent too many requests (Retry-After)
+    ├── ServiceUnavailable      503  not ready: the database or a dependency is down
     ├── NotFound                404  no such collection, item or order
     ├── Unauthorized            401  no or unknown API key
     ├── Forbidden               403  the key's tenant may not do this
@@ -40,6 +45,26 @@ class BridgeError(Exception):
 
 class BadRequest(BridgeError):
     """The request is malformed or contradictory."""
+
+
+class LimitExceeded(BadRequest):
+    """The request is over one of the configured limits; the description names it."""
+
+
+class PayloadTooLarge(BridgeError):
+    """The request body is larger than the configured limit."""
+
+
+class MethodNotAllowed(BridgeError):
+    """The route exists but does not take this method."""
+
+
+class RateLimited(BridgeError):
+    """Too many requests from one key or address; ``detail["retry_after"]`` in seconds."""
+
+
+class ServiceUnavailable(BridgeError):
+    """The bridge cannot serve now (e.g. its database is unreachable)."""
 
 
 class NotFound(BridgeError):
@@ -106,6 +131,10 @@ STATUS_BY_ERROR: dict[type[BridgeError], int] = {
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
+    MethodNotAllowed: 405,
+    PayloadTooLarge: 413,
+    RateLimited: 429,
+    ServiceUnavailable: 503,
     Gone: 410,
     PaymentRequired: 402,
     UpstreamUnavailable: 502,

@@ -79,6 +79,37 @@ def build_providers(
     return providers
 
 
+def sandbox_info(provider_settings: Mapping[str, ProviderSettings]) -> dict[str, Any]:
+    """What ``GET /sandbox`` shows: each simulator's URL and the credentials it accepts."""
+    providers: dict[str, Any] = {}
+    for name, ps in provider_settings.items():
+        url = str(ps.base_url)
+        providers[name] = {
+            "base_url": url,
+            "credentials": registry.simulator_sandbox_settings(name, url),
+            "stats": f"{url}/_simulator/stats",
+            "faults": f"{url}/_simulator/faults",
+        }
+    return {"mode": "sandbox", "providers": providers}
+
+
+def running_sandbox(settings: Settings, catalog: Catalog) -> dict[str, Any]:
+    """``create_app`` arguments for a bridge over simulators already serving at
+    ``settings.simulators.urls`` (``bridge serve`` starts them in a process of their own)."""
+    provider_settings = {
+        name: sandbox_provider_settings(name, url, settings.providers.get(name))
+        for name, url in settings.simulators.urls.items()
+    }
+    key = settings.sandbox_api_key
+    return {
+        "catalog": catalog,
+        "providers": build_providers(settings, catalog, provider_settings),
+        "sandbox_info": sandbox_info(provider_settings),
+        "demo_key": key.get_secret_value() if key else None,
+        "tenant_defaults": provider_settings,
+    }
+
+
 @dataclass
 class InProcessSandbox:
     """Simulators as in-process apps and the provider settings that reach them."""

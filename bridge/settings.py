@@ -41,6 +41,12 @@ class ProviderSettings(BaseModel):
         description="Deadline of one native order placement (Arlula's node SDK allows 120 s: "
         "suppliers with immediate fulfilment deliver before answering).",
     )
+    max_concurrency: int = Field(
+        default=8,
+        ge=1,
+        description="Native calls in flight at once per set of credentials; more wait their "
+        "turn (Capella's own SDK caps itself at 8 to avoid 429s).",
+    )
 
     def has_credentials(self) -> bool:
         """True when any secret is configured, i.e. the real API can be used."""
@@ -64,6 +70,60 @@ class TenantSettings(BaseModel):
     cap_currency: str = Field(default="USD", min_length=3, max_length=3)
 
 
+class LimitSettings(BaseModel):
+    """Request limits, checked before any expensive work (README: "Limits" says why each
+    default is far above what QGIS, stac-browser, pystac-client or GDAL send)."""
+
+    max_body_bytes: int = Field(
+        default=4 * 1024 * 1024, ge=1024, description="Largest request body (413 beyond)."
+    )
+    max_query_bytes: int = Field(
+        default=32 * 1024, ge=256, description="Longest query string (400 beyond)."
+    )
+    max_json_depth: int = Field(
+        default=100, ge=8, description="Deepest nesting of arrays and objects in a JSON value."
+    )
+    max_filter_chars: int = Field(
+        default=100_000, ge=100, description="Longest CQL2 filter (text, or JSON serialized)."
+    )
+    max_filter_depth: int = Field(
+        default=32, ge=2, description="Deepest nesting of CQL2 operators (or parentheses)."
+    )
+    max_filter_terms: int = Field(
+        default=256, ge=2, description="Most CQL2 operators (and Query-extension constraints)."
+    )
+    max_geometry_vertices: int = Field(default=100_000, ge=4)
+    max_geometry_parts: int = Field(default=10_000, ge=1)
+    max_ids: int = Field(default=10_000, ge=1)
+    max_collections: int = Field(default=100, ge=1)
+    max_fields: int = Field(default=200, ge=1)
+    max_sortby: int = Field(default=16, ge=1)
+    search_deadline_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="A search answers by then: partial (the usual markers) or 504.",
+    )
+
+
+class RateLimitSettings(BaseModel):
+    """Requests per API key, and per client address for callers without one (429 beyond,
+    with ``Retry-After``). Counters are shared by every worker and replica: in the
+    database, or in the ``limits`` storage ``storage_url`` names (e.g. Redis)."""
+
+    enabled: bool = True
+    per_key: str = Field(
+        default="1200/minute", description="Limit per API key (`limits` notation)."
+    )
+    per_address: str = Field(
+        default="600/minute", description="Limit per client address, for requests without a key."
+    )
+    storage_url: str | None = Field(
+        default=None,
+        description="A `limits` async storage URI (e.g. async+redis://host:6379) instead of "
+        "the database.",
+    )
+
+
 class SimulatorSettings(BaseModel):
     """How sandbox mode runs the built-in provider simulators."""
 
@@ -77,6 +137,11 @@ class SimulatorSettings(BaseModel):
         default_factory=dict,
         description="Simulator tunables, e.g. BRIDGE_SIMULATORS__EXTRA__CAPELLA_ORDER_STEP_S=0.5 "
         "(how fast sandbox orders progress).",
+    )
+    urls: dict[str, str] = Field(
+        default_factory=dict,
+        description="Simulators already serving, by provider (set by `bridge serve` for its "
+        "workers: the simulators run in a process of their own).",
     )
     faults: dict[str, FaultSettings] = Field(
         default_factory=dict,
@@ -130,14 +195,18 @@ class Settings(BaseSettings):
         default=2.0, gt=0, description="How soon a new order is first checked with its provider."
     )
     order_reconcile_after_s: float = Field(
-        default=60.0,
+        default=150.0,
         gt=0,
-        description="When an order placement with an unknown outcome is reconciled.",
+        description="When an order placement with an unknown outcome is reconciled; longer "
+        "than any provider's order_timeout_s, so a placement still under way is never "
+        "taken for a lost one and placed again.",
     )
     search_requires_key: bool = Field(
         default=False, description="Close search to callers without an API key."
     )
     simulators: SimulatorSettings = Field(default_factory=SimulatorSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
+    rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
     default_limit: int = Field(default=10, ge=1)
     max_limit: int = Field(default=1000, ge=1)
     retry_attempts: int = Field(
@@ -151,7 +220,11 @@ class Settings(BaseSettings):
     )
     token_secret: SecretStr | None = Field(
         default=None,
-        description="Key that signs paging tokens; random per process when unset.",
+        description="Key that signs paging tokens; when unset, one is generated on first "
+        "start and kept in the database, so every worker and replica shares it.",
+    )
+    workers: int = Field(
+        default=1, ge=1, le=64, description="Bridge worker processes (`bridge serve --workers`)."
     )
 
     def database(self) -> str:

@@ -38,6 +38,8 @@ class LiveBridge:
     log: Path | None = None
     env: dict[str, str] = field(default_factory=dict)
     """The ``BRIDGE_*`` settings it runs with (e.g. for a CLI call on the same database)."""
+    pid: int | None = None
+    """The ``bridge serve`` process (its workers and simulators are its children)."""
 
     @property
     def headers(self) -> dict[str, str]:
@@ -98,7 +100,12 @@ def running_bridge(
         sandbox = httpx.get(root + "sandbox", timeout=5)
         settings = {k: v for k, v in full_env.items() if k.startswith("BRIDGE_")}
         yield LiveBridge(
-            root, api_key, sandbox.json() if sandbox.status_code == 200 else {}, log, settings
+            root,
+            api_key,
+            sandbox.json() if sandbox.status_code == 200 else {},
+            log,
+            settings,
+            proc.pid,
         )
     finally:
         proc.terminate()

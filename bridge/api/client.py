@@ -26,6 +26,7 @@ from bridge.api.models import SearchPostRequest, split_list
 from bridge.auth.request import Authenticator
 from bridge.catalog import Catalog
 from bridge.core.federation import Federation, fingerprint
+from bridge.core.limits import check_counts, check_filter, check_geometry, check_query_extension
 from bridge.core.query import SearchQuery, build_query, parse_sortby
 from bridge.core.tokens import TokenSigner
 from bridge.core.vocabulary import Vocabulary
@@ -140,6 +141,7 @@ class BridgeClient(AsyncBaseCoreClient):
         if state is not None and state.get("f") != fingerprint(query):
             raise BadRequest("invalid paging token: it belongs to a different search")
         page = await self.federation.search(query, state)
+        request.state.providers = {n: s.status for n, s in page.statuses.items()}
         base = self._base(request)
         decorated = await self.decorator.decorate(base, page.items, tenant)
         features = [apply_fields(item, fields) for item in decorated]
@@ -266,7 +268,18 @@ class BridgeClient(AsyncBaseCoreClient):
         sortby: list[dict[str, Any]] | str | None = None,
         fields: dict[str, Any] | str | None = None,
     ) -> tuple[SearchQuery, FieldsSpec]:
-        """Validate raw search parameters into a query and a fields spec (400 on error)."""
+        """Validate raw search parameters into a query and a fields spec (400 on error).
+
+        The limits come first: nothing below runs on a request over one of them.
+        """
+        limits = self.settings.limits
+        check_counts(limits, ids=ids, collections=collections, sortby=sortby, fields=fields)
+        if filter_expr is not None and filter_expr != "":
+            check_filter(filter_expr, filter_lang, limits)
+        if query is not None:
+            check_query_extension(query, limits)
+        if intersects is not None:
+            check_geometry(intersects, limits)
         q = build_query(
             collections=collections,
             ids=ids,

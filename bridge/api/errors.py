@@ -1,32 +1,70 @@
 """Turning exceptions into STAC error bodies ``{"code", "description"}``.
 
-Statuses come from the one table, :data:`bridge.errors.STATUS_BY_ERROR`.
+Statuses come from the one table, :data:`bridge.errors.STATUS_BY_ERROR`. Every error the
+server emits has this body: the bridge's own errors, request validation, Starlette's
+HTTP errors (unknown routes, wrong methods, unparseable bodies) and unexpected failures.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
 from bridge.api.client import ORJSONResponse
-from bridge.errors import BridgeError, status_for
+from bridge.errors import (
+    BadRequest,
+    BridgeError,
+    Forbidden,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    RateLimited,
+    ServiceUnavailable,
+    Unauthorized,
+    status_for,
+)
 
 log = logging.getLogger("bridge.api")
+
+# Starlette raises HTTPException with a bare status; these are the bridge's names for them.
+_ERROR_BY_STATUS: dict[int, type[BridgeError]] = {
+    400: BadRequest,
+    401: Unauthorized,
+    403: Forbidden,
+    404: NotFound,
+    405: MethodNotAllowed,
+    413: PayloadTooLarge,
+    429: RateLimited,
+    503: ServiceUnavailable,
+}
+
+
+def error_response(exc: BridgeError, headers: Mapping[str, str] | None = None) -> Response:
+    """The STAC error response for ``exc``, with its status from the one table."""
+    body = {"code": exc.code, "description": exc.description}
+    if "providers" in exc.detail:
+        body["providers"] = exc.detail["providers"]
+    extra = dict(headers or {})
+    if "retry_after" in exc.detail:
+        extra["Retry-After"] = str(exc.detail["retry_after"])
+    return ORJSONResponse(body, status_code=status_for(exc), headers=extra or None)
 
 
 def _bridge_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, BridgeError)
-    status = status_for(exc)
-    body = {"code": exc.code, "description": exc.description}
-    if "providers" in exc.detail:
-        body["providers"] = exc.detail["providers"]
-    if status >= 500:
-        log.warning("%s %s -> %s %s", request.method, request.url.path, status, exc.code)
-    return ORJSONResponse(body, status_code=status)
+    response = error_response(exc)
+    if response.status_code >= 500:
+        log.warning(
+            "%s %s -> %s %s", request.method, request.url.path, response.status_code, exc.code
+        )
+    return response
 
 
 def _validation_error(request: Request, exc: Exception) -> Response:
@@ -35,13 +73,43 @@ def _validation_error(request: Request, exc: Exception) -> Response:
     for err in exc.errors():
         where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
         problems.append(f"{where}: {err.get('msg')}" if where else str(err.get("msg")))
-    return ORJSONResponse(
-        {"code": "BadRequest", "description": "; ".join(problems) or "invalid request"},
-        status_code=400,
+    return error_response(BadRequest("; ".join(problems) or "invalid request"))
+
+
+def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    kind = _ERROR_BY_STATUS.get(exc.status_code)
+    if kind is None:
+        body = {"code": f"HTTP{exc.status_code}", "description": str(exc.detail)}
+        return ORJSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+    if exc.status_code == 405:
+        description = f"{request.method} is not allowed on {request.url.path}"
+    elif exc.status_code == 404:
+        description = f"no such resource: {request.url.path}"
+    else:
+        description = str(exc.detail)
+    return error_response(kind(description), headers=exc.headers)
+
+
+def _database_error(request: Request, exc: Exception) -> Response:
+    # Pool exhausted, locked or unreachable: the caller may retry; the details are logged.
+    log.warning("%s %s: database error %s", request.method, request.url.path, type(exc).__name__)
+    return error_response(
+        ServiceUnavailable("the bridge's database is unavailable or busy; retry shortly"),
+        headers={"Retry-After": "1"},
     )
 
 
+def _unexpected_error(request: Request, exc: Exception) -> Response:
+    # Starlette's ServerErrorMiddleware logs the traceback; the caller gets no internals.
+    body = {"code": "InternalServerError", "description": "the bridge failed unexpectedly"}
+    return ORJSONResponse(body, status_code=500)
+
+
 def add_error_handlers(app: FastAPI) -> None:
-    """Install the bridge's handlers (replacing stac-fastapi's for validation errors)."""
+    """Install the bridge's handlers (replacing stac-fastapi's and Starlette's)."""
     app.add_exception_handler(BridgeError, _bridge_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(SQLAlchemyError, _database_error)
+    app.add_exception_handler(Exception, _unexpected_error)

@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
+from cachetools import TTLCache
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -33,11 +34,19 @@ class TenantRef:
     name: str
 
 
+KEY_CACHE_S = 5.0
+
+
 class KeyStore:
     """Creates tenants and keys; finds the tenant of a presented key."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, remember_s: float = KEY_CACHE_S) -> None:
         self.db = db
+        # Known keys are remembered briefly: every request presents one, and a database
+        # round trip each time is the first thing to run out under load. Unknown keys
+        # are never remembered, so a key just created works at once; a revoked one stops
+        # working within ``remember_s``.
+        self._known: TTLCache[str, TenantRef] = TTLCache(maxsize=10_000, ttl=remember_s)
 
     async def ensure_tenant(self, name: str) -> TenantRef:
         """The tenant called ``name``, created if needed (safe across processes)."""
@@ -83,13 +92,19 @@ class KeyStore:
     async def tenant_for(self, key: str) -> TenantRef | None:
         """The tenant a key belongs to; None for an unknown or revoked key.
 
-        Looked up on every call, so a key created by `bridge keys create` works at once.
+        A key created by `bridge keys create` works at once (misses are not remembered).
         """
+        hashed = digest(key)
+        if (known := self._known.get(hashed)) is not None:
+            return known
         async with self.db.session() as session:
             row = await session.execute(
                 select(Tenant.id, Tenant.name)
                 .join(ApiKey, ApiKey.tenant_id == Tenant.id)
-                .where(ApiKey.digest == digest(key), ApiKey.revoked_at.is_(None))
+                .where(ApiKey.digest == hashed, ApiKey.revoked_at.is_(None))
             )
             found = row.first()
-        return TenantRef(found.id, found.name) if found else None
+        if not found:
+            return None
+        tenant = self._known[hashed] = TenantRef(found.id, found.name)
+        return tenant

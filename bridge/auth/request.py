@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from starlette.datastructures import Headers
 from starlette.requests import Request
+from starlette.types import Scope
 
 from bridge.auth.keys import KeyStore, TenantRef
 from bridge.errors import Unauthorized
@@ -10,11 +12,19 @@ from bridge.errors import Unauthorized
 
 def presented_key(request: Request) -> str | None:
     """The API key a request carries, if any."""
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
+    return _key_in(request.headers)
+
+
+def key_from_headers(scope: Scope) -> str | None:
+    """The API key an ASGI request scope carries, if any (for middleware)."""
+    return _key_in(Headers(scope=scope))
+
+
+def _key_in(headers: Headers) -> str | None:
+    scheme, _, value = headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
-    key = request.headers.get("x-api-key", "").strip()
+    key = headers.get("x-api-key", "").strip()
     return key or None
 
 
@@ -38,4 +48,5 @@ class Authenticator:
         tenant = await self.keys.tenant_for(key)
         if tenant is None:
             raise Unauthorized("unknown or revoked API key")
+        request.state.tenant_id = tenant.id  # for the request's log line (never the key)
         return tenant

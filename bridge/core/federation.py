@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import heapq
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -32,6 +33,7 @@ from bridge.errors import (
     UpstreamUnavailable,
 )
 from bridge.providers.base import Item, Provider, ProviderPage
+from bridge.telemetry import PAGE_CACHE
 
 Status = Literal["ok", "error", "timeout", "skipped"]
 
@@ -41,6 +43,13 @@ Status = Literal["ok", "error", "timeout", "skipped"]
 MAX_FETCHES_PER_STREAM = 20
 MIN_NATIVE_PAGE = 50
 MAX_NATIVE_PAGE = 1000
+# Pages shorter than this, or a query with no filter or geometry, are matched at once;
+# the rest in slices of at most MATCH_SLICE_S, yielding to the event loop in between, so
+# evaluating them never holds it for long. (Not a thread: cql2 and shapely hold the GIL,
+# and handing it back and forth delays the loop more than slicing does.)
+INLINE_MATCH_ITEMS = 64
+MATCH_SLICE_S = 0.005
+DEFAULT_SEARCH_DEADLINE_S = 30.0
 
 
 @dataclass
@@ -100,6 +109,7 @@ class _Stream:
     fetches: int = 0
     head_item: Item | None = field(default=None, repr=False)
     last_raw: Item | None = field(default=None, repr=False)
+    mask: list[bool] = field(default_factory=list, repr=False)
 
     async def head(self) -> Item | None:
         """The next matching item, fetching native pages as needed; None at the end."""
@@ -113,9 +123,10 @@ class _Stream:
                 self.page = await self.fetch(self.page_cursor)
                 if self.page.items:
                     self.last_raw = self.page.items[-1]
+                self.mask = await _evaluate(self.matcher, self.page.items)
             items = self.page.items
             while self.index < len(items):
-                if self.matcher(items[self.index]):
+                if self.mask[self.index]:
                     self.head_item = items[self.index]
                     return self.head_item
                 self.index += 1
@@ -138,6 +149,21 @@ class _Stream:
         page = self.page
         at_end = page is not None and self.index >= len(page.items) and page.next_cursor is None
         return None if self.exhausted or at_end else [self.page_cursor, self.index]
+
+
+async def _evaluate(matcher: Matcher, items: list[Item]) -> list[bool]:
+    """Which of ``items`` match, yielding to other requests every few milliseconds."""
+    if len(items) <= INLINE_MATCH_ITEMS or not matcher.costly:
+        return [matcher(item) for item in items]
+    mask: list[bool] = []
+    clock = time.perf_counter
+    slice_ends = clock() + MATCH_SLICE_S
+    for item in items:
+        mask.append(matcher(item))
+        if clock() > slice_ends:
+            await asyncio.sleep(0)
+            slice_ends = clock() + MATCH_SLICE_S
+    return mask
 
 
 def fingerprint(query: SearchQuery) -> str:
@@ -164,8 +190,10 @@ class Federation:
         page_cache: PageCache | None = None,
         resilience: Resilience | None = None,
         collection_properties: Mapping[str, set[str]] | None = None,
+        search_deadline_s: float = DEFAULT_SEARCH_DEADLINE_S,
     ) -> None:
         self.providers = dict(providers)
+        self.search_deadline_s = search_deadline_s
         self.deadlines = dict(deadlines or {})
         self.page_cache = page_cache or PageCache()
         self.resilience = resilience or Resilience()
@@ -223,17 +251,26 @@ class Federation:
         return await self.resilience.call(name, make_call, self.deadlines.get(name, 10.0))
 
     def _fetcher(
-        self, name: str, query: SearchQuery, fp: str, page_size: int
+        self, name: str, query: SearchQuery, fp: str, page_size: int, ends_at: float
     ) -> Callable[[str | None], Awaitable[ProviderPage]]:
         provider = self.providers[name]
+        loop = asyncio.get_running_loop()
 
         async def fetch(cursor: str | None) -> ProviderPage:
             key = (name, fp, cursor, page_size if cursor is None else None)
             cached = self.page_cache.get(key)
+            PAGE_CACHE.labels("miss" if cached is None else "hit").inc()
             if cached is not None:
                 return cached
-            page: ProviderPage = await self._with_deadline(
-                name, lambda: provider.search(query, cursor, page_size)
+            # Each native call gets the provider's deadline, cut to what is left of the
+            # search's own: a search answers by its deadline, however many pages it walks.
+            remaining = ends_at - loop.time()
+            if remaining <= 0:
+                raise ProviderTimeout(name, "the search's deadline passed before its turn")
+            page: ProviderPage = await self.resilience.call(
+                name,
+                lambda: provider.search(query, cursor, page_size),
+                min(self.deadlines.get(name, 10.0), remaining),
             )
             self.page_cache.put(key, page)
             return page
@@ -247,11 +284,12 @@ class Federation:
         plan = self.plan(query)
         fp = fingerprint(query)
         page_size = min(max(query.limit, MIN_NATIVE_PAGE), MAX_NATIVE_PAGE)
+        ends_at = asyncio.get_running_loop().time() + self.search_deadline_s
         run = _Run(plan, state)
         for name, pos in run.start_positions().items():
             run.streams[name] = _Stream(
                 name,
-                self._fetcher(name, plan[name], fp, page_size),
+                self._fetcher(name, plan[name], fp, page_size, ends_at),
                 Matcher(plan[name]),
                 page_cursor=pos[0],
                 index=int(pos[1]),

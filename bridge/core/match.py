@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import shapely
 from shapely import prepared
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
@@ -41,12 +42,18 @@ class Matcher:
     def __init__(self, query: SearchQuery) -> None:
         self.query = query
         geom = query.geometry
+        if geom is not None:
+            # A copy of its own: preparing changes a geometry in place, and the query's
+            # geometry is shared by the matchers of every provider of a search.
+            geom = shapely.from_wkb(shapely.to_wkb(geom))
         self._geom: BaseGeometry | None = geom
         self._prepared = prepared.prep(geom) if geom is not None else None
         self._bounds: BBox | None = query.spatial_bbox
         self._ids = frozenset(query.ids) if query.ids else None
         self._collections = frozenset(query.collections) if query.collections else None
         self._filter = CompiledFilter(query.filter) if query.filter is not None else None
+        self.costly = self._filter is not None or self._prepared is not None
+        """Evaluating a filter or a geometry is real work; ids and dates are not."""
 
     def __call__(self, item: Item) -> bool:
         """True when ``item`` satisfies every constraint of the query."""

@@ -71,6 +71,15 @@ class CircuitBreaker:
     failures: int = 0
     opened_at: float | None = None
     trial_in_flight: bool = field(default=False, repr=False)
+    last_error: str | None = None
+    """The description of the last failure (for ``/ready``)."""
+
+    @property
+    def state(self) -> str:
+        """``closed``, ``open`` (calls are skipped) or ``half-open`` (one trial allowed)."""
+        if self.opened_at is None:
+            return "closed"
+        return "half-open" if self.clock() - self.opened_at >= self.reset_s else "open"
 
     def check(self, provider: str) -> None:
         """Raise :class:`CircuitOpen` while the breaker is open."""
@@ -90,8 +99,9 @@ class CircuitBreaker:
         """Close the breaker."""
         self.failures, self.opened_at, self.trial_in_flight = 0, None, False
 
-    def failure(self) -> None:
+    def failure(self, error: str | None = None) -> None:
         """Count a failure; open (again) when there are too many."""
+        self.last_error = error
         self.failures += 1
         self.trial_in_flight = False
         if self.failures >= self.threshold:
@@ -138,10 +148,11 @@ class Resilience:
             async with asyncio.timeout_at(ends_at):
                 result = await self._attempts(make_call, ends_at)
         except TimeoutError as exc:
-            breaker.failure()
-            raise ProviderTimeout(provider, f"no answer within {deadline_s:g} s") from exc
-        except ProviderError:
-            breaker.failure()
+            timeout = ProviderTimeout(provider, f"no answer within {deadline_s:g} s")
+            breaker.failure(timeout.description)
+            raise timeout from exc
+        except ProviderError as exc:
+            breaker.failure(exc.description)
             raise
         breaker.success()
         return result

@@ -25,6 +25,10 @@ class TokenSigner:
     def __init__(self, secret: bytes) -> None:
         self._secret = secret
 
+    def rekey(self, secret: bytes) -> None:
+        """Sign with ``secret`` from now on (the deployment's shared key, once known)."""
+        self._secret = secret
+
     def _sign(self, payload: bytes) -> bytes:
         return hmac.new(self._secret, payload, hashlib.sha256).digest()[:_SIG_BYTES]
 

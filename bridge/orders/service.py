@@ -21,6 +21,7 @@ from bridge.errors import (
 from bridge.orders.ledger import PLACING, TERMINAL, OrderLedger, OrderRecord, utcnow
 from bridge.orders.tenants import TenantProviders
 from bridge.providers.base import OrderOptions, Provider, Quote
+from bridge.telemetry import ORDER_CHECKS
 
 log = logging.getLogger("bridge.orders")
 
@@ -34,7 +35,7 @@ class OrderTiming:
 
     min_check_s: float = 1.0
     max_check_s: float = 300.0
-    reconcile_after_s: float = 60.0
+    reconcile_after_s: float = 150.0
     """Longer than any native call can take, so reconciliation never races the caller."""
 
     def next_check(self, record: OrderRecord) -> timedelta:
@@ -214,6 +215,7 @@ class OrderService:
         """Check every order that is due; returns how many were checked."""
         due = await self.ledger.due()
         for record in due:
+            ORDER_CHECKS.labels(record.provider).inc()
             try:
                 await self.refresh(await self._tenant_of(record), record)
             except Exception as exc:  # one order's trouble must not starve the others

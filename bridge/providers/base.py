@@ -32,6 +32,7 @@ import httpx
 import orjson
 
 from bridge.core.query import SearchQuery
+from bridge.providers.transport import ProviderTransport
 from bridge.settings import ProviderSettings
 
 Item = dict[str, Any]
@@ -124,11 +125,15 @@ class ProviderContext:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def http_client(self, base_url: str, **kwargs: Any) -> httpx.AsyncClient:
-        """An ``httpx.AsyncClient`` on ``base_url`` using the injected transport."""
+        """An ``httpx.AsyncClient`` on ``base_url`` using the injected transport, capped,
+        measured and logged (:class:`~bridge.providers.transport.ProviderTransport`)."""
         timeout = httpx.Timeout(self.settings.timeout_s)
-        return httpx.AsyncClient(
-            base_url=base_url, transport=self.transport, timeout=timeout, **kwargs
+        transport = ProviderTransport(
+            self.name,
+            self.transport or httpx.AsyncHTTPTransport(),
+            self.settings.max_concurrency,
         )
+        return httpx.AsyncClient(base_url=base_url, transport=transport, timeout=timeout, **kwargs)
 
 
 class Provider(Protocol):
