@@ -29,7 +29,7 @@ from bridge.providers.base import (
 )
 from bridge.providers.http import check_response, decode_json
 from bridge.providers.iceye.cursor import decode_cursor, encode_cursor
-from bridge.providers.iceye.mapping import item_from_native
+from bridge.providers.iceye.mapping import AssetPlan, item_from_native
 from bridge.providers.iceye.names import PRODUCT_TYPES_BY_COLLECTION, V1_TO_V2
 from bridge.providers.iceye.ordering import Purchases
 from bridge.providers.iceye.orders import webhook_purchase_id
@@ -60,7 +60,16 @@ class IceyeProvider:
         self.api_version = version
         self.collection_ids = frozenset(context.collections)
         self._settings = settings
-        self._client = context.http_client(settings.base_url or DEFAULT_BASE_URL)
+        base_url = settings.base_url or DEFAULT_BASE_URL
+        self._client = context.http_client(base_url)
+        self._plan = AssetPlan(
+            item_assets={
+                cid: dict(doc.get("item_assets") or {}) for cid, doc in context.collections.items()
+            },
+            # Where the product files are sold: v2's frame purchases (v1 purchases deliver
+            # only to the contract's bucket), so v1 and v2 map a scene to the same item.
+            order_href=f"{base_url.rstrip('/')}/api/catalog/v2/purchases",
+        )
         self._tokens = TokenCache(NAME, self._fetch_token)
         self._purchases = Purchases(
             version, settings.contract_id, self._native, self.get_item, context.collections
@@ -155,7 +164,7 @@ class IceyeProvider:
         items = []
         for record in records:
             try:
-                item = item_from_native(record, self.api_version)
+                item = item_from_native(record, self.api_version, self._plan)
             except (KeyError, TypeError, IndexError) as exc:
                 raise ProviderBadResponse(NAME, f"unreadable catalog item ({exc!r})") from exc
             if item is not None and item["collection"] in wanted:

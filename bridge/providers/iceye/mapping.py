@@ -6,6 +6,8 @@ scene yields the same STAC item whichever API version it was read from.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from bridge.providers.iceye.names import CONSTANTS, PRODUCTS, TO_STAC, V1_ITEM_NAMES
@@ -25,6 +27,9 @@ _ASSET_FIELDS = ("href", "title", "type", "roles")
 # ICEYE's STAC items describe the raster of a data file on its asset: copied as they are,
 # so the fields always describe the file the href serves.
 PROJ_FIELDS = ("proj:epsg", "proj:code", "proj:shape", "proj:transform", "proj:bbox")
+# Product files carry product-specific keys (ICEYE docs "task products": ``grd-tif``, the
+# GRD data file, and ``grd-xml``, its metadata); by suffix → the bridge's stable key.
+PRODUCT_ASSET_SUFFIXES = (("-tif", "data"), ("-tiff", "data"), ("-xml", "metadata"))
 
 
 def v2_properties(properties: dict[str, Any], api_version: str) -> dict[str, Any]:
@@ -41,17 +46,63 @@ def _bbox_of(geometry: dict[str, Any]) -> list[float]:
     return [min(xs), min(ys), max(xs), max(ys)]
 
 
-def _assets(native: dict[str, Any]) -> dict[str, Any]:
-    return {
-        key: {f: asset[f] for f in (*_ASSET_FIELDS, *PROJ_FIELDS) if f in asset}
-        for key, asset in native.items()
-        if isinstance(asset, dict) and "href" in asset
-    }
+def stable_key(native_key: str, asset: Mapping[str, Any]) -> str:
+    """The bridge's asset key for a native asset: product files under the stable keys the
+    collections advertise (``grd-tif`` → ``data``, ``grd-xml`` → ``metadata``), anything
+    else (quicklooks, unknown files) under its native key."""
+    for suffix, key in PRODUCT_ASSET_SUFFIXES:
+        if native_key.endswith(suffix):
+            return key
+    return native_key
 
 
-def item_from_native(record: dict[str, Any], api_version: str) -> dict[str, Any] | None:
+def stable_assets(native: Any) -> dict[str, dict[str, Any]]:
+    """Native assets by bridge key (only well-formed ones: a dict with a string href)."""
+    found: dict[str, dict[str, Any]] = {}
+    if not isinstance(native, Mapping):
+        return found
+    for native_key, asset in native.items():
+        if isinstance(asset, dict) and isinstance(asset.get("href"), str):
+            found.setdefault(stable_key(str(native_key), asset), asset)
+    return found
+
+
+@dataclass(frozen=True)
+class AssetPlan:
+    """What every item of a collection advertises (its ``item_assets``), and where the
+    assets a catalog item does not link are obtained (the native purchase endpoint)."""
+
+    item_assets: Mapping[str, Mapping[str, Mapping[str, Any]]]
+    """Collection id → asset key → the advertised asset (title, type, roles)."""
+    order_href: str
+
+
+def _assets(
+    native: Any, collection: str, plan: AssetPlan | None, polarizations: Any
+) -> dict[str, Any]:
+    assets: dict[str, Any] = {}
+    for key, asset in stable_assets(native).items():
+        fields = {f: asset[f] for f in (*_ASSET_FIELDS, *PROJ_FIELDS) if f in asset}
+        template = plan.item_assets.get(collection, {}).get(key) if plan else None
+        # An advertised asset keeps the advertised title/type/roles whatever the native
+        # file is called, so clients see one stable description.
+        assets[key] = {**fields, **(template or {})}
+    if plan is not None:
+        # Public catalog items link only quicklooks: the product files are bought, so the
+        # advertised ones point at the purchase endpoint until the bridge resolves them.
+        for key, template in plan.item_assets.get(collection, {}).items():
+            assets.setdefault(key, {"href": plan.order_href, **template})
+    if "data" in assets and isinstance(polarizations, list):
+        # odc-stac and stackstac pick SAR bands by the asset's polarization.
+        assets["data"]["sar:polarizations"] = list(polarizations)
+    return assets
+
+
+def item_from_native(
+    record: dict[str, Any], api_version: str, plan: AssetPlan | None = None
+) -> dict[str, Any] | None:
     """The STAC item of one native catalog item; None for a product type the bridge
-    does not serve.
+    does not serve. With a ``plan`` every advertised asset is present.
 
     Raises:
         KeyError, TypeError: the record lacks what every ICEYE item has (id, geometry,
@@ -80,7 +131,7 @@ def item_from_native(record: dict[str, Any], api_version: str) -> dict[str, Any]
         props["gsd"] = max(az, rg)
     props["processing:level"] = line.processing_level
     geometry = record["geometry"]
-    assets = _assets(record.get("assets") or {})
+    assets = _assets(record.get("assets"), line.collection, plan, props.get("sar:polarizations"))
     projected = any("proj:code" in a or "proj:epsg" in a for a in assets.values())
     return {
         "type": "Feature",

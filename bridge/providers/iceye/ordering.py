@@ -34,6 +34,7 @@ from bridge.errors import (
 )
 from bridge.providers.base import AssetLocation, Item, NativeOrder, OrderOptions, Quote
 from bridge.providers.http import check_response, decode_json
+from bridge.providers.iceye.mapping import stable_assets
 from bridge.providers.iceye.names import PRODUCT_TYPES_BY_COLLECTION
 from bridge.providers.iceye.orders import (
     EULAS,
@@ -255,7 +256,9 @@ class Purchases:
             if order.state != "succeeded":
                 raise Conflict(f"ICEYE purchase {native_order_id} is not delivered yet")
             raise NotFound(f"ICEYE purchase {native_order_id} does not deliver {item_id}")
-        asset = (product.get("assets") or {}).get(asset_key)
-        if not isinstance(asset, dict) or not isinstance(asset.get("href"), str):
+        # Delivered files carry product-specific keys (grd-tif, ...): look them up by the
+        # bridge's stable key.
+        asset = stable_assets(product.get("assets")).get(asset_key)
+        if asset is None:
             raise NotFound(f"ICEYE product {item_id} has no asset {asset_key!r}")
         return AssetLocation(asset["href"], url_expiry(asset["href"]), asset.get("type"))

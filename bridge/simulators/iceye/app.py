@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bridge.simulators.common.app import JSONResponse, SimulatorConfig, read_json, simulator_app
-from bridge.simulators.iceye.archive import build_archive
+from bridge.simulators.iceye.archive import PUBLIC, build_archive
 from bridge.simulators.iceye.auth import TOKEN_PATH, AuthState, api_error, authenticate
 from bridge.simulators.iceye.auth import token_endpoint as token_route
 from bridge.simulators.iceye.downloads import SimClock, build_store
@@ -28,6 +28,7 @@ from bridge.simulators.iceye.search import (
     ITEMS_PARAMS,
     SEARCH_FIELDS,
     SearchError,
+    collection_of,
     decode_cursor,
     encode_cursor,
     execute,
@@ -63,10 +64,18 @@ async def _answer(
         return api_error("BAD_REQUEST", str(exc), 400)
     if _contract_denied(request, client, fields):
         return api_error("FORBIDDEN", "contract is not available to this client", 403)
-    scenes, next_offset = execute(request.app.state.archive, search, offset, limit)
+    archive = request.app.state.archive
+    owned = request.app.state.purchases.owned_frames(client, archive) if version == "v2" else None
+    owned = owned or frozenset()
+    scenes, next_offset = execute(archive, search, offset, limit, owned)
     base = _base_url(request)
     store = request.app.state.store
-    body: dict[str, Any] = {"data": [render(s, version, base, store) for s in scenes]}
+    body: dict[str, Any] = {
+        "data": [
+            render(s, version, base, store, collection_of(s, search, owned) or PUBLIC)
+            for s in scenes
+        ]
+    }
     if paged and next_offset is not None:
         body["cursor"] = encode_cursor(search, next_offset)
     return JSONResponse(body)

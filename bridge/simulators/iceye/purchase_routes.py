@@ -29,7 +29,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bridge.simulators.common.app import JSONResponse, read_json
-from bridge.simulators.iceye.archive import Archive
+from bridge.simulators.iceye.archive import PRIVATE, Archive
 from bridge.simulators.iceye.auth import AuthState, api_error, authenticate
 from bridge.simulators.iceye.purchases import (
     CURRENCY,
@@ -217,7 +217,7 @@ async def products(request: Request, client: str, version: str) -> Response:
     base = str(request.base_url).rstrip("/")
     store = request.app.state.store
     scenes = book.delivered(purchase, request.app.state.archive)
-    return JSONResponse({"data": [render_v2(s, base, store, purchased=True) for s in scenes]})
+    return JSONResponse({"data": [render_v2(s, base, store, PRIVATE) for s in scenes]})
 
 
 def purchase_routes(prefix: str) -> list[Route]:

@@ -11,7 +11,9 @@ Unconfirmed behaviour, kept here in one place:
 * limit is 1..100 (default 10) and an out-of-range limit is a 400;
 * sortable fields (see ``SORTABLE``); ties are broken by item id ascending, and the
   default order is newest acquisition first;
-* an unknown body field is a 400 (the documented v1 body has no intersects/cursor/...).
+* an unknown body field is a 400 (the documented v1 body has no intersects/cursor/...);
+* without ``collections`` only ``public`` is searched; ``private`` holds the frames of the
+  caller's closed purchases (v1 searches see only ``public``: ``collections`` is new in v2).
 """
 
 from __future__ import annotations
@@ -30,11 +32,14 @@ import shapely
 from shapely.geometry import Polygon, shape
 from shapely.geometry.base import BaseGeometry
 
-from bridge.simulators.iceye.archive import Archive, Scene
+from bridge.simulators.iceye.archive import PRIVATE, PUBLIC, Archive, Scene
 from bridge.simulators.iceye.render import V1_TO_V2
 
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 10
+DEFAULT_COLLECTIONS = frozenset({PUBLIC})
+"""What a search naming no collection looks in (assumed: ICEYE's own explorer always
+names one, app-examples ``CatalogSearch.jsx``)."""
 SORTABLE = {
     "v2": frozenset(
         {
@@ -272,10 +277,19 @@ def _ordered(archive: Archive, sortby: tuple[tuple[str, bool], ...]) -> tuple[Sc
     return tuple(scenes)
 
 
-def _matches(scene: Scene, search: NativeSearch) -> bool:
+def collection_of(scene: Scene, search: NativeSearch, owned: frozenset[str]) -> str | None:
+    """The collection ``scene`` is found in by ``search``: ``private`` when the caller owns
+    its frame and asked for it, else ``public`` when asked; None when in neither."""
+    wanted = search.collections if search.collections is not None else DEFAULT_COLLECTIONS
+    if PRIVATE in wanted and scene.properties["frame_id"] in owned:
+        return PRIVATE
+    return PUBLIC if PUBLIC in wanted else None
+
+
+def _matches(scene: Scene, search: NativeSearch, owned: frozenset[str]) -> bool:
     if search.ids is not None and scene.id not in search.ids:
         return False
-    if search.collections is not None and scene.collection not in search.collections:
+    if collection_of(scene, search, owned) is None:
         return False
     if search.start is not None and scene.end < search.start:
         return False
@@ -301,13 +315,20 @@ def _matches(scene: Scene, search: NativeSearch) -> bool:
 
 
 def execute(
-    archive: Archive, search: NativeSearch, offset: int, limit: int
+    archive: Archive,
+    search: NativeSearch,
+    offset: int,
+    limit: int,
+    owned: frozenset[str] = frozenset(),
 ) -> tuple[list[Scene], int | None]:
-    """One page of matching scenes in order, and the offset of the next page (or None)."""
+    """One page of matching scenes in order, and the offset of the next page (or None).
+
+    ``owned``: the frames the caller owns (what its ``private`` collection holds).
+    """
     page: list[Scene] = []
     seen = 0
     for scene in _ordered(archive, search.sortby):
-        if not _matches(scene, search):
+        if not _matches(scene, search, owned):
             continue
         if seen >= offset:
             if len(page) == limit:
