@@ -4,15 +4,21 @@ stable asset keys over product-specific ones, SAR polarizations on the data asse
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 from xml.etree import ElementTree
 
 import httpx
 import pytest
 from starlette.applications import Starlette
 
+from bridge.auth.keys import KeyStore
 from bridge.catalog import load_catalog
 from bridge.core.query import SearchQuery
+from bridge.errors import NotFound, ProviderError
 from bridge.providers.base import OrderOptions, Provider
+from bridge.settings import Settings
+from bridge.simulators.common.faults import FaultSettings
+from bridge.simulators.iceye.auth import DEMO_CONTRACT_ID
 from tests.providers.test_iceye_orders import GRD, STEP, _pair
 from tests.support import wiring
 
@@ -64,3 +70,46 @@ async def test_advertised_data_and_metadata_resolve_to_the_product_files(
     meta = await provider.asset_location("iceye-grd", GRD, "metadata", order.native_id)
     xml = await _get(sim, meta.href)
     assert ElementTree.fromstring(xml.content).get("id") == GRD
+
+
+async def test_no_pricing_plan_is_a_quote_without_price() -> None:
+    """``/price`` is unavailable on contracts without a pricing plan (ICEYE docs "pricing
+    model"): the quote says so instead of failing, and the purchase still works."""
+    provider, _ = await _pair("v2", iceye_unpriced_contracts=[DEMO_CONTRACT_ID])
+    quote = await provider.quote("iceye-grd", GRD, OrderOptions())
+    assert quote.amount is None
+    assert "no Pricing Plan" in quote.details["price_unavailable"]
+    assert quote.options == OrderOptions(license="STANDARD") and quote.details["frame_id"]
+    order = await provider.place_order("iceye-grd", GRD, OrderOptions(), "bridge-unpriced")
+    assert order.state == "ordered"
+    await provider.aclose()
+
+
+async def test_iceye_problem_details_are_kept_in_the_bridge_error(
+    v2: tuple[Provider, Starlette],
+) -> None:
+    provider, sim = v2
+    with pytest.raises(NotFound) as missing:
+        await provider.get_order("no-such-purchase")
+    # The problem details format was asked for: ICEYE's title, code and details survive.
+    assert "Not Found" in missing.value.description
+    assert "NOT_FOUND" in missing.value.description
+    assert "purchase not found" in missing.value.description
+    sim.state.faults.set(FaultSettings(error_rate=1.0, error_status=503))
+    with pytest.raises(ProviderError) as failed:
+        await provider.search(SearchQuery(), None, 10)
+    assert "503" in failed.value.description
+    assert "Internal Server Error" in failed.value.description
+
+
+async def test_a_quote_without_price_through_the_bridge(tmp_path: Path) -> None:
+    config = wiring.simulator_config(extra={"iceye_unpriced_contracts": [DEMO_CONTRACT_ID]})
+    app, _ = wiring.sandbox_app(config, Settings(data_dir=tmp_path))
+    key = await KeyStore(app.state.db).add_key("acme")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://b") as c:
+        href = f"/collections/iceye-grd/items/{GRD}/quote"
+        response = await c.get(href, headers={"Authorization": f"Bearer {key}"})
+    await app.state.db.close()
+    assert response.status_code == 200, response.text
+    assert response.json()["price"] is None
+    assert "no Pricing Plan" in response.json()["details"]["price_unavailable"]

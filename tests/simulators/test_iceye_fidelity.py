@@ -69,3 +69,42 @@ async def test_private_catalog_holds_the_owned_frames_with_their_product_files(
     # The same frames stay in the public catalog, linking only their thumbnails.
     public = await _search(client, ids=FRAME_ITEMS, collections=["public"])
     assert {i["collection"] for i in public} == {"public"}
+
+
+PROBLEM = {"Accept": "application/json, application/problem+json"}
+
+
+async def test_errors_are_problem_details_when_the_client_asks(
+    client: httpx.AsyncClient,
+) -> None:
+    # ICEYE docs "error handling": Accept application/problem+json → {title, code,
+    # details, reference}.
+    params = {"frameID": "nope", "contractID": CONTRACT, "eula": "STANDARD"}
+    problem = await client.get(f"{V2}/price", params=params, headers=PROBLEM)
+    assert problem.status_code == 404
+    assert problem.headers["content-type"].startswith("application/problem+json")
+    body = problem.json()
+    assert set(body) == {"title", "code", "details", "reference"}
+    assert body["title"] == "Not Found" and "nope" in body["details"]
+    default = await client.get(f"{V2}/price", params=params)
+    assert set(default.json()) == {"code", "message"}
+    anonymous = await client.post(
+        f"{V2}/search", json={}, headers={**PROBLEM, "Authorization": "Bearer wrong"}
+    )
+    assert anonymous.status_code == 401 and anonymous.json()["title"] == "Unauthorized"
+
+
+async def test_price_is_unavailable_on_a_contract_without_pricing_plan() -> None:
+    c = await native_client(_app(iceye_unpriced_contracts=[CONTRACT]))
+    params = {"frameID": FRAME, "contractID": CONTRACT, "eula": "STANDARD"}
+    response = await c.get(f"{V2}/price", params=params, headers=PROBLEM)
+    await c.aclose()
+    assert response.status_code == 400
+    assert response.json()["code"] == "OUT_OF_BOUND_CONTRACT"
+    assert "no Pricing Plan" in response.json()["details"]
+
+
+async def test_eula_is_optional_on_a_v2_purchase(client: httpx.AsyncClient) -> None:
+    response = await client.post(f"{V2}/purchases", json={"frameID": FRAME, "contractID": CONTRACT})
+    assert response.status_code == 200, response.text
+    assert response.json()["eula"] == "STANDARD"

@@ -90,7 +90,6 @@ async def test_price_is_in_minor_units_per_eula(client: httpx.AsyncClient) -> No
     ("params", "status"),
     [
         ({"frameID": FRAME, "contractID": CONTRACT, "eula": "GOLD"}, 400),
-        ({"frameID": FRAME, "contractID": CONTRACT}, 400),
         ({"contractID": CONTRACT, "eula": "STANDARD"}, 400),
         ({"frameID": "no-such-frame", "contractID": CONTRACT, "eula": "STANDARD"}, 404),
         ({"frameID": FRAME, "contractID": "someone-elses", "eula": "STANDARD"}, 403),
@@ -141,7 +140,6 @@ async def test_purchase_validation(client: httpx.AsyncClient) -> None:
     bad = [
         ({"contractID": CONTRACT, "eula": "STANDARD"}, 400),
         ({"frameID": FRAME, "contractID": CONTRACT, "eula": "NONE"}, 400),
-        ({"frameID": FRAME, "contractID": CONTRACT}, 400),
         ({"frameID": "nope", "contractID": CONTRACT, "eula": "STANDARD"}, 404),
         ({"frameID": FRAME, "contractID": "other", "eula": "STANDARD"}, 403),
     ]

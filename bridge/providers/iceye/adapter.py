@@ -33,6 +33,7 @@ from bridge.providers.iceye.mapping import AssetPlan, item_from_native
 from bridge.providers.iceye.names import PRODUCT_TYPES_BY_COLLECTION, V1_TO_V2
 from bridge.providers.iceye.ordering import Purchases
 from bridge.providers.iceye.orders import webhook_purchase_id
+from bridge.providers.iceye.problems import ACCEPT, raise_for_status
 from bridge.providers.iceye.translate import MAX_LIMIT, NativeRequest, to_native_query
 from bridge.providers.oauth import TokenCache
 
@@ -115,11 +116,13 @@ class IceyeProvider:
     async def _authorized(self, build: Callable[[dict[str, str]], httpx.Request]) -> httpx.Response:
         """Send an API request with a bearer token; on 401 renew the token and retry once."""
         token = await self._tokens.get()
-        response = await self._send(build({"Authorization": f"Bearer {token}"}))
+        response = await self._send(build({"Authorization": f"Bearer {token}", "Accept": ACCEPT}))
         if response.status_code == 401:
             self._tokens.invalidate(token)
             token = await self._tokens.get()
-            response = await self._send(build({"Authorization": f"Bearer {token}"}))
+            response = await self._send(
+                build({"Authorization": f"Bearer {token}", "Accept": ACCEPT})
+            )
         return response
 
     async def _native(
@@ -141,7 +144,7 @@ class IceyeProvider:
     async def _call(self, build: Callable[[dict[str, str]], httpx.Request]) -> dict[str, Any]:
         """A catalog request's ``{data, cursor}`` body."""
         response = await self._authorized(build)
-        check_response(NAME, response)
+        raise_for_status(response)
         body = decode_json(NAME, response)
         if not isinstance(body, dict) or not isinstance(body.get("data"), list):
             raise ProviderBadResponse(NAME, "catalog response has no 'data' list")

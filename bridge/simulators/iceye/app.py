@@ -61,9 +61,9 @@ async def _answer(
         search, limit, cursor = parse_search(fields, version, allowed)
         offset = decode_cursor(search, cursor)
     except SearchError as exc:
-        return api_error("BAD_REQUEST", str(exc), 400)
+        return api_error(request, "BAD_REQUEST", str(exc), 400)
     if _contract_denied(request, client, fields):
-        return api_error("FORBIDDEN", "contract is not available to this client", 403)
+        return api_error(request, "FORBIDDEN", "contract is not available to this client", 403)
     archive = request.app.state.archive
     owned = request.app.state.purchases.owned_frames(client, archive) if version == "v2" else None
     owned = owned or frozenset()
@@ -86,11 +86,11 @@ def _search_route(version: str) -> Any:
         try:
             body = await read_json(request)
         except ValueError as exc:
-            return api_error("BAD_REQUEST", str(exc), 400)
+            return api_error(request, "BAD_REQUEST", str(exc), 400)
         if body is None:
             body = {}
         if not isinstance(body, dict):
-            return api_error("BAD_REQUEST", "body must be a JSON object", 400)
+            return api_error(request, "BAD_REQUEST", "body must be a JSON object", 400)
         return await _answer(request, version, body, SEARCH_FIELDS[version], version == "v2")
 
     return search
@@ -131,4 +131,5 @@ def create_app(config: SimulatorConfig) -> Starlette:
         clock=clock,
         store=store,
         purchases=purchases,
+        unpriced_contracts=frozenset(config.extra.get("iceye_unpriced_contracts", ())),
     )

@@ -28,6 +28,7 @@ from bridge.simulators.iceye.archive import Archive, Scene
 
 EULAS = ("STANDARD", "GOVERNMENT", "MULTI")
 """The seed's license types."""
+DEFAULT_EULA = "STANDARD"
 CURRENCY = "EUR"
 # EUR cents per frame by iceye:acquisition_mode (assumed, in the range of public
 # archive price lists).
