@@ -108,3 +108,38 @@ async def test_eula_is_optional_on_a_v2_purchase(client: httpx.AsyncClient) -> N
     response = await client.post(f"{V2}/purchases", json={"frameID": FRAME, "contractID": CONTRACT})
     assert response.status_code == 200, response.text
     assert response.json()["eula"] == "STANDARD"
+
+
+V1 = "/api/catalog/v1"
+
+
+async def test_v1_search_is_paged_through_get_items_with_its_cursor(
+    client: httpx.AsyncClient,
+) -> None:
+    # ICEYE docs "search catalog items": POST /catalog/v1/search answers a cursor when
+    # more results exist; GET /catalog/v1/items?cursor=...&limit=... continues it.
+    body = {"query": {"product_type": {"eq": "SICD"}}, "bbox": [-180, -90, 180, 90]}
+    whole = (await client.post(f"{V1}/search", json={**body, "limit": 10_000})).json()
+    assert "cursor" not in whole and len(whole["data"]) > 25
+    first = (await client.post(f"{V1}/search", json={**body, "limit": 10})).json()
+    ids, cursor = [i["id"] for i in first["data"]], first.get("cursor")
+    while cursor:
+        page = await client.get(f"{V1}/items", params={"cursor": cursor, "limit": 7})
+        assert page.status_code == 200, page.text
+        ids += [i["id"] for i in page.json()["data"]]
+        cursor = page.json().get("cursor")
+    assert ids == [i["id"] for i in whole["data"]]  # the query held on every page
+
+
+@pytest.mark.parametrize(("limit", "status", "count"), [(None, 200, 10), (0, 200, 0),
+                         (10_000, 200, 6000), (10_001, 400, 0), (-1, 400, 0)])  # fmt: skip
+async def test_v1_limit_is_0_to_10000_default_10(
+    client: httpx.AsyncClient, limit: int | None, status: int, count: int
+) -> None:
+    # ICEYE docs changelog: the v1 limit lies within 0..10000, else 400; default 10.
+    params = {} if limit is None else {"limit": limit}
+    response = await client.get(f"{V1}/items", params=params)
+    assert response.status_code == status
+    if status == 200:
+        assert len(response.json()["data"]) == count
+        assert ("cursor" in response.json()) == (0 < count < 6000)

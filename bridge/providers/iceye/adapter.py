@@ -155,6 +155,12 @@ class IceyeProvider:
 
     async def _fetch(self, req: NativeRequest, cursor: str | None) -> dict[str, Any]:
         def build(headers: dict[str, str]) -> httpx.Request:
+            if cursor and req.next_path:
+                limit = str((req.body or {}).get("limit", MAX_LIMIT))
+                params = {"cursor": cursor, "limit": limit}
+                return self._client.build_request(
+                    "GET", req.next_path, params=params, headers=headers
+                )
             if req.method == "POST":
                 body = {**(req.body or {}), **({"cursor": cursor} if cursor else {})}
                 return self._client.build_request("POST", req.path, json=body, headers=headers)

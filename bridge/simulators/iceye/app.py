@@ -2,8 +2,8 @@
 (:mod:`.purchase_routes`) and the delivery storage (:mod:`.downloads`).
 
 Catalog responses use ICEYE's ``CatalogItems`` envelope ``{"data": [...], "cursor": ...}``
-(``cursor`` absent on the last page). v1 ``POST /search`` cannot be paged, so it answers
-``{"data": [...]}`` only (unconfirmed beyond the seed's "cursor: new in v2.0").
+(``cursor`` absent on the last page). A v1 ``POST /search`` takes no cursor but answers
+one, continued through ``GET /v1/items?cursor=`` (ICEYE docs "search catalog items").
 """
 
 from __future__ import annotations
@@ -52,14 +52,18 @@ def _contract_denied(request: Request, client: str, fields: Mapping[str, Any]) -
 
 
 async def _answer(
-    request: Request, version: str, fields: Mapping[str, Any], allowed: frozenset[str], paged: bool
+    request: Request, version: str, fields: Mapping[str, Any], allowed: frozenset[str]
 ) -> Response:
     client = authenticate(request)
     if isinstance(client, Response):
         return client
     try:
         search, limit, cursor = parse_search(fields, version, allowed)
-        offset = decode_cursor(search, cursor)
+        stored, offset = decode_cursor(search, cursor)
+        if cursor is not None:
+            # The cursor carries its search: a GET /items follow-up of a POST /search
+            # continues it with the query and geometry only the POST could express.
+            search = parse_search(stored, version, SEARCH_FIELDS[version])[0]
     except SearchError as exc:
         return api_error(request, "BAD_REQUEST", str(exc), 400)
     if _contract_denied(request, client, fields):
@@ -76,7 +80,7 @@ async def _answer(
             for s in scenes
         ]
     }
-    if paged and next_offset is not None:
+    if next_offset is not None:
         body["cursor"] = encode_cursor(search, next_offset)
     return JSONResponse(body)
 
@@ -91,7 +95,7 @@ def _search_route(version: str) -> Any:
             body = {}
         if not isinstance(body, dict):
             return api_error(request, "BAD_REQUEST", "body must be a JSON object", 400)
-        return await _answer(request, version, body, SEARCH_FIELDS[version], version == "v2")
+        return await _answer(request, version, body, SEARCH_FIELDS[version])
 
     return search
 
@@ -99,7 +103,7 @@ def _search_route(version: str) -> Any:
 def _items_route(version: str) -> Any:
     async def items(request: Request) -> Response:
         fields = dict(request.query_params)
-        return await _answer(request, version, fields, ITEMS_PARAMS[version], True)
+        return await _answer(request, version, fields, ITEMS_PARAMS[version])
 
     return items
 

@@ -2,13 +2,14 @@
 
 v2 ``POST /search``: bbox, intersects (exact geometry), datetime, ids, collections, query,
 sortby, limit, cursor. v2 ``GET /items``: the same minus query and intersects. v1: bbox,
-datetime, ids, query and sortby in v1 names, limit; ``POST /search`` takes no cursor (it
-cannot be paged) and ``GET /items`` pages with ``cursor``.
+datetime, ids, query and sortby in v1 names, limit; ``POST /search`` takes no cursor but
+answers one when more results exist, and ``GET /items?cursor=`` continues it (ICEYE docs
+"search catalog items"). A cursor carries its search, in both versions.
 
 Unconfirmed behaviour, kept here in one place:
 * datetime matches when the acquisition [start, end] overlaps the interval;
 * a query on a property the API version does not know matches nothing (no 400);
-* limit is 1..100 (default 10) and an out-of-range limit is a 400;
+* limit: see :data:`LIMITS` (default 10, documented); out of range is a 400;
 * sortable fields (see ``SORTABLE``); ties are broken by item id ascending, and the
   default order is newest acquisition first;
 * an unknown body field is a 400 (the documented v1 body has no intersects/cursor/...);
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,8 +35,11 @@ from shapely.geometry.base import BaseGeometry
 from bridge.simulators.iceye.archive import PRIVATE, PUBLIC, Archive, Scene
 from bridge.simulators.iceye.render import V1_TO_V2
 
-MAX_LIMIT = 100
 DEFAULT_LIMIT = 10
+"""ICEYE docs "search catalog items" and "handle pagination": up to 10 items by default."""
+LIMITS = {"v1": (0, 10_000), "v2": (1, 200)}
+"""Accepted ``limit`` per version: v1 0..10000 (ICEYE docs changelog: out of range is a
+400); v2 at most 200 (docs "handle pagination", Catalog API; the minimum is assumed)."""
 DEFAULT_COLLECTIONS = frozenset({PUBLIC})
 """What a search naming no collection looks in (assumed: ICEYE's own explorer always
 names one, app-examples ``CatalogSearch.jsx``)."""
@@ -85,7 +88,8 @@ class NativeSearch:
     collections: frozenset[str] | None = None
     query: tuple[tuple[str | None, str, Any], ...] = ()
     sortby: tuple[tuple[str, bool], ...] = (("start_datetime", True),)
-    fingerprint: str = ""
+    filters: str = "{}"
+    """The request's filter fields as canonical JSON (what a cursor carries)."""
 
 
 def _resolve(name: str, version: str) -> str | None:
@@ -193,13 +197,14 @@ def _sortby(value: Any, version: str) -> tuple[tuple[str, bool], ...]:
     return tuple(keys)
 
 
-def _limit(value: Any) -> int:
+def _limit(value: Any, version: str) -> int:
     try:
         limit = DEFAULT_LIMIT if value is None else int(value)
     except (TypeError, ValueError) as exc:
         raise SearchError("limit must be an integer") from exc
-    if not 1 <= limit <= MAX_LIMIT:
-        raise SearchError(f"limit must be between 1 and {MAX_LIMIT}")
+    low, high = LIMITS[version]
+    if not low <= limit <= high:
+        raise SearchError(f"limit must be between {low} and {high}")
     return limit
 
 
@@ -227,34 +232,40 @@ def parse_search(
         collections=_strings(fields.get("collections"), "collections"),
         query=_query(fields.get("query"), version),
         sortby=_sortby(fields.get("sortby"), version),
-        fingerprint=hashlib.sha256(orjson.dumps(filters, option=orjson.OPT_SORT_KEYS)).hexdigest()[
-            :16
-        ],
+        filters=orjson.dumps(filters, option=orjson.OPT_SORT_KEYS).decode(),
     )
     cursor = fields.get("cursor")
     if cursor is not None and not isinstance(cursor, str):
         raise SearchError("cursor must be a string")
-    return search, _limit(fields.get("limit")), cursor
+    return search, _limit(fields.get("limit"), version), cursor
 
 
 def encode_cursor(search: NativeSearch, offset: int) -> str:
-    """An opaque cursor for the page starting at ``offset`` of ``search``."""
-    raw = orjson.dumps({"o": offset, "f": search.fingerprint})
+    """An opaque cursor for the page starting at ``offset`` of ``search``: it carries the
+    search, so ``GET /items?cursor=`` alone continues it (ICEYE docs "search catalog
+    items": page a ``POST /search`` through ``GET /items`` with the cursor)."""
+    raw = orjson.dumps({"o": offset, "f": orjson.loads(search.filters)})
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(search: NativeSearch, cursor: str | None) -> int:
-    """The offset a cursor points at; it must come from the same search."""
+def decode_cursor(search: NativeSearch, cursor: str | None) -> tuple[dict[str, Any], int]:
+    """The search fields and offset a cursor carries.
+
+    A request that names filters besides the cursor must name the cursor's own (assumed:
+    the documented follow-up sends only ``cursor`` and ``limit``).
+    """
     if cursor is None:
-        return 0
+        return orjson.loads(search.filters), 0
     try:
         data = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        offset, fingerprint = int(data["o"]), data["f"]
+        offset, filters = int(data["o"]), data["f"]
     except (binascii.Error, ValueError, KeyError, TypeError):
         raise SearchError("invalid cursor") from None
-    if fingerprint != search.fingerprint or offset < 0:
+    if not isinstance(filters, dict) or offset < 0:
+        raise SearchError("invalid cursor")
+    if search.filters != "{}" and orjson.loads(search.filters) != filters:
         raise SearchError("cursor does not belong to this search")
-    return offset
+    return filters, offset
 
 
 def _sort_value(scene: Scene, name: str) -> Any:
@@ -327,6 +338,8 @@ def execute(
     """
     page: list[Scene] = []
     seen = 0
+    if limit == 0:
+        return page, None  # v1 accepts limit 0: an empty page, nothing to continue
     for scene in _ordered(archive, search.sortby):
         if not _matches(scene, search, owned):
             continue
