@@ -174,7 +174,7 @@ class IceyeProvider:
         for record in records:
             try:
                 item = item_from_native(record, self.api_version, self._plan)
-            except (KeyError, TypeError, IndexError) as exc:
+            except (KeyError, TypeError, IndexError, AttributeError, ValueError) as exc:
                 raise ProviderBadResponse(NAME, f"unreadable catalog item ({exc!r})") from exc
             if item is not None and item["collection"] in wanted:
                 items.append(item)

@@ -10,19 +10,37 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bridge.providers.iceye.names import CONSTANTS, PRODUCTS, TO_STAC, V1_ITEM_NAMES
+from bridge.providers.iceye.names import (
+    CONSTANTS,
+    NATIVE_READ,
+    PRODUCTS,
+    STAC_NUMBERS,
+    STAC_VALUES,
+    TO_STAC,
+    V1_ITEM_NAMES,
+)
 
 _EXT = "https://stac-extensions.github.io"
-_BASE_EXTENSIONS = [
-    f"{_EXT}/sar/v1.3.0/schema.json",
-    f"{_EXT}/sat/v1.2.0/schema.json",
-    f"{_EXT}/view/v1.1.0/schema.json",
-    f"{_EXT}/processing/v1.2.0/schema.json",
-    f"{_EXT}/product/v1.0.0/schema.json",
-]
-# Projection v1.2.0, not v2.0.0: v2.0.0 forbids proj:epsg (additionalProperties: false), and
-# v1.2.0 defines both proj:code and the proj:epsg that GDAL 3.6 reads.
-_PROJECTED_EXTENSIONS = [*_BASE_EXTENSIONS, f"{_EXT}/projection/v1.2.0/schema.json"]
+# Each extension by the field prefix that uses it. Projection v1.2.0, not v2.0.0: v2.0.0
+# forbids proj:epsg (additionalProperties: false), and v1.2.0 defines both proj:code and
+# the proj:epsg that GDAL 3.6 reads.
+_EXTENSIONS = (
+    ("sar:", f"{_EXT}/sar/v1.3.0/schema.json"),
+    ("sat:", f"{_EXT}/sat/v1.2.0/schema.json"),
+    ("view:", f"{_EXT}/view/v1.1.0/schema.json"),
+    ("processing:", f"{_EXT}/processing/v1.2.0/schema.json"),
+    ("product:", f"{_EXT}/product/v1.0.0/schema.json"),
+    ("proj:", f"{_EXT}/projection/v1.2.0/schema.json"),
+)
+
+
+def _extensions(props: dict[str, Any], assets: dict[str, Any]) -> list[str]:
+    """The extensions the item uses: a schema whose fields are all absent (a native value
+    kept only under ``iceye:``) would make the item invalid."""
+    names = {*props, *(f for a in assets.values() for f in a)}
+    return [url for prefix, url in _EXTENSIONS if any(n.startswith(prefix) for n in names)]
+
+
 _ASSET_FIELDS = ("href", "title", "type", "roles")
 # ICEYE's STAC items describe the raster of a data file on its asset: copied as they are,
 # so the fields always describe the file the href serves.
@@ -98,6 +116,23 @@ def _assets(
     return assets
 
 
+def iceye_name(native: str) -> str:
+    """Where a native field the bridge does not map is kept: under the ``iceye:`` prefix
+    (``squint`` → ``iceye:squint``, ``sat:orbit_state`` → ``iceye:orbit_state``)."""
+    return native if native.startswith("iceye:") else f"iceye:{native.rpartition(':')[2]}"
+
+
+def fits(target: str, value: Any) -> bool:
+    """True when ``value`` is one the STAC field ``target`` allows (see names.json)."""
+    allowed = STAC_VALUES.get(target)
+    if allowed is not None:
+        values = value if isinstance(value, list) else [value]
+        return bool(values) and all(isinstance(v, str) and v in allowed for v in values)
+    if target in STAC_NUMBERS:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return True
+
+
 def item_from_native(
     record: dict[str, Any], api_version: str, plan: AssetPlan | None = None
 ) -> dict[str, Any] | None:
@@ -109,7 +144,8 @@ def item_from_native(
             product type, start time); the adapter reports it as a bad response.
     """
     native = v2_properties(record["properties"], api_version)
-    line = PRODUCTS.get(native["sar:product_type"])
+    ptype = native["sar:product_type"]
+    line = PRODUCTS.get(ptype) if isinstance(ptype, str) else None
     if line is None:
         return None
     props: dict[str, Any] = {}
@@ -117,8 +153,14 @@ def item_from_native(
         value = native.get(name)
         if value is not None:
             for target in targets:
-                props[target] = value
-    if "datetime" not in props:
+                if fits(target, value):
+                    props[target] = value
+                else:  # e.g. a new orbit state: kept, but not under the STAC name
+                    props.setdefault(iceye_name(name), value)
+    for name, value in native.items():
+        if name not in NATIVE_READ and value is not None:
+            props.setdefault(iceye_name(name), value)
+    if not isinstance(props.get("datetime"), str):
         raise KeyError("start_datetime")
     for name, constant in CONSTANTS.items():
         # Lists are copied: items leave the adapter and callers may change them.
@@ -126,17 +168,16 @@ def item_from_native(
     platform = native.get("platform")
     if isinstance(platform, str):
         props["platform"] = platform.lower()
-    az, rg = native.get("iceye:azimuth_resolution"), native.get("iceye:range_resolution_center")
-    if az is not None and rg is not None:
+    az, rg = props.get("sar:resolution_azimuth"), props.get("sar:resolution_range")
+    if az is not None and rg is not None:  # both numbers: checked by fits()
         props["gsd"] = max(az, rg)
     props["processing:level"] = line.processing_level
     geometry = record["geometry"]
     assets = _assets(record.get("assets"), line.collection, plan, props.get("sar:polarizations"))
-    projected = any("proj:code" in a or "proj:epsg" in a for a in assets.values())
     return {
         "type": "Feature",
         "stac_version": "1.1.0",
-        "stac_extensions": list(_PROJECTED_EXTENSIONS if projected else _BASE_EXTENSIONS),
+        "stac_extensions": _extensions(props, assets),
         "id": record["id"],
         "collection": line.collection,
         "geometry": geometry,
