@@ -3,6 +3,7 @@ and purchases (delegated to :mod:`bridge.providers.iceye.ordering`)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -81,8 +82,12 @@ class IceyeProvider:
 
     async def _send(self, request: httpx.Request) -> httpx.Response:
         try:
-            return await self._client.send(request)
-        except httpx.TimeoutException as exc:
+            # The whole exchange is bounded (httpx's timeout bounds each socket operation
+            # only): a purchase with no answer by then has an unknown outcome, which the
+            # order service reconciles with find_orders before anything is placed again.
+            async with asyncio.timeout(self._settings.timeout_s):
+                return await self._client.send(request)
+        except (httpx.TimeoutException, TimeoutError) as exc:
             raise ProviderTimeout(NAME, "no answer before the deadline") from exc
         except httpx.TransportError as exc:
             raise ProviderError(NAME, f"unreachable: {type(exc).__name__}") from exc
