@@ -259,7 +259,7 @@ async def test_sortby_and_default_order(client: httpx.AsyncClient, auth: dict[st
 async def test_v1_search_has_no_v2_fields(client: httpx.AsyncClient, auth: dict[str, str]) -> None:
     for field, value in (
         ("intersects", {"type": "Point", "coordinates": [25, 60]}),
-        ("collections", ["curated"]),
+        ("collections", ["public"]),
         ("contractID", SETTINGS["contract_id"]),
         ("cursor", "abc"),
     ):

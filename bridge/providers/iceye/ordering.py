@@ -6,8 +6,12 @@ second product of a frame already bought with the same EULA reuses that purchase
 of paying for the frame again (the first purchase already delivers it). ``reference`` is
 sent natively (ICEYE stores it) and :meth:`Purchases.find_orders` lists the account's
 purchases and matches it. Data assets come from ``GET /purchases/{id}/products``, whose
-hrefs are presigned for one hour, fetched afresh on every call; quicklooks come from the
-catalog item itself, no purchase needed.
+hrefs are presigned for one hour, fetched afresh on every call; the products carry
+product-specific keys (``grd-tif``, ``grd-xml``) read under the bridge's stable ones
+(``data``, ``metadata``). Quicklooks come from the catalog item itself, no purchase
+needed. A contract without a pricing plan gets a quote without price (``amount`` None,
+``details["price_unavailable"]``) instead of an error. What the simulator stands for is
+traced to its sources in ``bridge/simulators/iceye/SOURCES.md``.
 
 Not available through the API, hence refused with :class:`~bridge.errors.Conflict`:
 cancelling a purchase (the seed documents cancellation for tasks only), prices and
