@@ -113,3 +113,34 @@ async def test_a_quote_without_price_through_the_bridge(tmp_path: Path) -> None:
     assert response.status_code == 200, response.text
     assert response.json()["price"] is None
     assert "no Pricing Plan" in response.json()["details"]["price_unavailable"]
+
+
+async def test_the_bridge_never_advertises_an_asset_it_cannot_resolve(tmp_path: Path) -> None:
+    """Through the bridge: every advertised asset of an ICEYE item resolves (thumbnails at
+    once; data and metadata once the order succeeded), though ICEYE's public item links
+    only its thumbnails and the products name their files grd-tif/grd-xml."""
+    config = wiring.simulator_config(extra={"iceye_order_step_s": STEP})
+    app, sims = wiring.sandbox_app(config, Settings(data_dir=tmp_path))
+    sim = sims["iceye"]
+    key = await KeyStore(app.state.db).add_key("acme")
+    auth = {"Authorization": f"Bearer {key}"}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://b") as c:
+        item = (await c.get(f"/collections/iceye-grd/items/{GRD}", headers=auth)).json()
+        assert set(item["assets"]) == set(ITEM_ASSETS["iceye-grd"])
+        before = await c.get(item["assets"]["data"]["href"], headers=auth)
+        assert before.status_code == 403 and before.json()["code"] == "NotOrdered"
+        placed = await c.post(f"/collections/iceye-grd/items/{GRD}/order", headers=auth)
+        sim.state.clock.advance(2 * STEP)
+        order = (await c.get(f"/orders/{placed.json()['id']}", headers=auth)).json()
+        assert order["status"] == "succeeded", order
+        for key_, magic in (
+            ("data", (b"II*\x00", b"MM\x00*")),
+            ("metadata", (b"<?xml",)),
+            ("thumbnail", (b"\xff\xd8\xff",)),
+            ("thumbnail-png", (b"\x89PNG",)),
+        ):
+            redirect = await c.get(item["assets"][key_]["href"], headers=auth)
+            assert redirect.status_code == 307, (key_, redirect.text)
+            served = await _get(sim, redirect.headers["location"])
+            assert served.status_code == 200 and served.content.startswith(magic), key_
+    await app.state.db.close()
