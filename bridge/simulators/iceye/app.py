@@ -24,16 +24,15 @@ from bridge.simulators.iceye.downloads import SimClock, build_store
 from bridge.simulators.iceye.purchase_routes import purchase_routes
 from bridge.simulators.iceye.purchases import DEFAULT_STEP_S, PurchaseBook
 from bridge.simulators.iceye.render import render
-from bridge.simulators.iceye.search import (
+from bridge.simulators.iceye.request import (
     ITEMS_PARAMS,
     SEARCH_FIELDS,
     SearchError,
-    collection_of,
     decode_cursor,
     encode_cursor,
-    execute,
     parse_search,
 )
+from bridge.simulators.iceye.search import collection_of, execute
 
 CATALOG_PREFIX = "/api/catalog"
 
