@@ -36,8 +36,9 @@ from bridge.providers.iceye.names import (
     V2_TO_V1,
 )
 
-MAX_LIMIT = 100
-"""Largest native page (unconfirmed; the simulator rejects more)."""
+MAX_LIMIT = 200
+"""Largest native page: the Catalog API's maximum ``limit`` (ICEYE docs "handle
+pagination"; v1 allows up to 10000)."""
 DATETIME_MARGIN = timedelta(minutes=5)
 """Longer than any ICEYE acquisition (dwell ≈ 25 s, scan ≈ 20 s)."""
 SEARCH_PATH = "/api/catalog/{version}/search"
