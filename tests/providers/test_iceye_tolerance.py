@@ -5,6 +5,7 @@ never a 500. The simulator's answers are rewritten on the way by a small ASGI la
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -50,13 +51,13 @@ class Rewriter:
         await send({"type": "http.response.body", "body": body})
 
 
-def _wired(rewrite: Rewrite) -> tuple[dict[str, Provider], FastAPI]:
+def _wired(rewrite: Rewrite, data_dir: Path) -> tuple[dict[str, Provider], FastAPI]:
     """The ICEYE adapter and the bridge app (production wiring), ICEYE's answers rewritten."""
     sandbox = in_process_sandbox(wiring.simulator_config())
     transports = dict(sandbox.transports)
     transports["iceye"] = httpx.ASGITransport(app=Rewriter(sandbox.simulators["iceye"], rewrite))
     catalog = load_catalog(wiring.COLLECTIONS)
-    settings = Settings()
+    settings = Settings(data_dir=data_dir)
     providers = build_providers(settings, catalog, sandbox.provider_settings, transports)
     app = create_app(
         settings,
@@ -93,8 +94,8 @@ def _news(item: dict[str, Any]) -> None:
     item["assets"]["qlk-png"] = {"href": "https://x.test/q.png", "type": "image/png"}
 
 
-async def test_new_fields_and_enum_values_pass_under_the_iceye_prefix() -> None:
-    providers, _ = _wired(_each_item(_news))
+async def test_new_fields_and_enum_values_pass_under_the_iceye_prefix(tmp_path: Path) -> None:
+    providers, app = _wired(_each_item(_news), tmp_path)
     page = await providers["iceye"].search(SearchQuery(), None, 20)
     assert len(page.items) == 20
     for item in page.items:
@@ -109,18 +110,20 @@ async def test_new_fields_and_enum_values_pass_under_the_iceye_prefix() -> None:
         assert validation_errors(linked) == []
     for provider in providers.values():
         await provider.aclose()
+    await app.state.db.close()
 
 
-async def _search_statuses(rewrite: Rewrite) -> tuple[int, dict[str, Any]]:
-    providers, app = _wired(rewrite)
+async def _search_statuses(rewrite: Rewrite, data_dir: Path) -> tuple[int, dict[str, Any]]:
+    providers, app = _wired(rewrite, data_dir)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://b") as c:
         response = await c.get("/search", params={"bbox": "24.0,59.8,26.0,60.6", "limit": "30"})
     for provider in providers.values():
         await provider.aclose()
+    await app.state.db.close()
     return response.status_code, response.json()
 
 
-async def test_an_unexpected_body_shape_is_iceyes_error_never_a_500() -> None:
+async def test_an_unexpected_body_shape_is_iceyes_error_never_a_500(tmp_path: Path) -> None:
     shapes: list[Rewrite] = [
         lambda body: {"features": body["data"]},  # another envelope
         lambda body: {"data": {"items": body["data"]}},  # data not a list
@@ -130,7 +133,7 @@ async def test_an_unexpected_body_shape_is_iceyes_error_never_a_500() -> None:
         _each_item(lambda item: item["properties"].update(start_datetime=17)),
     ]
     for rewrite in shapes:
-        status, body = await _search_statuses(rewrite)
+        status, body = await _search_statuses(rewrite, tmp_path)
         assert status == 200, body
         iceye = body["bridge:providers"]["iceye"]
         assert iceye["status"] == "error", iceye

@@ -18,7 +18,7 @@ from bridge.simulators.common.faults import FaultSettings
 from tests.providers.test_iceye_orders import GRD, STEP
 from tests.support import wiring
 
-DEADLINE_S = 0.5
+DEADLINE_S = 1.0
 RECONCILE_AFTER_S = 0.05
 
 
@@ -42,8 +42,10 @@ async def test_a_late_purchase_is_adopted_not_bought_twice(tmp_path: Path) -> No
     late = FaultSettings(
         late_rate=1.0, late_s=3 * DEADLINE_S, paths=["/api/catalog/v2/purchases"], methods=["POST"]
     )
-    sim.state.faults.set(late)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://b") as c:
+        # Warm up (token, archive indexes) so only the purchase can miss the deadline.
+        assert (await c.get(f"/collections/iceye-grd/items/{GRD}/quote", headers=auth)).is_success
+        sim.state.faults.set(late)
         placed = await c.post(f"/collections/iceye-grd/items/{GRD}/order", headers=auth)
         assert placed.status_code in (200, 201, 202), placed.text
         order = placed.json()
