@@ -3,7 +3,8 @@
 What is pushed down:
 
 * v2 ``POST /api/catalog/v2/search``: bbox or intersects (exact), datetime, ids, the
-  collections as ``query: {"sar:product_type": {"in": [...]}}``, the filter's top-level
+  native collection ``public``, the bridge collections as
+  ``query: {"sar:product_type": {"in": [...]}}``, the filter's top-level
   AND terms comparing a :data:`~bridge.providers.iceye.names.FILTERABLE` property with a
   literal (``= < <= > >= in``) in the same native ``query``, sortby (+ ``id``),
   contractID, limit, cursor. Any other filter term is left to the bridge.
@@ -42,6 +43,8 @@ pagination"; v1 allows up to 10000)."""
 DATETIME_MARGIN = timedelta(minutes=5)
 """Longer than any ICEYE acquisition (dwell ≈ 25 s, scan ≈ 20 s)."""
 SEARCH_PATH = "/api/catalog/{version}/search"
+NATIVE_COLLECTION = "public"
+"""The native collection searched: the whole public catalog."""
 ITEMS_PATH = "/api/catalog/{version}/items"
 
 
@@ -164,6 +167,9 @@ def _v2(
         body["datetime"] = dt
     if query.ids:
         body["ids"] = list(query.ids)
+    # Named, not left to ICEYE's default: the caller's owned frames are also in "private"
+    # (ICEYE docs "build a catalog application"), and one scene must come back once.
+    body["collections"] = [NATIVE_COLLECTION]
     pushed = native_query(query, product_types, "v2")
     if pushed:
         body["query"] = pushed
