@@ -8,6 +8,7 @@ import asyncio
 from pathlib import Path
 
 import httpx
+import pytest
 
 from bridge.app import create_app
 from bridge.auth.keys import KeyStore
@@ -22,8 +23,10 @@ DEADLINE_S = 1.0
 RECONCILE_AFTER_S = 0.05
 
 
-async def test_a_late_purchase_is_adopted_not_bought_twice(tmp_path: Path) -> None:
-    sandbox = in_process_sandbox(wiring.simulator_config(extra={"iceye_order_step_s": STEP}))
+@pytest.mark.parametrize("version", ["v2", "v1"])
+async def test_a_late_purchase_is_adopted_not_bought_twice(tmp_path: Path, version: str) -> None:
+    config = wiring.simulator_config(extra={"iceye_order_step_s": STEP})
+    sandbox = in_process_sandbox(config, api_versions={"iceye": version})
     sim = sandbox.simulators["iceye"]
     iceye = sandbox.provider_settings["iceye"]
     sandbox.provider_settings["iceye"] = iceye.model_copy(update={"timeout_s": DEADLINE_S})
@@ -40,11 +43,14 @@ async def test_a_late_purchase_is_adopted_not_bought_twice(tmp_path: Path) -> No
     auth = {"Authorization": f"Bearer {key}"}
     # ICEYE places the purchase, then answers only after the adapter gave up.
     late = FaultSettings(
-        late_rate=1.0, late_s=3 * DEADLINE_S, paths=["/api/catalog/v2/purchases"], methods=["POST"]
+        late_rate=1.0,
+        late_s=3 * DEADLINE_S,
+        paths=[f"/api/catalog/{version}/purchases"],
+        methods=["POST"],
     )
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://b") as c:
         # Warm up (token, archive indexes) so only the purchase can miss the deadline.
-        assert (await c.get(f"/collections/iceye-grd/items/{GRD}/quote", headers=auth)).is_success
+        assert (await c.get(f"/collections/iceye-grd/items/{GRD}", headers=auth)).is_success
         sim.state.faults.set(late)
         placed = await c.post(f"/collections/iceye-grd/items/{GRD}/order", headers=auth)
         assert placed.status_code in (200, 201, 202), placed.text
@@ -67,5 +73,5 @@ async def test_a_late_purchase_is_adopted_not_bought_twice(tmp_path: Path) -> No
     purchase = next(iter(book.values()))
     assert purchase.reference == order["id"]
     stats = sim.state.stats.snapshot()
-    assert stats["requests"]["POST /api/catalog/v2/purchases"] == 1
+    assert stats["requests"][f"POST /api/catalog/{version}/purchases"] == 1
     await app.state.db.close()
