@@ -53,7 +53,11 @@ COLLECTIONS = {
     "iceye": "iceye-grd",
     "satellogic": "satellogic-l1d",
 }
-NO_GRID = {"arlula": "Arlula's archive API does not describe the delivered file's grid"}
+NO_GRID = {
+    "arlula": "Arlula's archive API does not describe the delivered file's grid",
+    "iceye": "ICEYE's public catalog items link only thumbnails: the data file's grid "
+    "is known only from a purchase's products",
+}
 MOSAIC_ITEMS = 3
 ORDER_TIMEOUT_S = 120.0
 GDAL_TIMEOUT_S = 180

@@ -145,7 +145,7 @@ async def test_v2_envelope_and_item(client: httpx.AsyncClient, auth: dict[str, s
     assert set(body) == {"data", "cursor"}
     assert len(body["data"]) == 3
     item = body["data"][0]
-    assert item["collection"] in ("curated", "tasking")
+    assert item["collection"] == "public"
     props = item["properties"]
     for name in (
         "frame_id", "start_datetime", "end_datetime", "sar:instrument_mode",
@@ -155,7 +155,8 @@ async def test_v2_envelope_and_item(client: httpx.AsyncClient, auth: dict[str, s
         "iceye:range_resolution_center",
     ):  # fmt: skip
         assert name in props, name
-    assert {"thumbnail", "thumbnail-png", "data"} <= set(item["assets"])
+    # Public catalog items link only their quicklooks (ICEYE docs "build a catalog app").
+    assert set(item["assets"]) == {"thumbnail", "thumbnail-png"}
     assert item["assets"]["thumbnail-png"]["type"] == "image/png"
 
 
@@ -226,10 +227,15 @@ async def test_ids_and_collections(client: httpx.AsyncClient, auth: dict[str, st
     ids = [i["id"] for i in first]
     by_ids = (await client.post(V2_SEARCH, json={"ids": ids}, headers=auth)).json()["data"]
     assert sorted(i["id"] for i in by_ids) == sorted(ids)
-    tasking = (
-        await client.get("/api/catalog/v2/items?collections=tasking&limit=50", headers=auth)
+    public = (
+        await client.get("/api/catalog/v2/items?collections=public&limit=50", headers=auth)
     ).json()["data"]
-    assert tasking and all(i["collection"] == "tasking" for i in tasking)
+    assert len(public) == 50 and all(i["collection"] == "public" for i in public)
+    # Nothing bought yet: the private collection (owned frames) is empty.
+    private = (await client.get("/api/catalog/v2/items?collections=private", headers=auth)).json()[
+        "data"
+    ]
+    assert private == []
 
 
 async def test_sortby_and_default_order(client: httpx.AsyncClient, auth: dict[str, str]) -> None:
@@ -250,12 +256,10 @@ async def test_sortby_and_default_order(client: httpx.AsyncClient, auth: dict[st
     assert refused.json() == {"code": "BAD_REQUEST", "message": "cannot sort by 'platform'"}
 
 
-async def test_v1_search_has_no_v2_fields_and_no_cursor(
-    client: httpx.AsyncClient, auth: dict[str, str]
-) -> None:
+async def test_v1_search_has_no_v2_fields(client: httpx.AsyncClient, auth: dict[str, str]) -> None:
     for field, value in (
         ("intersects", {"type": "Point", "coordinates": [25, 60]}),
-        ("collections", ["curated"]),
+        ("collections", ["public"]),
         ("contractID", SETTINGS["contract_id"]),
         ("cursor", "abc"),
     ):
@@ -264,7 +268,7 @@ async def test_v1_search_has_no_v2_fields_and_no_cursor(
         assert response.json() == {"code": "BAD_REQUEST", "message": f"unknown field(s): {field}"}
     body = {"query": {"product_type": {"eq": "SLC"}, "incidence_angle": {"lt": 30}}, "limit": 100}
     page = (await client.post(V1_SEARCH, json=body, headers=auth)).json()
-    assert set(page) == {"data"}
+    assert set(page) == {"data", "cursor"}  # more results: continued by GET /items
     assert len(page["data"]) == 100
     assert all(i["properties"]["product_type"] == "SLC" for i in page["data"])
     # v2 names mean nothing to v1.
@@ -280,7 +284,7 @@ async def test_get_items_takes_no_query(client: httpx.AsyncClient, auth: dict[st
 async def test_limits_cursors_and_contracts(
     client: httpx.AsyncClient, auth: dict[str, str]
 ) -> None:
-    too_big = await client.post(V2_SEARCH, json={"limit": 101}, headers=auth)
+    too_big = await client.post(V2_SEARCH, json={"limit": 201}, headers=auth)
     assert too_big.status_code == 400
     cursor = (await client.post(V2_SEARCH, json={"limit": 2}, headers=auth)).json()["cursor"]
     foreign = await client.post(V2_SEARCH, json={"bbox": HELSINKI, "cursor": cursor}, headers=auth)

@@ -3,7 +3,6 @@ and purchases (delegated to :mod:`bridge.providers.iceye.ordering`)."""
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -13,10 +12,7 @@ from bridge.core.query import SearchQuery
 from bridge.core.sorting import sort_key_function
 from bridge.errors import (
     BadRequest,
-    ProviderAuthError,
     ProviderBadResponse,
-    ProviderError,
-    ProviderTimeout,
 )
 from bridge.providers.base import (
     AssetLocation,
@@ -27,14 +23,15 @@ from bridge.providers.base import (
     ProviderPage,
     Quote,
 )
-from bridge.providers.http import check_response, decode_json
+from bridge.providers.http import decode_json
 from bridge.providers.iceye.cursor import decode_cursor, encode_cursor
-from bridge.providers.iceye.mapping import item_from_native
+from bridge.providers.iceye.mapping import AssetPlan, item_from_native
 from bridge.providers.iceye.names import PRODUCT_TYPES_BY_COLLECTION, V1_TO_V2
 from bridge.providers.iceye.ordering import Purchases
 from bridge.providers.iceye.orders import webhook_purchase_id
+from bridge.providers.iceye.problems import raise_for_status
+from bridge.providers.iceye.session import IceyeSession
 from bridge.providers.iceye.translate import MAX_LIMIT, NativeRequest, to_native_query
-from bridge.providers.oauth import TokenCache
 
 NAME = "iceye"
 DEFAULT_BASE_URL = "https://platform.iceye.com"
@@ -60,79 +57,28 @@ class IceyeProvider:
         self.api_version = version
         self.collection_ids = frozenset(context.collections)
         self._settings = settings
-        self._client = context.http_client(settings.base_url or DEFAULT_BASE_URL)
-        self._tokens = TokenCache(NAME, self._fetch_token)
+        base_url = settings.base_url or DEFAULT_BASE_URL
+        self._client = context.http_client(base_url)
+        self._plan = AssetPlan(
+            item_assets={
+                cid: dict(doc.get("item_assets") or {}) for cid, doc in context.collections.items()
+            },
+            # Where the product files are sold: v2's frame purchases (v1 purchases deliver
+            # only to the contract's bucket), so v1 and v2 map a scene to the same item.
+            order_href=f"{base_url.rstrip('/')}/api/catalog/v2/purchases",
+        )
+        self._session = IceyeSession(self._client, settings)
         self._purchases = Purchases(
-            version, settings.contract_id, self._native, self.get_item, context.collections
+            version, settings.contract_id, self._session.native, self.get_item, context.collections
         )
 
     def __repr__(self) -> str:
         return f"IceyeProvider(api_version={self.api_version!r})"
 
-    async def _send(self, request: httpx.Request) -> httpx.Response:
-        try:
-            return await self._client.send(request)
-        except httpx.TimeoutException as exc:
-            raise ProviderTimeout(NAME, "no answer before the deadline") from exc
-        except httpx.TransportError as exc:
-            raise ProviderError(NAME, f"unreachable: {type(exc).__name__}") from exc
-
-    async def _fetch_token(self) -> dict[str, Any]:
-        s = self._settings
-        if not (s.client_id and s.client_secret and s.auth_url):
-            raise ProviderAuthError(NAME, "client_id, client_secret and auth_url are required")
-        pair = f"{s.client_id}:{s.client_secret.get_secret_value()}".encode()
-        request = self._client.build_request(
-            "POST",
-            s.auth_url,
-            content=b"grant_type=client_credentials",
-            headers={
-                "Authorization": "Basic " + base64.b64encode(pair).decode(),
-                "Content-Type": "application/x-www-form-urlencoded",
-                "Accept": "application/json",
-            },
-        )
-        response = await self._send(request)
-        if response.status_code in (400, 401):
-            # RFC 6749 answers 400/401 for refused client credentials or grant.
-            status = response.status_code
-            raise ProviderAuthError(NAME, f"token endpoint refused the client ({status})")
-        check_response(NAME, response)
-        body = decode_json(NAME, response)
-        if not isinstance(body, dict):
-            raise ProviderBadResponse(NAME, "token response is not a JSON object")
-        return body
-
-    async def _authorized(self, build: Callable[[dict[str, str]], httpx.Request]) -> httpx.Response:
-        """Send an API request with a bearer token; on 401 renew the token and retry once."""
-        token = await self._tokens.get()
-        response = await self._send(build({"Authorization": f"Bearer {token}"}))
-        if response.status_code == 401:
-            self._tokens.invalidate(token)
-            token = await self._tokens.get()
-            response = await self._send(build({"Authorization": f"Bearer {token}"}))
-        return response
-
-    async def _native(
-        self,
-        method: str,
-        path: str,
-        params: Mapping[str, str] | None = None,
-        json: Any = None,
-    ) -> httpx.Response:
-        """One authorized purchase-API request; the caller maps its status."""
-
-        def build(headers: dict[str, str]) -> httpx.Request:
-            return self._client.build_request(
-                method, path, params=params, json=json, headers=headers
-            )
-
-        return await self._authorized(build)
-
     async def _call(self, build: Callable[[dict[str, str]], httpx.Request]) -> dict[str, Any]:
         """A catalog request's ``{data, cursor}`` body."""
-        response = await self._authorized(build)
-        check_response(NAME, response)
+        response = await self._session.authorized(build)
+        raise_for_status(response)
         body = decode_json(NAME, response)
         if not isinstance(body, dict) or not isinstance(body.get("data"), list):
             raise ProviderBadResponse(NAME, "catalog response has no 'data' list")
@@ -143,6 +89,12 @@ class IceyeProvider:
 
     async def _fetch(self, req: NativeRequest, cursor: str | None) -> dict[str, Any]:
         def build(headers: dict[str, str]) -> httpx.Request:
+            if cursor and req.next_path:
+                limit = str((req.body or {}).get("limit", MAX_LIMIT))
+                params = {"cursor": cursor, "limit": limit}
+                return self._client.build_request(
+                    "GET", req.next_path, params=params, headers=headers
+                )
             if req.method == "POST":
                 body = {**(req.body or {}), **({"cursor": cursor} if cursor else {})}
                 return self._client.build_request("POST", req.path, json=body, headers=headers)
@@ -155,8 +107,8 @@ class IceyeProvider:
         items = []
         for record in records:
             try:
-                item = item_from_native(record, self.api_version)
-            except (KeyError, TypeError, IndexError) as exc:
+                item = item_from_native(record, self.api_version, self._plan)
+            except (KeyError, TypeError, IndexError, AttributeError, ValueError) as exc:
                 raise ProviderBadResponse(NAME, f"unreadable catalog item ({exc!r})") from exc
             if item is not None and item["collection"] in wanted:
                 items.append(item)

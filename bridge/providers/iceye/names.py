@@ -33,6 +33,17 @@ TO_STAC: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
 )
 """Native v2 property → the STAC properties it fills."""
 
+STAC_VALUES: Mapping[str, frozenset[str]] = {
+    name: frozenset(values) for name, values in _NAMES["stac_values"].items()
+}
+"""STAC enum fields → the values their extension schema allows."""
+
+STAC_NUMBERS: frozenset[str] = frozenset(_NAMES["stac_numbers"])
+"""STAC fields whose schema wants a number."""
+
+NATIVE_READ: frozenset[str] = frozenset(_NAMES["to_stac"]) | set(_NAMES["native_only"])
+"""Native v2 fields the mapping reads; any other passes through under ``iceye:``."""
+
 CONSTANTS: Mapping[str, Any] = dict(_NAMES["constants"])
 """Properties every ICEYE item carries with the same value."""
 

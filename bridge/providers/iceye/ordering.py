@@ -6,8 +6,12 @@ second product of a frame already bought with the same EULA reuses that purchase
 of paying for the frame again (the first purchase already delivers it). ``reference`` is
 sent natively (ICEYE stores it) and :meth:`Purchases.find_orders` lists the account's
 purchases and matches it. Data assets come from ``GET /purchases/{id}/products``, whose
-hrefs are presigned for one hour, fetched afresh on every call; quicklooks come from the
-catalog item itself, no purchase needed.
+hrefs are presigned for one hour, fetched afresh on every call; the products carry
+product-specific keys (``grd-tif``, ``grd-xml``) read under the bridge's stable ones
+(``data``, ``metadata``). Quicklooks come from the catalog item itself, no purchase
+needed. A contract without a pricing plan gets a quote without price (``amount`` None,
+``details["price_unavailable"]``) instead of an error. What the simulator stands for is
+traced to its sources in ``bridge/simulators/iceye/SOURCES.md``.
 
 Not available through the API, hence refused with :class:`~bridge.errors.Conflict`:
 cancelling a purchase (the seed documents cancellation for tasks only), prices and
@@ -33,7 +37,8 @@ from bridge.errors import (
     ProviderBadResponse,
 )
 from bridge.providers.base import AssetLocation, Item, NativeOrder, OrderOptions, Quote
-from bridge.providers.http import check_response, decode_json
+from bridge.providers.http import decode_json
+from bridge.providers.iceye.mapping import stable_assets
 from bridge.providers.iceye.names import PRODUCT_TYPES_BY_COLLECTION
 from bridge.providers.iceye.orders import (
     EULAS,
@@ -43,41 +48,35 @@ from bridge.providers.iceye.orders import (
     pick_product,
     url_expiry,
 )
+from bridge.providers.iceye.problems import problem_of, raise_for_status
 
 NAME = "iceye"
 LIST_PAGE_SIZE = 100
 MAX_LIST_PAGES = 50
 """Purchases scanned when reconciling (5,000, newest first)."""
 QUICKLOOK_ROLES = frozenset({"thumbnail", "overview"})
+UNPRICED_CURRENCY = "EUR"
 
 Send = Callable[..., Awaitable[httpx.Response]]
 GetItem = Callable[[str, str], Awaitable[Item | None]]
 
 
-def _message(response: httpx.Response) -> str:
-    """ICEYE's error message, shortened (never the whole body)."""
-    try:
-        body = response.json()
-    except ValueError:
-        return ""
-    text = body.get("message") if isinstance(body, dict) else None
-    return f": {text[:200]}" if isinstance(text, str) else ""
-
-
 def checked(response: httpx.Response, what: str) -> Any:
-    """The JSON body of a successful purchase-API response, or the bridge error."""
+    """The JSON body of a successful purchase-API response, or the bridge error (carrying
+    ICEYE's own code and words)."""
     status = response.status_code
+    said = problem_of(response).suffix() if status >= 400 else ""
     if status == 400:
-        raise BadRequest(f"ICEYE refused the {what}{_message(response)}")
+        raise BadRequest(f"ICEYE refused the {what}{said}")
     if status == 402:
-        raise PaymentRequired(f"ICEYE refused the {what} for lack of funds{_message(response)}")
+        raise PaymentRequired(f"ICEYE refused the {what} for lack of funds{said}")
     if status == 403:
-        raise Forbidden(f"the ICEYE contract does not allow this {what}{_message(response)}")
+        raise Forbidden(f"the ICEYE contract does not allow this {what}{said}")
     if status == 404:
-        raise NotFound(f"ICEYE has no such {what}")
+        raise NotFound(f"ICEYE has no such {what}{said}")
     if status == 409:
-        raise Conflict(f"ICEYE refused the {what}{_message(response)}")
-    check_response(NAME, response)
+        raise Conflict(f"ICEYE refused the {what}{said}")
+    raise_for_status(response)
     return decode_json(NAME, response)
 
 
@@ -142,17 +141,31 @@ class Purchases:
             raise Conflict("ICEYE API v1 has no price endpoint (GET /price is new in v2)")
         frame = await self._frame(collection_id, item_id)
         params = {"frameID": frame, "contractID": self._contract(), "eula": eula}
-        body = checked(await self._send("GET", f"{self._path}/price", params=params), "price")
+        response = await self._send("GET", f"{self._path}/price", params=params)
+        if 400 <= response.status_code < 500 and problem_of(response).means_price_unavailable():
+            # A contract without a pricing plan can still buy: the quote says so instead
+            # of failing (ICEYE's own explorer shows "price not available").
+            return self._quote(None, frame, eula, problem_of(response).text)
+        body = checked(response, "price")
         amount, currency = (body.get("amount"), body.get("currency")) if body else (None, None)
         if not isinstance(amount, int) or not isinstance(currency, str):
             raise ProviderBadResponse(NAME, "price has no integer amount and currency")
+        return self._quote((amount, currency), frame, eula, None)
+
+    def _quote(
+        self, price: tuple[int, str] | None, frame: str, eula: str, unavailable: str | None
+    ) -> Quote:
+        details: dict[str, Any] = {"frame_id": frame, "eula": eula}
+        if unavailable is not None:
+            details["price_unavailable"] = unavailable or "ICEYE states no price"
         return Quote(
-            amount=amount,
-            currency=currency,
+            amount=price[0] if price else None,
+            # The currency ICEYE prices in (seed 001's example); unused without an amount.
+            currency=price[1] if price else UNPRICED_CURRENCY,
             covers=f"ICEYE frame {frame}: every product of the acquisition, {eula} EULA",
             options=OrderOptions(license=eula),
             valid_options={"license": list(EULAS)},
-            details={"frame_id": frame, "eula": eula},
+            details=details,
         )
 
     async def _listing(self) -> AsyncIterator[dict[str, Any]]:
@@ -255,7 +268,9 @@ class Purchases:
             if order.state != "succeeded":
                 raise Conflict(f"ICEYE purchase {native_order_id} is not delivered yet")
             raise NotFound(f"ICEYE purchase {native_order_id} does not deliver {item_id}")
-        asset = (product.get("assets") or {}).get(asset_key)
-        if not isinstance(asset, dict) or not isinstance(asset.get("href"), str):
+        # Delivered files carry product-specific keys (grd-tif, ...): look them up by the
+        # bridge's stable key.
+        asset = stable_assets(product.get("assets")).get(asset_key)
+        if asset is None:
             raise NotFound(f"ICEYE product {item_id} has no asset {asset_key!r}")
         return AssetLocation(asset["href"], url_expiry(asset["href"]), asset.get("type"))

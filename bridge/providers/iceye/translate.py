@@ -3,15 +3,16 @@
 What is pushed down:
 
 * v2 ``POST /api/catalog/v2/search``: bbox or intersects (exact), datetime, ids, the
-  collections as ``query: {"sar:product_type": {"in": [...]}}``, the filter's top-level
+  native collection ``public``, the bridge collections as
+  ``query: {"sar:product_type": {"in": [...]}}``, the filter's top-level
   AND terms comparing a :data:`~bridge.providers.iceye.names.FILTERABLE` property with a
   literal (``= < <= > >= in``) in the same native ``query``, sortby (+ ``id``),
   contractID, limit, cursor. Any other filter term is left to the bridge.
-* v1 has no intersects and its ``POST /search`` cannot be paged. A search by at most
-  :data:`MAX_LIMIT` ids goes to ``POST /api/catalog/v1/search`` (one complete page, with
-  the product-type query); anything else pages through ``GET /api/catalog/v1/items``
-  (bbox of the geometry, datetime, ids, sortby), which takes no ``query``: the adapter
-  drops products of other collections and the bridge drops scenes outside the polygon.
+* v1 has no intersects, collections or contractID: ``POST /api/catalog/v1/search`` with
+  the bbox of the geometry, datetime, ids, the product types and filter terms in v1 names
+  in ``query``, sortby and limit; its next pages come from ``GET /api/catalog/v1/items``
+  with the answered ``cursor`` (ICEYE docs "search catalog items"). The bridge drops
+  scenes outside the polygon.
 
 Datetime is widened by :data:`DATETIME_MARGIN` on both sides because which acquisition
 instant ICEYE compares (start, end, or the span) is unconfirmed; the bridge evaluates
@@ -36,11 +37,14 @@ from bridge.providers.iceye.names import (
     V2_TO_V1,
 )
 
-MAX_LIMIT = 100
-"""Largest native page (unconfirmed; the simulator rejects more)."""
+MAX_LIMIT = 200
+"""Largest native page: the Catalog API's maximum ``limit`` (ICEYE docs "handle
+pagination"; v1 allows up to 10000)."""
 DATETIME_MARGIN = timedelta(minutes=5)
 """Longer than any ICEYE acquisition (dwell ≈ 25 s, scan ≈ 20 s)."""
 SEARCH_PATH = "/api/catalog/{version}/search"
+NATIVE_COLLECTION = "public"
+"""The native collection searched: the whole public catalog."""
 ITEMS_PATH = "/api/catalog/{version}/items"
 
 
@@ -56,6 +60,9 @@ class NativeRequest:
     """Query string of a GET."""
     paged: bool = True
     """Whether the response carries a cursor to the next page."""
+    next_path: str | None = None
+    """Where the next pages are asked (``GET`` with ``cursor`` and ``limit``), when not the
+    request itself: v1 pages a ``POST /search`` through ``GET /items``."""
     sorted_natively: bool = True
     """Whether the native order already is the bridge order (else the adapter sorts)."""
 
@@ -67,6 +74,7 @@ class NativeRequest:
             "body": self.body,
             "params": self.params,
             "paged": self.paged,
+            "next_path": self.next_path,
             "sorted_natively": self.sorted_natively,
         }
 
@@ -159,6 +167,9 @@ def _v2(
         body["datetime"] = dt
     if query.ids:
         body["ids"] = list(query.ids)
+    # Named, not left to ICEYE's default: the caller's owned frames are also in "private"
+    # (ICEYE docs "build a catalog application"), and one scene must come back once.
+    body["collections"] = [NATIVE_COLLECTION]
     pushed = native_query(query, product_types, "v2")
     if pushed:
         body["query"] = pushed
@@ -177,33 +188,28 @@ def _v1(
     limit: int,
     sort: list[tuple[str, bool]] | None,
 ) -> NativeRequest:
+    body: dict[str, Any] = {}
     bbox = query.spatial_bbox
-    dt = _datetime(query.datetime)
-    if query.ids and len(query.ids) <= MAX_LIMIT:
-        body: dict[str, Any] = {}
-        if bbox is not None:
-            body["bbox"] = list(bbox)
-        if dt is not None:
-            body["datetime"] = dt
-        body["ids"] = list(query.ids)
-        pushed = native_query(query, product_types, "v1")
-        if pushed:
-            body["query"] = pushed
-        body["limit"] = MAX_LIMIT  # ids are unique: one page holds every match
-        path = SEARCH_PATH.format(version="v1")
-        return NativeRequest("POST", path, body=body, paged=False, sorted_natively=False)
-    params: dict[str, str] = {}
     if bbox is not None:
-        params["bbox"] = ",".join(repr(float(v)) for v in bbox)
+        body["bbox"] = list(bbox)
+    dt = _datetime(query.datetime)
     if dt is not None:
-        params["datetime"] = dt
+        body["datetime"] = dt
     if query.ids:
-        params["ids"] = ",".join(query.ids)
+        body["ids"] = list(query.ids)
+    pushed = native_query(query, product_types, "v1")
+    if pushed:
+        body["query"] = pushed
     if sort is not None:
-        params["sortby"] = ",".join(("-" if d else "+") + f for f, d in sort)
-    params["limit"] = str(limit)
-    path = ITEMS_PATH.format(version="v1")
-    return NativeRequest("GET", path, params=params, sorted_natively=sort is not None)
+        body["sortby"] = [{"field": f, "direction": "desc" if d else "asc"} for f, d in sort]
+    body["limit"] = limit
+    return NativeRequest(
+        "POST",
+        SEARCH_PATH.format(version="v1"),
+        body=body,
+        next_path=ITEMS_PATH.format(version="v1"),
+        sorted_natively=sort is not None,
+    )
 
 
 def to_native_query(

@@ -38,6 +38,11 @@ class FaultSettings(BaseModel):
     paths: list[str] = Field(
         default_factory=list, description="Path prefixes faults apply to; empty means all."
     )
+    methods: list[str] = Field(
+        default_factory=list,
+        description="HTTP methods faults apply to; empty means all (e.g. only the POST that "
+        "places an order, not the GET that lists orders on the same path).",
+    )
     seed: int | None = None
 
     def is_active(self) -> bool:
@@ -103,6 +108,7 @@ class FaultMiddleware:
     async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         s = self.faults.settings
         applies = not s.paths or any(scope["path"].startswith(p) for p in s.paths)
+        applies = applies and (not s.methods or scope["method"] in s.methods)
         if not applies or not s.is_active():
             await self.app(scope, receive, send)
             return

@@ -2,8 +2,8 @@
 (:mod:`.purchase_routes`) and the delivery storage (:mod:`.downloads`).
 
 Catalog responses use ICEYE's ``CatalogItems`` envelope ``{"data": [...], "cursor": ...}``
-(``cursor`` absent on the last page). v1 ``POST /search`` cannot be paged, so it answers
-``{"data": [...]}`` only (unconfirmed beyond the seed's "cursor: new in v2.0").
+(``cursor`` absent on the last page). A v1 ``POST /search`` takes no cursor but answers
+one, continued through ``GET /v1/items?cursor=`` (ICEYE docs "search catalog items").
 """
 
 from __future__ import annotations
@@ -17,22 +17,22 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bridge.simulators.common.app import JSONResponse, SimulatorConfig, read_json, simulator_app
-from bridge.simulators.iceye.archive import build_archive
+from bridge.simulators.iceye.archive import PUBLIC, build_archive
 from bridge.simulators.iceye.auth import TOKEN_PATH, AuthState, api_error, authenticate
 from bridge.simulators.iceye.auth import token_endpoint as token_route
 from bridge.simulators.iceye.downloads import SimClock, build_store
 from bridge.simulators.iceye.purchase_routes import purchase_routes
 from bridge.simulators.iceye.purchases import DEFAULT_STEP_S, PurchaseBook
 from bridge.simulators.iceye.render import render
-from bridge.simulators.iceye.search import (
+from bridge.simulators.iceye.request import (
     ITEMS_PARAMS,
     SEARCH_FIELDS,
     SearchError,
     decode_cursor,
     encode_cursor,
-    execute,
     parse_search,
 )
+from bridge.simulators.iceye.search import collection_of, execute
 
 CATALOG_PREFIX = "/api/catalog"
 
@@ -51,23 +51,35 @@ def _contract_denied(request: Request, client: str, fields: Mapping[str, Any]) -
 
 
 async def _answer(
-    request: Request, version: str, fields: Mapping[str, Any], allowed: frozenset[str], paged: bool
+    request: Request, version: str, fields: Mapping[str, Any], allowed: frozenset[str]
 ) -> Response:
     client = authenticate(request)
     if isinstance(client, Response):
         return client
     try:
         search, limit, cursor = parse_search(fields, version, allowed)
-        offset = decode_cursor(search, cursor)
+        stored, offset = decode_cursor(search, cursor)
+        if cursor is not None:
+            # The cursor carries its search: a GET /items follow-up of a POST /search
+            # continues it with the query and geometry only the POST could express.
+            search = parse_search(stored, version, SEARCH_FIELDS[version])[0]
     except SearchError as exc:
-        return api_error("BAD_REQUEST", str(exc), 400)
+        return api_error(request, "BAD_REQUEST", str(exc), 400)
     if _contract_denied(request, client, fields):
-        return api_error("FORBIDDEN", "contract is not available to this client", 403)
-    scenes, next_offset = execute(request.app.state.archive, search, offset, limit)
+        return api_error(request, "FORBIDDEN", "contract is not available to this client", 403)
+    archive = request.app.state.archive
+    owned = request.app.state.purchases.owned_frames(client, archive) if version == "v2" else None
+    owned = owned or frozenset()
+    scenes, next_offset = execute(archive, search, offset, limit, owned)
     base = _base_url(request)
     store = request.app.state.store
-    body: dict[str, Any] = {"data": [render(s, version, base, store) for s in scenes]}
-    if paged and next_offset is not None:
+    body: dict[str, Any] = {
+        "data": [
+            render(s, version, base, store, collection_of(s, search, owned) or PUBLIC)
+            for s in scenes
+        ]
+    }
+    if next_offset is not None:
         body["cursor"] = encode_cursor(search, next_offset)
     return JSONResponse(body)
 
@@ -77,12 +89,12 @@ def _search_route(version: str) -> Any:
         try:
             body = await read_json(request)
         except ValueError as exc:
-            return api_error("BAD_REQUEST", str(exc), 400)
+            return api_error(request, "BAD_REQUEST", str(exc), 400)
         if body is None:
             body = {}
         if not isinstance(body, dict):
-            return api_error("BAD_REQUEST", "body must be a JSON object", 400)
-        return await _answer(request, version, body, SEARCH_FIELDS[version], version == "v2")
+            return api_error(request, "BAD_REQUEST", "body must be a JSON object", 400)
+        return await _answer(request, version, body, SEARCH_FIELDS[version])
 
     return search
 
@@ -90,7 +102,7 @@ def _search_route(version: str) -> Any:
 def _items_route(version: str) -> Any:
     async def items(request: Request) -> Response:
         fields = dict(request.query_params)
-        return await _answer(request, version, fields, ITEMS_PARAMS[version], True)
+        return await _answer(request, version, fields, ITEMS_PARAMS[version])
 
     return items
 
@@ -122,4 +134,5 @@ def create_app(config: SimulatorConfig) -> Starlette:
         clock=clock,
         store=store,
         purchases=purchases,
+        unpriced_contracts=frozenset(config.extra.get("iceye_unpriced_contracts", ())),
     )

@@ -18,7 +18,6 @@ from functools import cache
 from typing import Any
 
 from bridge.simulators.common import synth
-from bridge.simulators.common.cog import COG_MEDIA_TYPE
 
 # Mixed into the seed so the ICEYE archive differs from the other simulators' archives.
 SEED_SALT = 0x1CE7E
@@ -43,12 +42,17 @@ OPTIONAL_PRODUCTS: tuple[tuple[str, float, frozenset[str] | None], ...] = (
     ("VID", 0.60, frozenset({"dwell"})),
 )
 
+# Product asset keys are ``<product type>-tif`` / ``<product type>-xml``: ICEYE docs "task
+# products" show ``grd-tif`` ("GRD data file", ``image/tiff; application=geotiff``) and
+# ``grd-xml`` (GRD metadata); the other types' keys follow the same pattern (assumed).
+GEOTIFF_MEDIA_TYPE = "image/tiff; application=geotiff"
+XML_MEDIA_TYPE = "application/xml"
 # Title of each product type's data file. Every data file is served as a small
 # Cloud-Optimized GeoTIFF on a UTM grid over the footprint (ICEYE sells GRD-COG and
 # SLC-COG variants); the NITF (SICD/SIDD), HDF5 (SLC) and MP4 (VID) encodings are not
 # simulated: the bridge only needs a real, georeferenced raster to hand out.
 DATA_TITLES: dict[str, str] = {
-    "GRD": "GRD image",
+    "GRD": "GRD data file",
     "SLC": "SLC image (amplitude)",
     "SICD": "SICD image (amplitude)",
     "SIDD": "SIDD image",
@@ -70,7 +74,11 @@ _PLATFORM_LAUNCH_YEARS = (
 _PLATFORMS = tuple(f"ICEYE-X{n}" for n, _ in _PLATFORM_LAUNCH_YEARS)
 _LAUNCH_TS = tuple(datetime(y, 7, 1, tzinfo=UTC).timestamp() for _, y in _PLATFORM_LAUNCH_YEARS)
 
-NATIVE_COLLECTIONS = ("curated", "tasking")
+PUBLIC = "public"
+PRIVATE = "private"
+NATIVE_COLLECTIONS = (PUBLIC, PRIVATE)
+"""The catalog's two collections: the whole public catalog, and the frames the caller
+owns (ICEYE docs "build a catalog application"; app-examples ``CatalogSearch.jsx``)."""
 _EARTH_RADIUS_KM = 6371.0
 _ORBIT_ALTITUDE_KM = 560.0
 
@@ -145,7 +153,9 @@ def _frame(rng: random.Random, number: int) -> dict[str, Any]:
         "direction": "right" if rng.random() < 0.7 else "left",
         "polarization": "VV" if rng.random() < 0.85 else "HH",
         "processing": "fine" if fine else "nominal",
-        "collection": "tasking" if rng.random() < 0.1 else "curated",
+        # Drawn (and unused) so the archive stays what it was when 10% of frames were
+        # marked as tasked: every archive frame is in the public catalog.
+        "tasked": rng.random() < 0.1,
     }
 
 
@@ -182,16 +192,17 @@ def _scene(frame: dict[str, Any], ptype: str) -> Scene:
         "iceye:azimuth_resolution": round(mode[6] * scale, 2),
         "iceye:range_resolution_center": round(mode[7] * scale, 2),
     }
+    code = ptype.lower()
     assets = (
-        ("data", f"{item_id}.tif", DATA_TITLES[ptype], COG_MEDIA_TYPE, "data"),
-        ("metadata", f"{item_id}.json", "Product metadata", "application/json", "metadata"),
+        (f"{code}-tif", f"{item_id}.tif", DATA_TITLES[ptype], GEOTIFF_MEDIA_TYPE, "data"),
+        (f"{code}-xml", f"{item_id}.xml", f"{ptype} metadata", XML_MEDIA_TYPE, "metadata"),
         ("thumbnail", f"{item_id}_thumb.jpg", "Thumbnail", "image/jpeg", "thumbnail"),
         ("thumbnail-png", f"{item_id}_thumb.png", "Thumbnail (PNG)", "image/png", "thumbnail"),
     )
     fp = frame["footprint"]
     return Scene(
         id=item_id,
-        collection=frame["collection"],
+        collection=PUBLIC,
         product_type=ptype,
         bbox=fp.bbox,
         start=frame["start"],

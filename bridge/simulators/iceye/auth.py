@@ -4,7 +4,9 @@ The token endpoint follows RFC 6749 §4.4 and §5.2 (error bodies ``{"error",
 "error_description"}``). Its path is per customer in reality; the simulator serves it at
 an Okta-style ``/oauth2/default/v1/token`` (assumed). The body of a 401 from the catalog
 API is not documented (the seed only says error responses did not change between v1 and
-v2); ``{"code", "message"}`` is assumed.
+v2); ``{"code", "message"}`` is assumed for the default format. With ``Accept:
+application/problem+json`` errors are the documented problem details (see
+:func:`api_error`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import binascii
 import secrets
 import time
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from urllib.parse import parse_qs
 
 from starlette.requests import Request
@@ -106,8 +109,26 @@ async def token_endpoint(request: Request) -> Response:
     )
 
 
-def api_error(code: str, message: str, status: int) -> Response:
-    """An ICEYE API error response (body shape assumed, see the module docstring)."""
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+REFERENCE = "http://docs.iceye.com/constellation/api/specification/"
+
+
+def api_error(request: Request, code: str, message: str, status: int) -> Response:
+    """An ICEYE API error response.
+
+    With ``application/problem+json`` in ``Accept`` it is the documented problem details
+    body ``{title, code, details, reference}`` (ICEYE docs "error handling"; title: the
+    status text); otherwise the default format, ``{code, message}`` (assumed, see the
+    module docstring).
+    """
+    if PROBLEM_MEDIA_TYPE in request.headers.get("accept", ""):
+        body = {
+            "title": HTTPStatus(status).phrase,
+            "code": code,
+            "details": message,
+            "reference": REFERENCE,
+        }
+        return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE)
     return JSONResponse({"code": code, "message": message}, status_code=status)
 
 
@@ -116,8 +137,8 @@ def authenticate(request: Request) -> str | Response:
     auth: AuthState = request.app.state.auth
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
-        return api_error("UNAUTHORIZED", "missing bearer token", 401)
+        return api_error(request, "UNAUTHORIZED", "missing bearer token", 401)
     client = auth.client_of(token.strip())
     if client is None:
-        return api_error("UNAUTHORIZED", "invalid or expired access token", 401)
+        return api_error(request, "UNAUTHORIZED", "invalid or expired access token", 401)
     return client

@@ -4,15 +4,16 @@ Keys (derived from the archive, generated lazily by the store's resolver):
 
 * ``catalog/{frame_id}/{item_id}_thumb.jpg|png`` — quicklooks, which catalog items link
   to without any purchase;
-* ``products/{frame_id}/{item_id}.tif|json`` — the data (a small COG) and the product
-  metadata, reached only through a purchase's ``/products`` (signed there).
+* ``products/{frame_id}/{item_id}.tif|xml`` — the data (a small COG) and the product
+  metadata, linked (signed) from a purchase's ``/products`` and from the caller's
+  ``private`` catalog items; public catalog items do not link them at all.
 
 Purchase products are signed afresh on every request and expire after exactly one hour
 (documented). Catalog quicklook hrefs expire at the end of the next UTC day, valid 24-48
 hours (assumed: their lifetime is undocumented; a day-aligned expiry is what a CDN
 caching signed catalog answers gives), so the same search answers the same items all
 day long and pages of one search never disagree.
-Catalog data/metadata hrefs are unsigned object URLs: fetching one answers S3's 403.
+An unsigned object URL answers S3's 403.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import time
 import warnings
 from collections.abc import Callable
 from typing import Any
+from xml.etree import ElementTree
 
 import orjson
 from rasterio.errors import NotGeoreferencedWarning
@@ -118,17 +120,20 @@ def jpeg_bytes(grid: Grid, spec: PixelSpec, seed: int, max_side: int = THUMBNAIL
 
 
 def metadata_bytes(scene: Scene) -> bytes:
-    """The product metadata JSON (assumed shape: id, frame, footprint, properties)."""
-    doc = {
-        "id": scene.id,
-        "frame_id": scene.properties["frame_id"],
-        "collection": scene.collection,
-        "geometry": scene.geometry,
-        "bbox": list(scene.bbox),
-        "properties": scene.properties,
-        "raster": {"proj": proj_fields(scene), "pixels": PIXELS[scene.product_type].dtype},
-    }
-    return orjson.dumps(doc, option=orjson.OPT_INDENT_2)
+    """The product metadata XML (``grd-xml``; element names assumed: the simulator only
+    needs a well-formed document naming the product, its frame and its raster)."""
+    root = ElementTree.Element("product", id=scene.id)
+    for name, value in (
+        ("frame_id", scene.properties["frame_id"]),
+        ("product_type", scene.product_type),
+        ("start_datetime", scene.properties["start_datetime"]),
+        ("end_datetime", scene.properties["end_datetime"]),
+        ("bbox", ",".join(repr(v) for v in scene.bbox)),
+        ("pixels", PIXELS[scene.product_type].dtype),
+        ("proj", orjson.dumps(proj_fields(scene)).decode()),
+    ):
+        ElementTree.SubElement(root, name).text = str(value)
+    return bytes(ElementTree.tostring(root, encoding="utf-8", xml_declaration=True))
 
 
 def object_key(scene: Scene, asset: str, file_name: str) -> str:
@@ -155,7 +160,7 @@ def make_resolver(archive: Archive, seed: int) -> Callable[[str], StoredObject |
 def _object(scene: Scene, asset: str, media: str, name: str, seed: int) -> StoredObject:
     grid, spec, pix = asset_grid(scene), PIXELS[scene.product_type], picture_seed(seed, scene)
     source: Any
-    if asset == "data":
+    if name.endswith(".tif"):
         source, media = functools.partial(cog_bytes, grid, spec, pix), COG_MEDIA_TYPE
     elif asset == "thumbnail-png":
         source, media = (

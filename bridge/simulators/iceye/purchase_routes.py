@@ -12,7 +12,9 @@ is not served.
 
 Assumed: error bodies ``{code, message}``; 400 for a missing or invalid field, 403 for a
 contract the client does not hold, 404 for an unknown frame, item or purchase (another
-account's purchases are unknown); ``eula`` is required on a v2 purchase (as on ``/price``);
+account's purchases are unknown); a contract without a pricing plan
+(``config.extra["iceye_unpriced_contracts"]``) gets 400 ``OUT_OF_BOUND_CONTRACT`` "no
+Pricing Plan" from ``/price``; ``eula`` defaults to STANDARD on a v2 purchase;
 list paging as the catalog's (limit 1..100, default 10); an unfinished purchase lists no
 products (``{"data": []}``).
 """
@@ -29,10 +31,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bridge.simulators.common.app import JSONResponse, read_json
-from bridge.simulators.iceye.archive import Archive
+from bridge.simulators.iceye.archive import PRIVATE, Archive
 from bridge.simulators.iceye.auth import AuthState, api_error, authenticate
 from bridge.simulators.iceye.purchases import (
     CURRENCY,
+    DEFAULT_EULA,
     EULAS,
     Purchase,
     PurchaseBook,
@@ -47,11 +50,11 @@ DEFAULT_LIMIT = 10
 
 
 class Refusal(Exception):
-    """A request the API refuses; carries the response to send."""
+    """A request the API refuses: what the error response says."""
 
     def __init__(self, code: str, message: str, status: int) -> None:
         super().__init__(message)
-        self.response = api_error(code, message, status)
+        self.code, self.message, self.status = code, message, status
 
 
 def _text(fields: Mapping[str, Any], name: str, required: bool = True) -> str | None:
@@ -116,7 +119,7 @@ def _handler(version: str, work: Any) -> Any:
         try:
             response: Response = await work(request, client, version)
         except Refusal as refusal:
-            return refusal.response
+            return api_error(request, refusal.code, refusal.message, refusal.status)
         return response
 
     return route
@@ -126,9 +129,13 @@ async def price(request: Request, client: str, version: str) -> Response:
     """``GET /api/catalog/v2/price``."""
     params = request.query_params
     frame_id = _text(params, "frameID")
-    _contract(request, client, _text(params, "contractID") or "")
+    contract = _contract(request, client, _text(params, "contractID") or "")
     eula = _eula(params.get("eula"))
     scenes = _frame(request.app.state.archive, frame_id or "")
+    if contract in request.app.state.unpriced_contracts:
+        # ICEYE docs "pricing model": without a pricing plan price queries are unavailable;
+        # app-examples ItemDetail.jsx matches these words (status assumed).
+        raise Refusal("OUT_OF_BOUND_CONTRACT", f"contract {contract} has no Pricing Plan", 400)
     return JSONResponse({"amount": frame_price(scenes, eula), "currency": CURRENCY})
 
 
@@ -141,7 +148,9 @@ async def create(request: Request, client: str, version: str) -> Response:
     if version == "v2":
         frame_id = _text(body, "frameID") or ""
         contract = _contract(request, client, _text(body, "contractID") or "")
-        eula = _eula(body.get("eula"))
+        # eula is optional on a purchase (ICEYE docs; app-examples send STANDARD): the
+        # default when absent is assumed to be STANDARD.
+        eula = DEFAULT_EULA if body.get("eula") is None else _eula(body.get("eula"))
         scenes = _frame(archive, frame_id)
         purchase = Purchase(
             book.new_id(),
@@ -217,7 +226,7 @@ async def products(request: Request, client: str, version: str) -> Response:
     base = str(request.base_url).rstrip("/")
     store = request.app.state.store
     scenes = book.delivered(purchase, request.app.state.archive)
-    return JSONResponse({"data": [render_v2(s, base, store, purchased=True) for s in scenes]})
+    return JSONResponse({"data": [render_v2(s, base, store, PRIVATE) for s in scenes]})
 
 
 def purchase_routes(prefix: str) -> list[Route]:

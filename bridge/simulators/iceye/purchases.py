@@ -28,6 +28,7 @@ from bridge.simulators.iceye.archive import Archive, Scene
 
 EULAS = ("STANDARD", "GOVERNMENT", "MULTI")
 """The seed's license types."""
+DEFAULT_EULA = "STANDARD"
 CURRENCY = "EUR"
 # EUR cents per frame by iceye:acquisition_mode (assumed, in the range of public
 # archive price lists).
@@ -118,6 +119,19 @@ class PurchaseBook:
         if outcome in TERMINAL_OUTCOMES:
             return outcome
         return "active" if elapsed < 2 * self.step_s else "closed"
+
+    def owned_frames(self, client: str, archive: Archive) -> frozenset[str]:
+        """The frames ``client`` owns: those of its closed purchases (its ``private``
+        catalog; tasked frames would be there too, but the simulator has no tasking)."""
+        owned: set[str] = set()
+        for purchase in self.purchases.values():
+            if purchase.client == client and self.status(purchase) == "closed":
+                owned.update(
+                    archive.by_id[i].properties["frame_id"]
+                    for i in purchase.item_ids
+                    if i in archive.by_id
+                )
+        return frozenset(owned)
 
     def delivered(self, purchase: Purchase, archive: Archive) -> list[Scene]:
         """The products a closed purchase delivers (none before it is closed)."""

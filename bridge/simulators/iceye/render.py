@@ -11,7 +11,7 @@ from typing import Any
 
 from bridge.simulators.common.storage import ObjectStore
 from bridge.simulators.iceye import downloads
-from bridge.simulators.iceye.archive import Scene
+from bridge.simulators.iceye.archive import PRIVATE, PUBLIC, Scene
 
 # v2 name → v1 name. The first nine rows are the seed's migration table; the v1 names of
 # the four ``iceye:`` fields are unconfirmed (assumed to be the same name without prefix).
@@ -44,52 +44,58 @@ _NATIVE_STAC_EXTENSIONS = [
 ]
 
 
-def _assets(
-    scene: Scene, base_url: str, store: ObjectStore | None, purchased: bool
-) -> dict[str, Any]:
-    """Asset objects; the data asset carries the ``proj:*`` of the COG served for it.
+def _assets(scene: Scene, base_url: str, store: ObjectStore | None, owned: bool) -> dict[str, Any]:
+    """Asset objects; the data file's asset carries the ``proj:*`` of the COG served for it.
 
-    Catalog items link quicklooks signed (no purchase needed) and data/metadata unsigned;
-    a purchase's products link everything freshly signed. Without a ``store`` (golden
-    files) every href is the bare object URL.
+    Public catalog items link only the quicklooks (ICEYE docs "build a catalog
+    application": "items include only low-resolution assets (thumbnails)"), signed with a
+    day-aligned expiry. What the caller owns (its ``private`` items, a purchase's
+    products) links every product file, freshly presigned for one hour. Without a
+    ``store`` (golden files) every href is the bare object URL.
     """
     assets: dict[str, Any] = {}
     for key, name, title, media, role in scene.assets:
+        if role != "thumbnail" and not owned:
+            continue
         object_key = downloads.object_key(scene, key, name)
         if store is None:
             href = f"{base_url}/storage/{object_key}"
-        elif purchased:
+        elif owned:
             href = downloads.product_href(store, base_url, object_key)
-        elif role == "thumbnail":
-            href = downloads.catalog_href(store, base_url, object_key)
         else:
-            href = downloads.unsigned_href(store, base_url, object_key)
+            href = downloads.catalog_href(store, base_url, object_key)
         asset: dict[str, Any] = {"href": href, "title": title, "type": media, "roles": [role]}
-        if key == "data":
+        if role == "data":
             asset.update(downloads.proj_fields(scene))
         assets[key] = asset
     return assets
 
 
 def render_v2(
-    scene: Scene, base_url: str, store: ObjectStore | None = None, purchased: bool = False
+    scene: Scene,
+    base_url: str,
+    store: ObjectStore | None = None,
+    collection: str = PUBLIC,
 ) -> dict[str, Any]:
-    """The v2 catalog item of ``scene`` (``purchased``: as a purchase's products list it)."""
+    """The v2 catalog item of ``scene`` as seen in ``collection`` (``private``: an item
+    the caller owns, as its private catalog and a purchase's products list it)."""
     return {
         "type": "Feature",
         "stac_version": "1.0.0",
         "stac_extensions": _NATIVE_STAC_EXTENSIONS,
         "id": scene.id,
-        "collection": scene.collection,
+        "collection": collection,
         "geometry": scene.geometry,
         "bbox": list(scene.bbox),
         "properties": dict(scene.properties),
-        "assets": _assets(scene, base_url, store, purchased),
+        "assets": _assets(scene, base_url, store, collection == PRIVATE),
         "links": [],
     }
 
 
-def render_v1(scene: Scene, base_url: str, store: ObjectStore | None = None) -> dict[str, Any]:
+def render_v1(
+    scene: Scene, base_url: str, store: ObjectStore | None = None, owned: bool = False
+) -> dict[str, Any]:
     """The v1 catalog item of ``scene``: legacy property names, no ``collection``."""
     props: dict[str, Any] = {}
     for name, value in scene.properties.items():
@@ -102,14 +108,18 @@ def render_v1(scene: Scene, base_url: str, store: ObjectStore | None = None) -> 
         "geometry": scene.geometry,
         "bbox": list(scene.bbox),
         "properties": props,
-        "assets": _assets(scene, base_url, store, False),
+        "assets": _assets(scene, base_url, store, owned),
     }
 
 
 def render(
-    scene: Scene, version: str, base_url: str, store: ObjectStore | None = None
+    scene: Scene,
+    version: str,
+    base_url: str,
+    store: ObjectStore | None = None,
+    collection: str = PUBLIC,
 ) -> dict[str, Any]:
     """The catalog item of ``scene`` as API ``version`` (``v1`` or ``v2``) returns it."""
     if version == "v2":
-        return render_v2(scene, base_url, store)
-    return render_v1(scene, base_url, store)
+        return render_v2(scene, base_url, store, collection)
+    return render_v1(scene, base_url, store, collection == PRIVATE)

@@ -1,255 +1,16 @@
-"""What ICEYE's catalog evaluates natively, and nothing more.
-
-v2 ``POST /search``: bbox, intersects (exact geometry), datetime, ids, collections, query,
-sortby, limit, cursor. v2 ``GET /items``: the same minus query and intersects. v1: bbox,
-datetime, ids, query and sortby in v1 names, limit; ``POST /search`` takes no cursor (it
-cannot be paged) and ``GET /items`` pages with ``cursor``.
-
-Unconfirmed behaviour, kept here in one place:
-* datetime matches when the acquisition [start, end] overlaps the interval;
-* a query on a property the API version does not know matches nothing (no 400);
-* limit is 1..100 (default 10) and an out-of-range limit is a 400;
-* sortable fields (see ``SORTABLE``); ties are broken by item id ascending, and the
-  default order is newest acquisition first;
-* an unknown body field is a 400 (the documented v1 body has no intersects/cursor/...).
-"""
+"""Evaluating a parsed ICEYE catalog request over the archive: which scenes match, in
+which order, in which collection (:mod:`bridge.simulators.iceye.request` reads requests;
+the unconfirmed rules are listed there)."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-import orjson
-import shapely
-from shapely.geometry import Polygon, shape
-from shapely.geometry.base import BaseGeometry
+from shapely.geometry import Polygon
 
-from bridge.simulators.iceye.archive import Archive, Scene
-from bridge.simulators.iceye.render import V1_TO_V2
-
-MAX_LIMIT = 100
-DEFAULT_LIMIT = 10
-SORTABLE = {
-    "v2": frozenset(
-        {
-            "id",
-            "start_datetime",
-            "end_datetime",
-            "iceye:incidence_center",
-            "iceye:satellite_look_angle",
-        }
-    ),
-    "v1": frozenset({"id", "start_time", "end_time"}),
-}
-SEARCH_FIELDS = {
-    "v2": frozenset(
-        {"bbox", "datetime", "ids", "collections", "contractID", "limit", "query"}
-        | {"sortby", "intersects", "cursor"}
-    ),
-    "v1": frozenset({"bbox", "datetime", "ids", "limit", "query", "sortby"}),
-}
-ITEMS_PARAMS = {
-    "v2": frozenset({"limit", "cursor", "bbox", "datetime", "ids", "collections", "contractID"})
-    | {"sortby"},
-    "v1": frozenset({"limit", "cursor", "bbox", "datetime", "ids", "sortby"}),
-}
-# Names both versions share (not renamed by the migration).
-_SHARED_NAMES = frozenset({"frame_id", "created", "platform", "constellation"})
-_V2_NAMES = frozenset(V1_TO_V2.values()) | _SHARED_NAMES | {"datetime"}
-
-
-class SearchError(ValueError):
-    """A request the native API rejects with 400."""
-
-
-@dataclass(frozen=True)
-class NativeSearch:
-    """A parsed native search (property names already resolved to v2 names)."""
-
-    bbox: tuple[float, float, float, float] | None = None
-    geometry: BaseGeometry | None = None
-    start: float | None = None
-    end: float | None = None
-    ids: frozenset[str] | None = None
-    collections: frozenset[str] | None = None
-    query: tuple[tuple[str | None, str, Any], ...] = ()
-    sortby: tuple[tuple[str, bool], ...] = (("start_datetime", True),)
-    fingerprint: str = ""
-
-
-def _resolve(name: str, version: str) -> str | None:
-    """The v2 name of property ``name`` in API ``version``; None when it does not know it."""
-    if version == "v1":
-        return V1_TO_V2.get(name) or (name if name in _SHARED_NAMES else None)
-    return name if name in _V2_NAMES else None
-
-
-def _bbox(value: Any) -> tuple[float, float, float, float] | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = value.split(",")
-    try:
-        nums = [float(v) for v in value]
-    except (TypeError, ValueError) as exc:
-        raise SearchError("bbox must be four numbers") from exc
-    if len(nums) != 4 or nums[0] > nums[2] or nums[1] > nums[3]:
-        raise SearchError("bbox must be [west, south, east, north]")
-    return (nums[0], nums[1], nums[2], nums[3])
-
-
-def _instant(text: str) -> float | None:
-    if text in ("", ".."):
-        return None
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise SearchError(f"invalid datetime {text!r}") from exc
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
-
-
-def _interval(value: Any) -> tuple[float | None, float | None]:
-    if value is None:
-        return None, None
-    if not isinstance(value, str):
-        raise SearchError("datetime must be a string")
-    parts = value.split("/")
-    if len(parts) == 1:
-        t = _instant(parts[0])
-        return t, t
-    if len(parts) != 2:
-        raise SearchError(f"invalid datetime interval {value!r}")
-    return _instant(parts[0]), _instant(parts[1])
-
-
-def _strings(value: Any, what: str) -> frozenset[str] | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = [v for v in value.split(",") if v]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise SearchError(f"{what} must be a list of strings")
-    return frozenset(value)
-
-
-_OPS: dict[str, Callable[[Any, Any], bool]] = {
-    "eq": lambda a, b: a == b or (isinstance(a, list) and b in a),
-    "neq": lambda a, b: a != b and not (isinstance(a, list) and b in a),
-    "lt": lambda a, b: a < b,
-    "lte": lambda a, b: a <= b,
-    "gt": lambda a, b: a > b,
-    "gte": lambda a, b: a >= b,
-    "in": lambda a, b: bool(set(a) & set(b)) if isinstance(a, list) else a in b,
-    "startsWith": lambda a, b: isinstance(a, str) and a.startswith(b),
-}
-
-
-def _query(value: Any, version: str) -> tuple[tuple[str | None, str, Any], ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, Mapping):
-        raise SearchError("query must be an object")
-    clauses = []
-    for name, ops in value.items():
-        if not isinstance(ops, Mapping):
-            raise SearchError(f"query.{name} must be an object of operators")
-        for op, operand in ops.items():
-            if op not in _OPS or (op == "in" and not isinstance(operand, list)):
-                raise SearchError(f"unsupported query operator {op!r} on {name!r}")
-            clauses.append((_resolve(name, version), op, operand))
-    return tuple(clauses)
-
-
-def _sortby(value: Any, version: str) -> tuple[tuple[str, bool], ...]:
-    if value is None:
-        return NativeSearch.sortby
-    if isinstance(value, str):  # GET form: "-start_datetime,+id"
-        value = [
-            {"field": f.lstrip("+-"), "direction": "desc" if f.startswith("-") else "asc"}
-            for f in value.split(",")
-            if f
-        ]
-    if not isinstance(value, list):
-        raise SearchError("sortby must be a list")
-    keys = []
-    for entry in value:
-        name = entry.get("field") if isinstance(entry, Mapping) else None
-        if name not in SORTABLE[version]:
-            raise SearchError(f"cannot sort by {name!r}")
-        resolved = "id" if name == "id" else _resolve(name, version)
-        assert resolved is not None
-        keys.append((resolved, entry.get("direction", "asc") == "desc"))
-    return tuple(keys)
-
-
-def _limit(value: Any) -> int:
-    try:
-        limit = DEFAULT_LIMIT if value is None else int(value)
-    except (TypeError, ValueError) as exc:
-        raise SearchError("limit must be an integer") from exc
-    if not 1 <= limit <= MAX_LIMIT:
-        raise SearchError(f"limit must be between 1 and {MAX_LIMIT}")
-    return limit
-
-
-def parse_search(
-    fields: Mapping[str, Any], version: str, allowed: frozenset[str]
-) -> tuple[NativeSearch, int, str | None]:
-    """Parse a search body or query string; returns the search, limit and cursor."""
-    unknown = set(fields) - allowed
-    if unknown:
-        raise SearchError(f"unknown field(s): {', '.join(sorted(unknown))}")
-    geometry = None
-    if fields.get("intersects") is not None:
-        try:
-            geometry = shape(fields["intersects"])
-        except (ValueError, TypeError, AttributeError, KeyError, shapely.errors.ShapelyError):
-            raise SearchError("intersects must be a GeoJSON geometry") from None
-    start, end = _interval(fields.get("datetime"))
-    filters = {k: v for k, v in fields.items() if k not in ("limit", "cursor", "contractID")}
-    search = NativeSearch(
-        bbox=_bbox(fields.get("bbox")),
-        geometry=geometry,
-        start=start,
-        end=end,
-        ids=_strings(fields.get("ids"), "ids"),
-        collections=_strings(fields.get("collections"), "collections"),
-        query=_query(fields.get("query"), version),
-        sortby=_sortby(fields.get("sortby"), version),
-        fingerprint=hashlib.sha256(orjson.dumps(filters, option=orjson.OPT_SORT_KEYS)).hexdigest()[
-            :16
-        ],
-    )
-    cursor = fields.get("cursor")
-    if cursor is not None and not isinstance(cursor, str):
-        raise SearchError("cursor must be a string")
-    return search, _limit(fields.get("limit")), cursor
-
-
-def encode_cursor(search: NativeSearch, offset: int) -> str:
-    """An opaque cursor for the page starting at ``offset`` of ``search``."""
-    raw = orjson.dumps({"o": offset, "f": search.fingerprint})
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(search: NativeSearch, cursor: str | None) -> int:
-    """The offset a cursor points at; it must come from the same search."""
-    if cursor is None:
-        return 0
-    try:
-        data = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        offset, fingerprint = int(data["o"]), data["f"]
-    except (binascii.Error, ValueError, KeyError, TypeError):
-        raise SearchError("invalid cursor") from None
-    if fingerprint != search.fingerprint or offset < 0:
-        raise SearchError("cursor does not belong to this search")
-    return offset
+from bridge.simulators.iceye.archive import PRIVATE, PUBLIC, Archive, Scene
+from bridge.simulators.iceye.request import DEFAULT_COLLECTIONS, OPS, NativeSearch
 
 
 def _sort_value(scene: Scene, name: str) -> Any:
@@ -272,10 +33,19 @@ def _ordered(archive: Archive, sortby: tuple[tuple[str, bool], ...]) -> tuple[Sc
     return tuple(scenes)
 
 
-def _matches(scene: Scene, search: NativeSearch) -> bool:
+def collection_of(scene: Scene, search: NativeSearch, owned: frozenset[str]) -> str | None:
+    """The collection ``scene`` is found in by ``search``: ``private`` when the caller owns
+    its frame and asked for it, else ``public`` when asked; None when in neither."""
+    wanted = search.collections if search.collections is not None else DEFAULT_COLLECTIONS
+    if PRIVATE in wanted and scene.properties["frame_id"] in owned:
+        return PRIVATE
+    return PUBLIC if PUBLIC in wanted else None
+
+
+def _matches(scene: Scene, search: NativeSearch, owned: frozenset[str]) -> bool:
     if search.ids is not None and scene.id not in search.ids:
         return False
-    if search.collections is not None and scene.collection not in search.collections:
+    if collection_of(scene, search, owned) is None:
         return False
     if search.start is not None and scene.end < search.start:
         return False
@@ -288,7 +58,7 @@ def _matches(scene: Scene, search: NativeSearch) -> bool:
     for name, op, operand in search.query:
         value = scene.properties.get(name) if name is not None else None
         try:
-            if value is None or not _OPS[op](value, operand):
+            if value is None or not OPS[op](value, operand):
                 return False
         except TypeError:
             return False
@@ -301,13 +71,22 @@ def _matches(scene: Scene, search: NativeSearch) -> bool:
 
 
 def execute(
-    archive: Archive, search: NativeSearch, offset: int, limit: int
+    archive: Archive,
+    search: NativeSearch,
+    offset: int,
+    limit: int,
+    owned: frozenset[str] = frozenset(),
 ) -> tuple[list[Scene], int | None]:
-    """One page of matching scenes in order, and the offset of the next page (or None)."""
+    """One page of matching scenes in order, and the offset of the next page (or None).
+
+    ``owned``: the frames the caller owns (what its ``private`` collection holds).
+    """
     page: list[Scene] = []
     seen = 0
+    if limit == 0:
+        return page, None  # v1 accepts limit 0: an empty page, nothing to continue
     for scene in _ordered(archive, search.sortby):
-        if not _matches(scene, search):
+        if not _matches(scene, search, owned):
             continue
         if seen >= offset:
             if len(page) == limit:
