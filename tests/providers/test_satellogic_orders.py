@@ -439,3 +439,13 @@ def test_pick_raster() -> None:
     assert satl_orders.pick_raster([rgb], "analytic") == rgb
     assert satl_orders.pick_raster([rgb], "visual") is None
     assert satl_orders.pick_raster([], "analytic") is None
+
+
+async def test_orders_are_placed_under_v2_orders(wired: tuple[Provider, Starlette]) -> None:
+    provider, app = wired
+    app.state.stats.reset()
+    tile = _tile(QUICKVIEW, 3)
+    order = await provider.place_order("satellogic-quickview", tile.id, OrderOptions(), "v2")
+    requests = app.state.stats.snapshot()["requests"]
+    assert requests.get("POST /v2/orders/") == 1, requests
+    assert (await provider.get_order(order.native_id)).reference == "v2"

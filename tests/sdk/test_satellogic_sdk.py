@@ -75,7 +75,7 @@ def test_search_order_and_read_the_delivery_remotely(served: str, headers: dict[
             "parameters": {"outcome_id": item.properties["satl:outcome_id"]},
         },
     }
-    created = requests.post(f"{served}/orders", json=feature, headers=headers, timeout=10)
+    created = requests.post(f"{served}/v2/orders/", json=feature, headers=headers, timeout=10)
     assert created.status_code == 201, created.text
     order_id = created.json()["properties"]["order_id"]
     listed = _get(served, "/v2/orders/", headers)

@@ -11,6 +11,9 @@ DEFAULT_BASE_URL = "https://api.satellogic.com"
 DEFAULT_AUTH_URL = "https://auth.platform.satellogic.com/oauth/token"
 AUDIENCE = "https://api.satellogic.com/"
 STAC_ROOT = "/archive/stac"
+# Orders API V2 (docs api-v2 python examples: ``ORDERS_URI = "/v2/orders/"``; one order is
+# ``ORDERS_URI + order_id``). Seed 000's "POST /orders" abbreviates these paths.
+ORDERS_PATH = "/v2/orders/"
 
 # Bridge collection (one product line a buyer picks) -> native archive collection and the
 # processing level its tiles have. Native ids other than quickview-visual are unconfirmed.

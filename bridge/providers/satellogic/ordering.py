@@ -33,7 +33,7 @@ from bridge.errors import (
 )
 from bridge.providers.base import AssetLocation, NativeOrder, OrderOptions, Quote
 from bridge.providers.http import check_response, decode_json
-from bridge.providers.satellogic import orders
+from bridge.providers.satellogic import names, orders
 
 URL_LIFETIME_S = 600.0
 PRODUCTS_TTL_S = 600.0
@@ -134,8 +134,8 @@ class OrderClient:
         )
 
     async def _read_order(self, native_id: str) -> NativeOrder:
-        feature = await self._json("GET", f"/v2/orders/{native_id}")
-        body = await self._json("GET", f"/v2/orders/{native_id}/deliverables?limit=100")
+        feature = await self._json("GET", f"{names.ORDERS_PATH}{native_id}")
+        body = await self._json("GET", f"{names.ORDERS_PATH}{native_id}/deliverables?limit=100")
         try:
             return orders.native_order(feature, list(body.get("results") or []))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -144,12 +144,12 @@ class OrderClient:
     async def place_order(
         self, collection_id: str, item_id: str, options: OrderOptions, reference: str
     ) -> NativeOrder:
-        """``POST /orders`` for the tile's footprint and capture, named ``reference``."""
+        """``POST /v2/orders/`` for the tile's footprint and capture, named ``reference``."""
         item = self._to_item(await self._item(collection_id, item_id))
         level = str(item["properties"]["processing:level"])
         orders.check_options(level, options)
         body = orders.order_body(item, orders.sku_for(level), reference)
-        feature = await self._json("POST", "/orders", body)
+        feature = await self._json("POST", names.ORDERS_PATH, body)
         try:
             return orders.native_order(feature, [])
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -162,7 +162,7 @@ class OrderClient:
         native = await self._native_item(collection_id, item_id)
         item = self._to_item(native) if native is not None else None
         found: list[str] = []
-        path: str | None = "/v2/orders/?" + urlencode({"offset": 0, "limit": LIST_LIMIT})
+        path: str | None = names.ORDERS_PATH + "?" + urlencode({"offset": 0, "limit": LIST_LIMIT})
         for _ in range(MAX_LIST_PAGES):
             if path is None:
                 break
