@@ -39,7 +39,7 @@ from bridge.providers.base import (
 )
 from bridge.providers.http import check_response, decode_json, send
 from bridge.providers.oauth import TokenCache
-from bridge.providers.satellogic import names, translate
+from bridge.providers.satellogic import contracts, names, translate
 from bridge.providers.satellogic.mapping import UnknownCollection, item_from_native
 from bridge.providers.satellogic.ordering import OrderClient, order_id_from_webhook
 
@@ -87,6 +87,7 @@ class SatellogicProvider:
         self.collection_ids = frozenset(c for c in context.collections if c in names.COLLECTIONS)
         self._client = context.http_client(self.settings.base_url or names.DEFAULT_BASE_URL)
         self._tokens = TokenCache(self.name, self._fetch_token)
+        self._contract_id: str | None = self.settings.contract_id or None
         # native request -> (when read, sorted items, exact count): one tenant's results
         # only, as the provider instance belongs to one set of credentials.
         self._sorted: OrderedDict[bytes, tuple[float, list[Item], int | None]] = OrderedDict()
@@ -95,14 +96,14 @@ class SatellogicProvider:
     def __repr__(self) -> str:
         return f"SatellogicProvider(base_url={self._client.base_url!s})"
 
-    async def _fetch_token(self) -> dict[str, Any]:
+    async def _fetch_token(self, audience: str = names.AUDIENCE) -> dict[str, Any]:
         secret = self.settings.client_secret
         if not self.settings.client_id or secret is None:
             raise ProviderAuthError(self.name, "no client_id/client_secret configured")
         body = {
             "client_id": self.settings.client_id,
             "client_secret": secret.get_secret_value(),
-            "audience": names.AUDIENCE,
+            "audience": audience,
             "grant_type": "client_credentials",
         }
         url = self.settings.auth_url or names.DEFAULT_AUTH_URL
@@ -115,10 +116,38 @@ class SatellogicProvider:
 
     async def _headers(self) -> tuple[str, dict[str, str]]:
         token = await self._tokens.get()
-        headers = {"authorizationToken": f"Bearer {token}"}
-        if self.settings.contract_id:
-            headers["X-Satellogic-Contract-Id"] = self.settings.contract_id
-        return token, headers
+        contract = self._contract_id or await self._discover_contract(token)
+        return token, {
+            "authorizationToken": f"Bearer {token}",
+            "X-Satellogic-Contract-Id": contract,
+        }
+
+    async def _discover_contract(self, token: str) -> str:
+        """The credentials' one contract, when none is configured (see :mod:`.contracts`)."""
+        request = self._client.build_request(
+            "GET", contracts.CONTRACTS_PATH, headers={"authorizationToken": f"Bearer {token}"}
+        )
+        response = await self._send(request)
+        if response.status_code == 404:  # no docs-era listing: the accounts service (seed 004)
+            accounts = await self._fetch_token(contracts.ACCOUNTS_AUDIENCE)
+            headers = {"Authorization": f"Bearer {accounts.get('access_token')}"}
+            request = self._client.build_request(
+                "GET", contracts.MY_CONTRACTS_PATH, headers=headers
+            )
+            response = await self._send(request)
+        check_response(self.name, response)
+        rows = contracts.contract_rows(self.name, decode_json(self.name, response))
+        self._contract_id = contracts.pick_contract(self.name, rows)
+        return self._contract_id
+
+    async def _send(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request``; transport failures become per-provider errors."""
+        try:
+            return await self._client.send(request)
+        except httpx.TimeoutException as exc:
+            raise ProviderTimeout(self.name, "no answer before the deadline") from exc
+        except httpx.TransportError as exc:
+            raise ProviderError(self.name, f"unreachable: {type(exc).__name__}") from exc
 
     async def _call(
         self, method: str, path: str, body: dict[str, Any] | None = None
@@ -127,12 +156,7 @@ class SatellogicProvider:
         for attempt in (0, 1):
             token, headers = await self._headers()
             request = self._client.build_request(method, path, json=body, headers=headers)
-            try:
-                response = await self._client.send(request)
-            except httpx.TimeoutException as exc:
-                raise ProviderTimeout(self.name, "no answer before the deadline") from exc
-            except httpx.TransportError as exc:
-                raise ProviderError(self.name, f"unreachable: {type(exc).__name__}") from exc
+            response = await self._send(request)
             if response.status_code == 401 and attempt == 0:
                 self._tokens.invalidate(token)
                 continue

@@ -21,6 +21,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bridge.simulators.common.app import JSONResponse, SimulatorConfig, read_json, simulator_app
+from bridge.simulators.satellogic import contracts
 from bridge.simulators.satellogic import search as native
 from bridge.simulators.satellogic.archive import (
     NATIVE_COLLECTIONS,
@@ -268,6 +269,7 @@ def create_app(config: SimulatorConfig) -> Starlette:
             f"{STAC}/collections/{{collection_id}}/items/{{item_id}}", item_route, methods=["GET"]
         ),
         Route(f"{STAC}/search", search_route, methods=["GET", "POST"]),
+        *contracts.routes(),
         *OrdersApi(archive, book).routes(),
         *Telluric(downloads).routes(),
         *downloads.routes(),
