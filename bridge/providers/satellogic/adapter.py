@@ -3,7 +3,8 @@ and archive orders and downloads (delegated to :mod:`.ordering`).
 
 Paging: when the archive can sort by the whole ``sortby`` (see
 :func:`translate.native_sortby`), pages are native pages and the cursor carries the
-archive's keyset token and the page size: ``{"token": "next:<item id>", "limit": N}``.
+archive's ``next`` link as given (see :mod:`.paging`) and the page size:
+``{"next": {"method", "href", "body", "merge"}, "limit": N}``.
 Otherwise the adapter reads the whole native result (at most :data:`MAX_LOCAL_SORT`
 tiles), sorts it itself and the cursor is ``{"offset": K, "limit": N}``. Either cursor is
 compact JSON text, so the same cursor always yields the same page.
@@ -39,7 +40,7 @@ from bridge.providers.base import (
 )
 from bridge.providers.http import check_response, decode_json, send
 from bridge.providers.oauth import TokenCache
-from bridge.providers.satellogic import contracts, names, translate
+from bridge.providers.satellogic import contracts, names, paging, translate
 from bridge.providers.satellogic.mapping import UnknownCollection, item_from_native
 from bridge.providers.satellogic.ordering import OrderClient, order_id_from_webhook
 
@@ -62,18 +63,6 @@ def _decode_cursor(cursor: str) -> dict[str, Any]:
     if not isinstance(fields, dict) or not isinstance(fields.get("limit"), int):
         raise BadRequest("invalid satellogic paging cursor")
     return fields
-
-
-def _next_token(body: dict[str, Any]) -> str | None:
-    """The archive's ``next`` token, from a POST link body or a GET link href."""
-    for link in body.get("links") or []:
-        if link.get("rel") != "next":
-            continue
-        token = (link.get("body") or {}).get("token")
-        if token is None and "token=" in str(link.get("href")):
-            token = httpx.URL(str(link["href"])).params.get("token")
-        return str(token) if token else None
-    return None
 
 
 class SatellogicProvider:
@@ -163,8 +152,15 @@ class SatellogicProvider:
             return response
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _search_page(self, body: dict[str, Any]) -> dict[str, Any]:
-        response = await self._call("POST", f"{names.STAC_ROOT}/search", body)
+    async def _search_page(
+        self, body: dict[str, Any], link: paging.Link | None = None
+    ) -> dict[str, Any]:
+        """The first page of the search ``body``, or the page ``link`` leads to from it."""
+        method, href = "POST", f"{names.STAC_ROOT}/search"
+        sent: dict[str, Any] | None = body
+        if link is not None:
+            method, href, sent = paging.request_parts(link, body)
+        response = await self._call(method, href, sent)
         check_response(self.name, response)
         result = decode_json(self.name, response)
         if not isinstance(result, dict) or not isinstance(result.get("features"), list):
@@ -191,12 +187,12 @@ class SatellogicProvider:
         if sortby is None:
             return await self._search_sorted_locally(query, state)
         limit = max(1, min(int(state["limit"]), translate.NATIVE_MAX_LIMIT))
-        body = translate.to_native_query(
-            query, limit=limit, token=state.get("token"), sortby=sortby
-        )
-        result = await self._search_page(body)
-        token = _next_token(result)
-        next_cursor = _encode_cursor({"token": token, "limit": limit}) if token else None
+        body = translate.to_native_query(query, limit=limit, sortby=sortby)
+        base = self._client.base_url
+        link = paging.from_cursor(state, base) if "next" in state else None
+        result = await self._search_page(body, link)
+        following = paging.next_link(self.name, result, base)
+        next_cursor = _encode_cursor({"next": following, "limit": limit}) if following else None
         return ProviderPage(
             items=self._items(result["features"]),
             next_cursor=next_cursor,
@@ -233,12 +229,12 @@ class SatellogicProvider:
     async def _read_all(self, query: SearchQuery) -> tuple[list[Item], int | None]:
         """Every native tile for ``query`` (at most MAX_LOCAL_SORT), and the exact count."""
         items: list[Item] = []
-        token: str | None = None
+        link: paging.Link | None = None
         matched: int | None = None
+        body = translate.to_native_query(query, limit=translate.NATIVE_MAX_LIMIT)
         while True:
-            body = translate.to_native_query(query, limit=translate.NATIVE_MAX_LIMIT, token=token)
-            result = await self._search_page(body)
-            if token is None:
+            result = await self._search_page(body, link)
+            if link is None:
                 total = result.get("numberMatched")
                 if isinstance(total, int) and total > MAX_LOCAL_SORT:
                     raise BadRequest(
@@ -247,8 +243,8 @@ class SatellogicProvider:
                     )
                 matched = self._matched(query, result)
             items.extend(self._items(result["features"]))
-            token = _next_token(result)
-            if token is None or len(items) > MAX_LOCAL_SORT:
+            link = paging.next_link(self.name, result, self._client.base_url)
+            if link is None or len(items) > MAX_LOCAL_SORT:
                 return items, matched
 
     async def _native_item(self, collection_id: str, item_id: str) -> dict[str, Any] | None:
