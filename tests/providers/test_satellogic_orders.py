@@ -159,9 +159,14 @@ async def test_thumbnails_and_previews_need_no_order(wired: tuple[Provider, Star
     tile = _tile()
     for key in ("thumbnail", "preview"):
         location = await provider.asset_location("satellogic-l1d", tile.id, key, None)
-        assert location.media_type == "image/png" and "token=" in location.href
-        response = await _download(app, location.href)
+        assert location.media_type == "image/png" and "token=" not in location.href
+        # the archive answers only with the API headers, which the location carries
+        assert set(location.headers) == {"authorizationToken", "X-Satellogic-Contract-Id"}
+        assert location.client is not None
+        assert (await _download(app, location.href)).status_code == 401
+        response = await _download(app, location.href, **location.headers)
         assert response.status_code == 200 and response.content.startswith(b"\x89PNG")
+        assert "Bearer" not in repr(location)
     with pytest.raises(Conflict, match="order"):
         await provider.asset_location("satellogic-l1d", tile.id, "analytic", None)
     with pytest.raises(NotFound):

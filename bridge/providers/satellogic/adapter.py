@@ -80,7 +80,9 @@ class SatellogicProvider:
         # native request -> (when read, sorted items, exact count): one tenant's results
         # only, as the provider instance belongs to one set of credentials.
         self._sorted: OrderedDict[bytes, tuple[float, list[Item], int | None]] = OrderedDict()
-        self._orders = OrderClient(self.name, self._call, self._native_item, item_from_native)
+        self._orders = OrderClient(
+            self.name, self._call, self._native_item, item_from_native, self._headers, self._client
+        )
 
     def __repr__(self) -> str:
         return f"SatellogicProvider(base_url={self._client.base_url!s})"
@@ -301,7 +303,8 @@ class SatellogicProvider:
     async def asset_location(
         self, collection_id: str, item_id: str, asset_key: str, native_order_id: str | None
     ) -> AssetLocation:
-        """A freshly tokenized URL for the asset (data assets through the order)."""
+        """Where to read the asset: archive quicklooks with the API headers (fetched by the
+        bridge), data assets through the order's Telluric delivery (a tokenized URL)."""
         return await self._orders.asset_location(collection_id, item_id, asset_key, native_order_id)
 
     def order_id_from_webhook(self, payload: Any) -> str | None:

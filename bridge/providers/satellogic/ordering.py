@@ -4,8 +4,9 @@ The Provider methods of :class:`~bridge.providers.satellogic.adapter.SatellogicP
 for ordering delegate here. Flow for a data asset: ``GET /v2/orders/{id}`` →
 ``GET /v2/orders/{id}/deliverables`` (the available deliverable's ``sceneset_id``, an
 assumed field) → ``GET /telluric/scenes/?sceneset_id=`` → the raster's tokenized url,
-fresh on every call (Telluric mints new tokens per request). Browse assets come from a
-fresh read of the archive item, whose ``thumbnail``/``preview`` hrefs carry new tokens.
+fresh on every call (Telluric mints new tokens per request), handed to clients as a
+redirect. Browse assets are the archive item's ``thumbnail``/``preview`` hrefs, which answer
+only with the API headers: the location carries them so the bridge fetches for the client.
 
 Telluric does not publish its token lifetime; :data:`URL_LIFETIME_S` is the (short) life
 the adapter promises to the bridge, so nobody holds on to a URL that may have died.
@@ -42,6 +43,7 @@ MAX_LIST_PAGES = 200
 COG = "image/tiff; application=geotiff; profile=cloud-optimized"
 
 Call = Callable[..., Awaitable[httpx.Response]]
+Credentials = Callable[[], Awaitable[tuple[str, dict[str, str]]]]
 NativeItem = Callable[[str, str], Awaitable[dict[str, Any] | None]]
 Mapper = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -59,9 +61,19 @@ def _summary(body: Any) -> str:
 class OrderClient:
     """Aleph V2 orders and Telluric downloads over the adapter's authenticated client."""
 
-    def __init__(self, name: str, call: Call, native_item: NativeItem, to_item: Mapper) -> None:
+    def __init__(
+        self,
+        name: str,
+        call: Call,
+        native_item: NativeItem,
+        to_item: Mapper,
+        credentials: Credentials,
+        client: httpx.AsyncClient,
+    ) -> None:
         self.name = name
         self._call = call
+        self._credentials = credentials
+        self._client = client
         self._native_item = native_item
         self._to_item = to_item
         self._products: tuple[float, dict[str, Decimal]] | None = None
@@ -189,14 +201,19 @@ class OrderClient:
     async def asset_location(
         self, collection_id: str, item_id: str, asset_key: str, native_order_id: str | None
     ) -> AssetLocation:
-        """A freshly tokenized URL: browse assets from the archive, data from Telluric."""
+        """Browse assets: the archive URL and the headers it needs; data: a Telluric URL."""
         native = await self._item(collection_id, item_id)
         asset = (native.get("assets") or {}).get(asset_key)
         if not isinstance(asset, dict) or not asset.get("href"):
             raise NotFound(f"item {item_id} has no asset {asset_key}")
         expires = datetime.now(UTC) + timedelta(seconds=URL_LIFETIME_S)
         if asset_key in orders.BROWSE_ASSETS:
-            return AssetLocation(str(asset["href"]), expires, asset.get("type"))
+            # Archive quicklooks answer only with the API headers (docs archive-service
+            # "search by outcome id" downloads preview with them): the bridge fetches them.
+            _, headers = await self._credentials()
+            return AssetLocation(
+                str(asset["href"]), expires, asset.get("type"), headers, self._client
+            )
         if native_order_id is None:
             raise Conflict(f"{asset_key} of {item_id} is delivered by an order; none given")
         order = await self._read_order(native_order_id)
