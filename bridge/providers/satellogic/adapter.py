@@ -172,6 +172,8 @@ class SatellogicProvider:
     def _items(self, features: list[dict[str, Any]]) -> list[Item]:
         out = []
         for feature in features:
+            if not isinstance(feature, dict) or not isinstance(feature.get("id"), str):
+                raise ProviderBadResponse(self.name, "a search feature without an id")
             try:
                 out.append(item_from_native(feature))
             except UnknownCollection:

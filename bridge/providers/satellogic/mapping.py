@@ -32,6 +32,18 @@ def _asset(native: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+# Native properties the tables map (or the mapping derives): everything else is unknown.
+_MAPPED = frozenset({"datetime", "proj:epsg", *PASSTHROUGH, *RENAMED})
+PREFIX = "satellogic:"
+
+
+def _unknown_name(name: str) -> str:
+    """Where an unmapped native property goes: ``satl:`` names (already the provider's
+    own namespace) as they are, any other under ``satellogic:``, so it can never collide
+    with (or be mistaken for) a STAC field the bridge defines."""
+    return name if name.startswith("satl:") else PREFIX + name.replace(":", "_")
+
+
 class UnknownCollection(ValueError):
     """A native tile from a collection no bridge collection maps to."""
 
@@ -54,6 +66,10 @@ def item_from_native(record: dict[str, Any]) -> dict[str, Any]:
     for native_name, name in RENAMED.items():
         if native_name in src:
             props[name] = src[native_name]
+    # Sources are silent on the full property list: unknown fields pass through, unchanged.
+    for name, value in src.items():
+        if name not in _MAPPED:
+            props.setdefault(_unknown_name(str(name)), value)
     epsg = src.get("proj:epsg")
     if epsg is not None:
         # GDAL 3.6 reads proj:epsg only; Projection v2 names the CRS with proj:code.

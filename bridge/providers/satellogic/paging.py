@@ -33,7 +33,10 @@ def next_link(provider: str, page: dict[str, Any], base: httpx.URL) -> Link | No
     Raises:
         ProviderBadResponse: a ``next`` link that cannot be followed.
     """
-    for link in page.get("links") or []:
+    links = page.get("links") or []
+    if not isinstance(links, list):
+        raise ProviderBadResponse(provider, "links is not a list")
+    for link in links:
         if not isinstance(link, dict) or link.get("rel") != "next":
             continue
         try:
