@@ -12,6 +12,7 @@ compact JSON text, so the same cursor always yields the same page.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -132,10 +133,14 @@ class SatellogicProvider:
         return self._contract_id
 
     async def _send(self, request: httpx.Request) -> httpx.Response:
-        """Send ``request``; transport failures become per-provider errors."""
+        """Send ``request`` within the deadline; transport failures become per-provider
+        errors. The deadline is the whole exchange (httpx's timeouts are per read, and an
+        in-process transport has none): an order whose answer comes late is an unknown
+        outcome, reconciled later, never a hang."""
         try:
-            return await self._client.send(request)
-        except httpx.TimeoutException as exc:
+            async with asyncio.timeout(self.settings.timeout_s):
+                return await self._client.send(request)
+        except (httpx.TimeoutException, TimeoutError) as exc:
             raise ProviderTimeout(self.name, "no answer before the deadline") from exc
         except httpx.TransportError as exc:
             raise ProviderError(self.name, f"unreachable: {type(exc).__name__}") from exc
