@@ -454,3 +454,20 @@ async def test_orders_are_placed_under_v2_orders(wired: tuple[Provider, Starlett
     requests = app.state.stats.snapshot()["requests"]
     assert requests.get("POST /v2/orders/") == 1, requests
     assert (await provider.get_order(order.native_id)).reference == "v2"
+
+
+def test_declared_bands_are_those_of_the_delivered_rasters() -> None:
+    from bridge.providers.satellogic.names import asset_bands
+
+    for product in products.PRODUCTS.values():
+        rasters = [{"bands": list(r.bands), "dtype": r.spec.dtype} for r in product.rasters]
+        for key in ("analytic", "visual"):
+            declared = asset_bands(product.level, key)
+            raster = satl_orders.pick_raster(rasters, key)
+            if raster is None:
+                assert declared is None, (product.level, key)
+                continue
+            assert declared is not None, (product.level, key)
+            assert [b.get("eo:common_name") or str(b["name"]).removeprefix("visual_")
+                    for b in declared] == raster["bands"]  # fmt: skip
+            assert {b["data_type"] for b in declared} == {raster["dtype"]}

@@ -10,6 +10,7 @@ from bridge.providers.satellogic.names import (
     PASSTHROUGH,
     RENAMED,
     STAC_EXTENSIONS,
+    asset_bands,
 )
 
 _ASSET_FIELDS = ("href", "title", "type", "roles")
@@ -17,10 +18,13 @@ _ASSET_FIELDS = ("href", "title", "type", "roles")
 _ASSET_PROJ = ("proj:shape", "proj:transform")
 
 
-def _asset(native: dict[str, Any]) -> dict[str, Any]:
+def _asset(native: dict[str, Any], bands: list[dict[str, object]] | None) -> dict[str, Any]:
     """One native asset: its fields, the href without its ephemeral token (a search result
-    must not carry a URL that expires; downloads get fresh ones), ``proj:*`` when given."""
+    must not carry a URL that expires; downloads get fresh ones), ``proj:*`` when given,
+    and the ``bands`` of its file."""
     out = {f: native[f] for f in _ASSET_FIELDS if f in native}
+    if bands is not None:
+        out["bands"] = bands
     href = out.get("href")
     if isinstance(href, str) and "?" in href:
         out["href"] = href.partition("?")[0]
@@ -75,8 +79,12 @@ def item_from_native(record: dict[str, Any]) -> dict[str, Any]:
         # GDAL 3.6 reads proj:epsg only; Projection v2 names the CRS with proj:code.
         props["proj:epsg"] = epsg
         props["proj:code"] = f"EPSG:{epsg}"
-    props["processing:level"] = LEVEL_BY_NATIVE[native_collection or ""]
-    assets = {key: _asset(asset) for key, asset in (record.get("assets") or {}).items()}
+    level = LEVEL_BY_NATIVE[native_collection or ""]
+    props["processing:level"] = level
+    assets = {
+        key: _asset(asset, asset_bands(level, key))
+        for key, asset in (record.get("assets") or {}).items()
+    }
     return {
         "type": "Feature",
         "stac_version": "1.1.0",

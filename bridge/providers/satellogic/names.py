@@ -77,6 +77,53 @@ FILTERABLE = NATIVE_FIELDS
 # Names clients may use for bridge properties (the archive's own name for product:type).
 PROPERTY_ALIASES: dict[str, str] = dict(RENAMED)
 
+# The bands of each raster asset, per processing level, so odc-stac and stackstac can load
+# them by name. Sources: developers.satellogic.com imagery-products "Multispectral payload"
+# (Blue 450-510, Green 510-580, Red 590-690, NIR 750-900 nm: centres are the midpoints,
+# widths the spans, in µm) and the L1 analytic (16-bit, 4 bands) / L3 visual (8-bit RGB)
+# bit depths; the order of bands in each file is the asset titles' (and the Telluric
+# raster ``bands`` lists'). The native items list no bands (assumed from the audit), and
+# nodata 0 (the fill outside a clipped footprint) is assumed. The visual asset's bands get
+# names of their own and no ``eo:common_name``: a common name must lead to one band, the
+# analytic (measured) one, or a load by "red" would get the contrast-stretched copy.
+SPECTRAL: dict[str, tuple[float, float]] = {
+    "blue": (0.48, 0.06),
+    "green": (0.545, 0.07),
+    "red": (0.64, 0.1),
+    "nir": (0.825, 0.15),
+}
+NODATA = 0
+_RGB, _BGRN = ("red", "green", "blue"), ("blue", "green", "red", "nir")
+# (processing level, asset key) -> (bands in file order, data type, measured?)
+ASSET_BANDS: dict[tuple[str, str], tuple[tuple[str, ...], str, bool]] = {
+    ("L1B", "analytic"): (_RGB, "uint8", True),
+    **{(level, "analytic"): (_BGRN, "uint16", True) for level in ("L1D", "L1D_SR")},
+    **{(level, "visual"): (_RGB, "uint8", False) for level in ("L1D", "L1D_SR")},
+}
+
+
+def asset_bands(level: str, asset_key: str) -> list[dict[str, object]] | None:
+    """STAC 1.1 ``bands`` of a raster asset (None for assets that are not rasters)."""
+    layout = ASSET_BANDS.get((level, asset_key))
+    if layout is None:
+        return None
+    names, data_type, measured = layout
+    out: list[dict[str, object]] = []
+    for name in names:
+        centre, width = SPECTRAL[name]
+        band: dict[str, object] = {"name": name if measured else f"visual_{name}"}
+        if measured:
+            band["eo:common_name"] = name
+        band |= {
+            "eo:center_wavelength": centre,
+            "eo:full_width_half_max": width,
+            "data_type": data_type,
+            "nodata": NODATA,
+        }
+        out.append(band)
+    return out
+
+
 STAC_EXTENSIONS: list[str] = [
     "https://stac-extensions.github.io/eo/v2.0.0/schema.json",
     "https://stac-extensions.github.io/view/v1.1.0/schema.json",
