@@ -11,6 +11,7 @@ from bridge.providers.satellogic.names import (
     RENAMED,
     STAC_EXTENSIONS,
     asset_bands,
+    legacy_eo_bands,
 )
 
 _ASSET_FIELDS = ("href", "title", "type", "roles")
@@ -25,6 +26,7 @@ def _asset(native: dict[str, Any], bands: list[dict[str, object]] | None) -> dic
     out = {f: native[f] for f in _ASSET_FIELDS if f in native}
     if bands is not None:
         out["bands"] = bands
+        out["eo:bands"] = legacy_eo_bands(bands)
     href = out.get("href")
     if isinstance(href, str) and "?" in href:
         out["href"] = href.partition("?")[0]

@@ -102,6 +102,15 @@ ASSET_BANDS: dict[tuple[str, str], tuple[tuple[str, ...], str, bool]] = {
 }
 
 
+def legacy_eo_bands(bands: list[dict[str, object]]) -> list[dict[str, object]]:
+    """The same bands as STAC 1.0 ``eo:bands`` (eo v1.x): pystac's EO extension, and so
+    odc-stac 0.5 and stackstac, find band names only there, not in STAC 1.1 ``bands``."""
+    legacy = {"name": "name", "eo:common_name": "common_name",
+              "eo:center_wavelength": "center_wavelength",
+              "eo:full_width_half_max": "full_width_half_max"}  # fmt: skip
+    return [{legacy[k]: v for k, v in band.items() if k in legacy} for band in bands]
+
+
 def asset_bands(level: str, asset_key: str) -> list[dict[str, object]] | None:
     """STAC 1.1 ``bands`` of a raster asset (None for assets that are not rasters)."""
     layout = ASSET_BANDS.get((level, asset_key))
@@ -125,7 +134,10 @@ def asset_bands(level: str, asset_key: str) -> list[dict[str, object]] | None:
 
 
 STAC_EXTENSIONS: list[str] = [
-    "https://stac-extensions.github.io/eo/v2.0.0/schema.json",
+    # EO v1.1.0, not v2.0.0: v2.0.0 forbids ``eo:bands``, the only place pystac's EO
+    # extension (so odc-stac 0.5 and stackstac) reads band names from; v1.1.0 defines it
+    # and eo:cloud_cover, and leaves the STAC 1.1 ``bands`` (with eo v2's field names) be.
+    "https://stac-extensions.github.io/eo/v1.1.0/schema.json",
     "https://stac-extensions.github.io/view/v1.1.0/schema.json",
     # Projection v1.2.0, not v2.0.0: v2.0.0 forbids proj:epsg (additionalProperties: false),
     # and v1.2.0 defines both proj:code and the proj:epsg that GDAL 3.6 reads.
