@@ -52,20 +52,6 @@ SORTED_CACHE_TTL_S = 300.0
 """Locally sorted results are kept a while so paging through them reads the archive once."""
 
 
-def _encode_cursor(fields: dict[str, Any]) -> str:
-    return orjson.dumps(fields).decode()
-
-
-def _decode_cursor(cursor: str) -> dict[str, Any]:
-    try:
-        fields = orjson.loads(cursor)
-    except orjson.JSONDecodeError as exc:
-        raise BadRequest("invalid satellogic paging cursor") from exc
-    if not isinstance(fields, dict) or not isinstance(fields.get("limit"), int):
-        raise BadRequest("invalid satellogic paging cursor")
-    return fields
-
-
 class SatellogicProvider:
     """Satellogic's archive as a bridge provider."""
 
@@ -116,21 +102,14 @@ class SatellogicProvider:
 
     async def _discover_contract(self, token: str) -> str:
         """The credentials' one contract, when none is configured (see :mod:`.contracts`)."""
-        request = self._client.build_request(
-            "GET", contracts.CONTRACTS_PATH, headers={"authorizationToken": f"Bearer {token}"}
-        )
-        response = await self._send(request)
-        if response.status_code == 404:  # no docs-era listing: the accounts service (seed 004)
-            accounts = await self._fetch_token(contracts.ACCOUNTS_AUDIENCE)
-            headers = {"Authorization": f"Bearer {accounts.get('access_token')}"}
-            request = self._client.build_request(
-                "GET", contracts.MY_CONTRACTS_PATH, headers=headers
-            )
-            response = await self._send(request)
-        check_response(self.name, response)
-        rows = contracts.contract_rows(self.name, decode_json(self.name, response))
-        self._contract_id = contracts.pick_contract(self.name, rows)
-        return self._contract_id
+
+        async def accounts_token() -> str:
+            body = await self._fetch_token(contracts.ACCOUNTS_AUDIENCE)
+            return str(body.get("access_token") or "")
+
+        found = await contracts.discover(self.name, self._client, self._send, token, accounts_token)
+        self._contract_id = found
+        return found
 
     async def _send(self, request: httpx.Request) -> httpx.Response:
         """Send ``request`` within the deadline; transport failures become per-provider
@@ -191,7 +170,7 @@ class SatellogicProvider:
         """One page of tiles that may match ``query``, in the bridge's sort order."""
         if not translate.native_collections(query.collections):
             return ProviderPage(items=[])
-        state: dict[str, Any] = _decode_cursor(cursor) if cursor else {"limit": page_size}
+        state: dict[str, Any] = paging.decode_cursor(cursor) if cursor else {"limit": page_size}
         sortby = translate.native_sortby(query.sortby)
         if sortby is None:
             return await self._search_sorted_locally(query, state)
@@ -201,7 +180,9 @@ class SatellogicProvider:
         link = paging.from_cursor(state, base) if "next" in state else None
         result = await self._search_page(body, link)
         following = paging.next_link(self.name, result, base)
-        next_cursor = _encode_cursor({"next": following, "limit": limit}) if following else None
+        next_cursor = (
+            paging.encode_cursor({"next": following, "limit": limit}) if following else None
+        )
         return ProviderPage(
             items=self._items(result["features"]),
             next_cursor=next_cursor,
@@ -232,7 +213,9 @@ class SatellogicProvider:
         _, items, matched = cached
         offset, limit = int(state.get("offset", 0)), max(1, int(state["limit"]))
         end = offset + limit
-        next_cursor = _encode_cursor({"offset": end, "limit": limit}) if end < len(items) else None
+        next_cursor = (
+            paging.encode_cursor({"offset": end, "limit": limit}) if end < len(items) else None
+        )
         return ProviderPage(items=items[offset:end], next_cursor=next_cursor, matched=matched)
 
     async def _read_all(self, query: SearchQuery) -> tuple[list[Item], int | None]:

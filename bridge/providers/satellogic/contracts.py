@@ -14,9 +14,13 @@ them), none is an auth error. A listing of another shape is a bad response, neve
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+import httpx
+
 from bridge.errors import ProviderAuthError, ProviderBadResponse
+from bridge.providers.http import check_response, decode_json
 
 CONTRACTS_PATH = "/contracts"
 MY_CONTRACTS_PATH = "/v2/my/contracts"
@@ -47,3 +51,20 @@ def pick_contract(provider: str, rows: list[dict[str, Any]]) -> str:
         f"the credentials hold {len(usable)} contracts; set contract_id to one of: "
         + ", ".join(usable),
     )
+
+
+async def discover(
+    provider: str,
+    client: httpx.AsyncClient,
+    send: Callable[[httpx.Request], Awaitable[httpx.Response]],
+    api_token: str,
+    accounts_token: Callable[[], Awaitable[str]],
+) -> str:
+    """The credentials' one contract: ``/contracts``, else ``/v2/my/contracts``."""
+    headers = {"authorizationToken": f"Bearer {api_token}"}
+    response = await send(client.build_request("GET", CONTRACTS_PATH, headers=headers))
+    if response.status_code == 404:  # no docs-era listing: the accounts service (seed 004)
+        headers = {"Authorization": f"Bearer {await accounts_token()}"}
+        response = await send(client.build_request("GET", MY_CONTRACTS_PATH, headers=headers))
+    check_response(provider, response)
+    return pick_contract(provider, contract_rows(provider, decode_json(provider, response)))
