@@ -17,7 +17,8 @@ ASSET = f"/collections/satellogic-l1d/items/{TILE.id}/assets"
 
 
 async def test_quicklooks_are_fetched_for_the_client_with_ranges() -> None:
-    app, _ = sandbox_app()
+    app, sims = sandbox_app()
+    store = sims["satellogic"].state.downloads.archive_store
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://b.test") as client:
         whole = await client.get(f"{ASSET}/thumbnail")
@@ -26,8 +27,10 @@ async def test_quicklooks_are_fetched_for_the_client_with_ranges() -> None:
         assert whole.headers["content-type"] == "image/png"
         assert whole.content.startswith(b"\x89PNG")
         assert int(whole.headers["content-length"]) == len(whole.content)
+        before = store.bytes_served
         part = await client.get(f"{ASSET}/preview", headers={"Range": "bytes=0-99"})
         assert part.status_code == 206 and len(part.content) == 100
+        assert store.bytes_served - before == 100  # the range went on: no whole-file read
         assert part.headers["content-range"].startswith("bytes 0-99/")
         assert part.content.startswith(b"\x89PNG")
         head = await client.head(f"{ASSET}/preview")
