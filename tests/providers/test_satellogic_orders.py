@@ -471,3 +471,13 @@ def test_declared_bands_are_those_of_the_delivered_rasters() -> None:
             assert [b.get("eo:common_name") or str(b["name"]).removeprefix("visual_")
                     for b in declared] == raster["bands"]  # fmt: skip
             assert {b["data_type"] for b in declared} == {raster["dtype"]}
+
+
+def test_unknown_order_and_deliverable_values_are_tolerated() -> None:
+    feature = orjson.loads(orjson.dumps(NATIVE_ORDER))
+    feature["properties"]["status"] = "awaiting_review"  # a status no source lists
+    feature["properties"]["new_field"] = {"x": 1}
+    deliverable = {**DELIVERABLE, "status": "quarantined", "extra": True}
+    order = satl_orders.native_order(feature, [deliverable])
+    assert order.state == "pending" and order.native_status == "awaiting_review"
+    assert order.details["deliverables"][0]["status"] == "quarantined"
