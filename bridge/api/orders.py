@@ -6,9 +6,10 @@ from typing import Any
 
 import orjson
 from fastapi import FastAPI, Header, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from bridge.api.asset_proxy import deliver
 from bridge.api.client import ORJSONResponse
 from bridge.api.links import base_url
 from bridge.api.order_views import item_href, order_json, quote_json
@@ -154,7 +155,8 @@ class OrdersAPI:
         return ORJSONResponse(order_json(self._base(request), record))
 
     async def asset(self, request: Request, collection_id: str, item_id: str, key: str) -> Response:
-        """GET/HEAD an item's asset: a redirect to a freshly signed provider URL.
+        """GET/HEAD an item's asset: a redirect to a freshly signed provider URL, or its
+        content fetched for the client where the URL needs the provider's credentials.
 
         Thumbnails and overviews are part of browsing: whoever may search may see them, so
         without a key (and with search open) they are fetched with the operator's own
@@ -178,7 +180,7 @@ class OrdersAPI:
                 (OPERATOR, collection_id, item_id, key, None),
                 lambda: operator.asset_location(collection_id, item_id, key, None),
             )
-            return RedirectResponse(location.href, status_code=307)
+            return await deliver(request, provider_name, location)
         provider = self.service.tenants.get(tenant, provider_name)  # 403 without a contract
         native_order: str | None = None
         if not free:
@@ -190,7 +192,7 @@ class OrdersAPI:
             (tenant.id, collection_id, item_id, key, native_order),
             lambda: provider.asset_location(collection_id, item_id, key, native_order),
         )
-        return RedirectResponse(location.href, status_code=307)
+        return await deliver(request, provider_name, location)
 
     async def _entitlement(
         self, request: Request, tenant: TenantRef, collection_id: str, item_id: str

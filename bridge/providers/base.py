@@ -106,11 +106,21 @@ class NativeOrder:
 
 @dataclass(frozen=True)
 class AssetLocation:
-    """Where to download an asset right now: a freshly signed provider URL."""
+    """Where to download an asset right now: a freshly signed provider URL.
+
+    A URL that only answers with the provider's credentials (``headers`` non-empty) cannot
+    be handed to a client: the bridge fetches it for the client with ``client`` and
+    streams the answer (``Range`` honoured) instead of redirecting. The credentials stay
+    out of reprs, logs and responses.
+    """
 
     href: str
     expires_at: datetime | None = None
     media_type: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict, repr=False)
+    """Headers the URL needs (credentials); empty: the URL is self-contained (redirect)."""
+    client: httpx.AsyncClient | None = field(default=None, repr=False, compare=False)
+    """The adapter's client to fetch it with (its transport reaches the provider)."""
 
 
 @dataclass

@@ -87,8 +87,10 @@ def test_quote_order_download(live_bridge: LiveBridge, provider: str) -> None:
     assert ranged.status_code == 206 and ranged.content == data.content[:1024]
     thumb_key = next(k for k, a in item["assets"].items() if "thumbnail" in a.get("roles", []))
     thumb = httpx.get(item["assets"][thumb_key]["href"], headers=AUTH, timeout=30)
-    assert thumb.status_code == 307
-    image = httpx.get(thumb.headers["location"], timeout=30)
+    # a provider URL that needs the provider's credentials (Satellogic's quicklooks) is
+    # fetched by the bridge for the client (200); self-contained ones are redirects
+    assert thumb.status_code in (200, 307)
+    image = httpx.get(thumb.headers["location"], timeout=30) if thumb.status_code == 307 else thumb
     magic = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
     expected = magic[item["assets"][thumb_key]["type"]]
     assert image.status_code == 200 and image.content.startswith(expected)

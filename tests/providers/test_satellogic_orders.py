@@ -159,9 +159,14 @@ async def test_thumbnails_and_previews_need_no_order(wired: tuple[Provider, Star
     tile = _tile()
     for key in ("thumbnail", "preview"):
         location = await provider.asset_location("satellogic-l1d", tile.id, key, None)
-        assert location.media_type == "image/png" and "token=" in location.href
-        response = await _download(app, location.href)
+        assert location.media_type == "image/png" and "token=" not in location.href
+        # the archive answers only with the API headers, which the location carries
+        assert set(location.headers) == {"authorizationToken", "X-Satellogic-Contract-Id"}
+        assert location.client is not None
+        assert (await _download(app, location.href)).status_code == 401
+        response = await _download(app, location.href, **location.headers)
         assert response.status_code == 200 and response.content.startswith(b"\x89PNG")
+        assert "Bearer" not in repr(location)
     with pytest.raises(Conflict, match="order"):
         await provider.asset_location("satellogic-l1d", tile.id, "analytic", None)
     with pytest.raises(NotFound):
@@ -439,3 +444,40 @@ def test_pick_raster() -> None:
     assert satl_orders.pick_raster([rgb], "analytic") == rgb
     assert satl_orders.pick_raster([rgb], "visual") is None
     assert satl_orders.pick_raster([], "analytic") is None
+
+
+async def test_orders_are_placed_under_v2_orders(wired: tuple[Provider, Starlette]) -> None:
+    provider, app = wired
+    app.state.stats.reset()
+    tile = _tile(QUICKVIEW, 3)
+    order = await provider.place_order("satellogic-quickview", tile.id, OrderOptions(), "v2")
+    requests = app.state.stats.snapshot()["requests"]
+    assert requests.get("POST /v2/orders/") == 1, requests
+    assert (await provider.get_order(order.native_id)).reference == "v2"
+
+
+def test_declared_bands_are_those_of_the_delivered_rasters() -> None:
+    from bridge.providers.satellogic.names import asset_bands
+
+    for product in products.PRODUCTS.values():
+        rasters = [{"bands": list(r.bands), "dtype": r.spec.dtype} for r in product.rasters]
+        for key in ("analytic", "visual"):
+            declared = asset_bands(product.level, key)
+            raster = satl_orders.pick_raster(rasters, key)
+            if raster is None:
+                assert declared is None, (product.level, key)
+                continue
+            assert declared is not None, (product.level, key)
+            assert [b.get("eo:common_name") or str(b["name"]).removeprefix("visual_")
+                    for b in declared] == raster["bands"]  # fmt: skip
+            assert {b["data_type"] for b in declared} == {raster["dtype"]}
+
+
+def test_unknown_order_and_deliverable_values_are_tolerated() -> None:
+    feature = orjson.loads(orjson.dumps(NATIVE_ORDER))
+    feature["properties"]["status"] = "awaiting_review"  # a status no source lists
+    feature["properties"]["new_field"] = {"x": 1}
+    deliverable = {**DELIVERABLE, "status": "quarantined", "extra": True}
+    order = satl_orders.native_order(feature, [deliverable])
+    assert order.state == "pending" and order.native_status == "awaiting_review"
+    assert order.details["deliverables"][0]["status"] == "quarantined"

@@ -63,7 +63,8 @@ def test_search_order_and_read_the_delivery_remotely(served: str, headers: dict[
     items = list(search.items())
     assert items, "the Helsinki cluster has L1D tiles"
     item = items[0]
-    thumbnail = requests.get(item.assets["thumbnail"].href, timeout=10)  # tokenized, no headers
+    # as the docs' archive example downloads preview: with the API headers
+    thumbnail = requests.get(item.assets["thumbnail"].href, headers=headers, timeout=10)
     assert thumbnail.status_code == 200 and thumbnail.content.startswith(b"\x89PNG")
 
     feature: dict[str, Any] = {
@@ -75,7 +76,7 @@ def test_search_order_and_read_the_delivery_remotely(served: str, headers: dict[
             "parameters": {"outcome_id": item.properties["satl:outcome_id"]},
         },
     }
-    created = requests.post(f"{served}/orders", json=feature, headers=headers, timeout=10)
+    created = requests.post(f"{served}/v2/orders/", json=feature, headers=headers, timeout=10)
     assert created.status_code == 201, created.text
     order_id = created.json()["properties"]["order_id"]
     listed = _get(served, "/v2/orders/", headers)

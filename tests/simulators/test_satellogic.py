@@ -437,3 +437,29 @@ def test_captures_are_strips_of_adjacent_tiles_sharing_capture_properties() -> N
     assert sum(t.collection == QUICKVIEW_THUMB for t in archive.tiles) == sum(
         t.collection == "quickview-visual" for t in archive.tiles
     )
+
+
+@pytest.mark.parametrize("mode", ["full-body", "get"])
+async def test_other_next_link_shapes_page_when_followed_as_given(mode: str) -> None:
+    app = create_app(wiring.simulator_config(extra={"satellogic_next_link": mode}))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as c:
+        headers = {
+            "authorizationToken": f"Bearer {await _token(c)}",
+            "X-Satellogic-Contract-Id": SETTINGS["contract_id"],
+        }
+        query = {"bbox": HELSINKI, "limit": 7}
+        whole = await _search(c, headers, bbox=HELSINKI, limit=1000)
+        body = await _search(c, headers, **query)
+        seen = [f["id"] for f in body["features"]]
+        while nxt := [link for link in body["links"] if link["rel"] == "next"]:
+            link = nxt[0]
+            assert "token" not in (link.get("body") or {}) and "token=" not in link["href"]
+            if link["method"] == "GET":
+                response = await c.get(link["href"], headers=headers)
+            else:
+                assert link["merge"] is False
+                response = await c.post(link["href"], json=link["body"], headers=headers)
+            assert response.status_code == 200, response.text
+            body = response.json()
+            seen += [f["id"] for f in body["features"]]
+        assert seen == [f["id"] for f in whole["features"]]

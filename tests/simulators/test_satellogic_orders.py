@@ -80,7 +80,7 @@ def _advance(app: Starlette, seconds: float) -> None:
 
 
 async def _place(client: httpx.AsyncClient, headers: dict[str, str], tile: Tile, **kw: Any) -> Any:
-    response = await client.post("/orders", json=_order_body(tile, **kw), headers=headers)
+    response = await client.post("/v2/orders/", json=_order_body(tile, **kw), headers=headers)
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -211,18 +211,18 @@ async def test_invalid_orders_answer_400_by_field(
         body["geometry"] = change["geometry"]
     else:
         body["properties"].update(change)
-    response = await client.post("/orders", json=body, headers=headers)
+    response = await client.post("/v2/orders/", json=body, headers=headers)
     assert response.status_code == 400 and field in response.json(), response.text
     assert (await _get(client, "/v2/orders/", headers))["count"] == 0
 
 
 async def test_a_sku_outside_the_contract_is_forbidden(client: httpx.AsyncClient) -> None:
     headers = await _headers(client, QUICKVIEW_CONTRACT_ID)
-    response = await client.post("/orders", json=_order_body(_tile()), headers=headers)
+    response = await client.post("/v2/orders/", json=_order_body(_tile()), headers=headers)
     assert response.status_code == 403 and "ARCIMG-M.04.00" in response.json()["detail"]
     products = await _get(client, "/v2/products/", headers)
     assert [p["sku"] for p in products["results"]] == ["ARCIMG-M.02.00"]
-    assert (await client.post("/orders", json=_order_body(_tile()))).status_code == 401
+    assert (await client.post("/v2/orders/", json=_order_body(_tile()))).status_code == 401
 
 
 async def test_stats_count_orders_per_tile_clipped(
@@ -248,7 +248,7 @@ async def test_stats_count_orders_per_tile_clipped(
         "type": "Polygon",
         "coordinates": [[[w, s], [e, s], [e, n], [w, n], [w, s]]],
     }
-    response = await client.post("/orders", json=body, headers=headers)
+    response = await client.post("/v2/orders/", json=body, headers=headers)
     assert response.status_code == 201
     assert set(app.state.stats.snapshot()["orders"]) == {t.id for t in strip}
 
@@ -353,13 +353,27 @@ async def test_archive_quicklooks_need_no_order_but_data_does(
     item = await _get(client, f"/archive/stac/collections/{L1D}/items/{tile.id}", headers)
     for key, side in (("thumbnail", 256), ("preview", 512)):
         href = item["assets"][key]["href"]
-        assert "?token=" in href
-        response = await client.get(href)
+        assert "?" not in href
+        # docs archive-service "search by outcome id": fetched with the API headers
+        assert (await client.get(href)).status_code == 401
+        response = await client.get(href, headers=headers)
         assert response.status_code == 200 and response.headers["content-type"] == "image/png"
         assert (
             max(int.from_bytes(response.content[16:20]), int.from_bytes(response.content[20:24]))
             == side
         )
     assert "token" not in item["assets"]["analytic"]["href"]
-    assert (await client.get(item["assets"]["analytic"]["href"])).status_code == 403
+    assert (await client.get(item["assets"]["analytic"]["href"])).status_code == 401
+    data = await client.get(item["assets"]["analytic"]["href"], headers=headers)
+    assert data.status_code == 404  # archive data comes through an order
     assert item["assets"]["visual"]["proj:shape"] == item["assets"]["analytic"]["proj:shape"]
+
+
+async def test_orders_are_created_under_v2_only(
+    client: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    # docs api-v2 python examples: ORDERS_URI = "/v2/orders/"; seed 000's "POST /orders"
+    # abbreviates the V2 paths, there is no such route on the API.
+    body = _order_body(_tile())
+    assert (await client.post("/orders", json=body, headers=headers)).status_code == 404
+    assert (await client.post("/v2/orders/", json=body, headers=headers)).status_code == 201

@@ -3,7 +3,8 @@ and archive orders and downloads (delegated to :mod:`.ordering`).
 
 Paging: when the archive can sort by the whole ``sortby`` (see
 :func:`translate.native_sortby`), pages are native pages and the cursor carries the
-archive's keyset token and the page size: ``{"token": "next:<item id>", "limit": N}``.
+archive's ``next`` link as given (see :mod:`.paging`) and the page size:
+``{"next": {"method", "href", "body", "merge"}, "limit": N}``.
 Otherwise the adapter reads the whole native result (at most :data:`MAX_LOCAL_SORT`
 tiles), sorts it itself and the cursor is ``{"offset": K, "limit": N}``. Either cursor is
 compact JSON text, so the same cursor always yields the same page.
@@ -11,6 +12,7 @@ compact JSON text, so the same cursor always yields the same page.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -39,7 +41,7 @@ from bridge.providers.base import (
 )
 from bridge.providers.http import check_response, decode_json, send
 from bridge.providers.oauth import TokenCache
-from bridge.providers.satellogic import names, translate
+from bridge.providers.satellogic import contracts, names, paging, translate
 from bridge.providers.satellogic.mapping import UnknownCollection, item_from_native
 from bridge.providers.satellogic.ordering import OrderClient, order_id_from_webhook
 
@@ -48,32 +50,6 @@ MAX_LOCAL_SORT = 10_000
 SORTED_CACHE_SIZE = 8
 SORTED_CACHE_TTL_S = 300.0
 """Locally sorted results are kept a while so paging through them reads the archive once."""
-
-
-def _encode_cursor(fields: dict[str, Any]) -> str:
-    return orjson.dumps(fields).decode()
-
-
-def _decode_cursor(cursor: str) -> dict[str, Any]:
-    try:
-        fields = orjson.loads(cursor)
-    except orjson.JSONDecodeError as exc:
-        raise BadRequest("invalid satellogic paging cursor") from exc
-    if not isinstance(fields, dict) or not isinstance(fields.get("limit"), int):
-        raise BadRequest("invalid satellogic paging cursor")
-    return fields
-
-
-def _next_token(body: dict[str, Any]) -> str | None:
-    """The archive's ``next`` token, from a POST link body or a GET link href."""
-    for link in body.get("links") or []:
-        if link.get("rel") != "next":
-            continue
-        token = (link.get("body") or {}).get("token")
-        if token is None and "token=" in str(link.get("href")):
-            token = httpx.URL(str(link["href"])).params.get("token")
-        return str(token) if token else None
-    return None
 
 
 class SatellogicProvider:
@@ -87,22 +63,25 @@ class SatellogicProvider:
         self.collection_ids = frozenset(c for c in context.collections if c in names.COLLECTIONS)
         self._client = context.http_client(self.settings.base_url or names.DEFAULT_BASE_URL)
         self._tokens = TokenCache(self.name, self._fetch_token)
+        self._contract_id: str | None = self.settings.contract_id or None
         # native request -> (when read, sorted items, exact count): one tenant's results
         # only, as the provider instance belongs to one set of credentials.
         self._sorted: OrderedDict[bytes, tuple[float, list[Item], int | None]] = OrderedDict()
-        self._orders = OrderClient(self.name, self._call, self._native_item, item_from_native)
+        self._orders = OrderClient(
+            self.name, self._call, self._native_item, item_from_native, self._headers, self._client
+        )
 
     def __repr__(self) -> str:
         return f"SatellogicProvider(base_url={self._client.base_url!s})"
 
-    async def _fetch_token(self) -> dict[str, Any]:
+    async def _fetch_token(self, audience: str = names.AUDIENCE) -> dict[str, Any]:
         secret = self.settings.client_secret
         if not self.settings.client_id or secret is None:
             raise ProviderAuthError(self.name, "no client_id/client_secret configured")
         body = {
             "client_id": self.settings.client_id,
             "client_secret": secret.get_secret_value(),
-            "audience": names.AUDIENCE,
+            "audience": audience,
             "grant_type": "client_credentials",
         }
         url = self.settings.auth_url or names.DEFAULT_AUTH_URL
@@ -115,10 +94,35 @@ class SatellogicProvider:
 
     async def _headers(self) -> tuple[str, dict[str, str]]:
         token = await self._tokens.get()
-        headers = {"authorizationToken": f"Bearer {token}"}
-        if self.settings.contract_id:
-            headers["X-Satellogic-Contract-Id"] = self.settings.contract_id
-        return token, headers
+        contract = self._contract_id or await self._discover_contract(token)
+        return token, {
+            "authorizationToken": f"Bearer {token}",
+            "X-Satellogic-Contract-Id": contract,
+        }
+
+    async def _discover_contract(self, token: str) -> str:
+        """The credentials' one contract, when none is configured (see :mod:`.contracts`)."""
+
+        async def accounts_token() -> str:
+            body = await self._fetch_token(contracts.ACCOUNTS_AUDIENCE)
+            return str(body.get("access_token") or "")
+
+        found = await contracts.discover(self.name, self._client, self._send, token, accounts_token)
+        self._contract_id = found
+        return found
+
+    async def _send(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request`` within the deadline; transport failures become per-provider
+        errors. The deadline is the whole exchange (httpx's timeouts are per read, and an
+        in-process transport has none): an order whose answer comes late is an unknown
+        outcome, reconciled later, never a hang."""
+        try:
+            async with asyncio.timeout(self.settings.timeout_s):
+                return await self._client.send(request)
+        except (httpx.TimeoutException, TimeoutError) as exc:
+            raise ProviderTimeout(self.name, "no answer before the deadline") from exc
+        except httpx.TransportError as exc:
+            raise ProviderError(self.name, f"unreachable: {type(exc).__name__}") from exc
 
     async def _call(
         self, method: str, path: str, body: dict[str, Any] | None = None
@@ -127,20 +131,22 @@ class SatellogicProvider:
         for attempt in (0, 1):
             token, headers = await self._headers()
             request = self._client.build_request(method, path, json=body, headers=headers)
-            try:
-                response = await self._client.send(request)
-            except httpx.TimeoutException as exc:
-                raise ProviderTimeout(self.name, "no answer before the deadline") from exc
-            except httpx.TransportError as exc:
-                raise ProviderError(self.name, f"unreachable: {type(exc).__name__}") from exc
+            response = await self._send(request)
             if response.status_code == 401 and attempt == 0:
                 self._tokens.invalidate(token)
                 continue
             return response
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _search_page(self, body: dict[str, Any]) -> dict[str, Any]:
-        response = await self._call("POST", f"{names.STAC_ROOT}/search", body)
+    async def _search_page(
+        self, body: dict[str, Any], link: paging.Link | None = None
+    ) -> dict[str, Any]:
+        """The first page of the search ``body``, or the page ``link`` leads to from it."""
+        method, href = "POST", f"{names.STAC_ROOT}/search"
+        sent: dict[str, Any] | None = body
+        if link is not None:
+            method, href, sent = paging.request_parts(link, body)
+        response = await self._call(method, href, sent)
         check_response(self.name, response)
         result = decode_json(self.name, response)
         if not isinstance(result, dict) or not isinstance(result.get("features"), list):
@@ -150,6 +156,8 @@ class SatellogicProvider:
     def _items(self, features: list[dict[str, Any]]) -> list[Item]:
         out = []
         for feature in features:
+            if not isinstance(feature, dict) or not isinstance(feature.get("id"), str):
+                raise ProviderBadResponse(self.name, "a search feature without an id")
             try:
                 out.append(item_from_native(feature))
             except UnknownCollection:
@@ -162,17 +170,19 @@ class SatellogicProvider:
         """One page of tiles that may match ``query``, in the bridge's sort order."""
         if not translate.native_collections(query.collections):
             return ProviderPage(items=[])
-        state: dict[str, Any] = _decode_cursor(cursor) if cursor else {"limit": page_size}
+        state: dict[str, Any] = paging.decode_cursor(cursor) if cursor else {"limit": page_size}
         sortby = translate.native_sortby(query.sortby)
         if sortby is None:
             return await self._search_sorted_locally(query, state)
         limit = max(1, min(int(state["limit"]), translate.NATIVE_MAX_LIMIT))
-        body = translate.to_native_query(
-            query, limit=limit, token=state.get("token"), sortby=sortby
+        body = translate.to_native_query(query, limit=limit, sortby=sortby)
+        base = self._client.base_url
+        link = paging.from_cursor(state, base) if "next" in state else None
+        result = await self._search_page(body, link)
+        following = paging.next_link(self.name, result, base)
+        next_cursor = (
+            paging.encode_cursor({"next": following, "limit": limit}) if following else None
         )
-        result = await self._search_page(body)
-        token = _next_token(result)
-        next_cursor = _encode_cursor({"token": token, "limit": limit}) if token else None
         return ProviderPage(
             items=self._items(result["features"]),
             next_cursor=next_cursor,
@@ -203,18 +213,20 @@ class SatellogicProvider:
         _, items, matched = cached
         offset, limit = int(state.get("offset", 0)), max(1, int(state["limit"]))
         end = offset + limit
-        next_cursor = _encode_cursor({"offset": end, "limit": limit}) if end < len(items) else None
+        next_cursor = (
+            paging.encode_cursor({"offset": end, "limit": limit}) if end < len(items) else None
+        )
         return ProviderPage(items=items[offset:end], next_cursor=next_cursor, matched=matched)
 
     async def _read_all(self, query: SearchQuery) -> tuple[list[Item], int | None]:
         """Every native tile for ``query`` (at most MAX_LOCAL_SORT), and the exact count."""
         items: list[Item] = []
-        token: str | None = None
+        link: paging.Link | None = None
         matched: int | None = None
+        body = translate.to_native_query(query, limit=translate.NATIVE_MAX_LIMIT)
         while True:
-            body = translate.to_native_query(query, limit=translate.NATIVE_MAX_LIMIT, token=token)
-            result = await self._search_page(body)
-            if token is None:
+            result = await self._search_page(body, link)
+            if link is None:
                 total = result.get("numberMatched")
                 if isinstance(total, int) and total > MAX_LOCAL_SORT:
                     raise BadRequest(
@@ -223,8 +235,8 @@ class SatellogicProvider:
                     )
                 matched = self._matched(query, result)
             items.extend(self._items(result["features"]))
-            token = _next_token(result)
-            if token is None or len(items) > MAX_LOCAL_SORT:
+            link = paging.next_link(self.name, result, self._client.base_url)
+            if link is None or len(items) > MAX_LOCAL_SORT:
                 return items, matched
 
     async def _native_item(self, collection_id: str, item_id: str) -> dict[str, Any] | None:
@@ -281,7 +293,8 @@ class SatellogicProvider:
     async def asset_location(
         self, collection_id: str, item_id: str, asset_key: str, native_order_id: str | None
     ) -> AssetLocation:
-        """A freshly tokenized URL for the asset (data assets through the order)."""
+        """Where to read the asset: archive quicklooks with the API headers (fetched by the
+        bridge), data assets through the order's Telluric delivery (a tokenized URL)."""
         return await self._orders.asset_location(collection_id, item_id, asset_key, native_order_id)
 
     def order_id_from_webhook(self, payload: Any) -> str | None:

@@ -10,6 +10,8 @@ from bridge.providers.satellogic.names import (
     PASSTHROUGH,
     RENAMED,
     STAC_EXTENSIONS,
+    asset_bands,
+    legacy_eo_bands,
 )
 
 _ASSET_FIELDS = ("href", "title", "type", "roles")
@@ -17,10 +19,14 @@ _ASSET_FIELDS = ("href", "title", "type", "roles")
 _ASSET_PROJ = ("proj:shape", "proj:transform")
 
 
-def _asset(native: dict[str, Any]) -> dict[str, Any]:
+def _asset(native: dict[str, Any], bands: list[dict[str, object]] | None) -> dict[str, Any]:
     """One native asset: its fields, the href without its ephemeral token (a search result
-    must not carry a URL that expires; downloads get fresh ones), ``proj:*`` when given."""
+    must not carry a URL that expires; downloads get fresh ones), ``proj:*`` when given,
+    and the ``bands`` of its file."""
     out = {f: native[f] for f in _ASSET_FIELDS if f in native}
+    if bands is not None:
+        out["bands"] = bands
+        out["eo:bands"] = legacy_eo_bands(bands)
     href = out.get("href")
     if isinstance(href, str) and "?" in href:
         out["href"] = href.partition("?")[0]
@@ -30,6 +36,18 @@ def _asset(native: dict[str, Any]) -> dict[str, Any]:
         out["proj:code"] = f"EPSG:{epsg}"
         out.update({f: native[f] for f in _ASSET_PROJ if f in native})
     return out
+
+
+# Native properties the tables map (or the mapping derives): everything else is unknown.
+_MAPPED = frozenset({"datetime", "proj:epsg", *PASSTHROUGH, *RENAMED})
+PREFIX = "satellogic:"
+
+
+def _unknown_name(name: str) -> str:
+    """Where an unmapped native property goes: ``satl:`` names (already the provider's
+    own namespace) as they are, any other under ``satellogic:``, so it can never collide
+    with (or be mistaken for) a STAC field the bridge defines."""
+    return name if name.startswith("satl:") else PREFIX + name.replace(":", "_")
 
 
 class UnknownCollection(ValueError):
@@ -54,13 +72,21 @@ def item_from_native(record: dict[str, Any]) -> dict[str, Any]:
     for native_name, name in RENAMED.items():
         if native_name in src:
             props[name] = src[native_name]
+    # Sources are silent on the full property list: unknown fields pass through, unchanged.
+    for name, value in src.items():
+        if name not in _MAPPED:
+            props.setdefault(_unknown_name(str(name)), value)
     epsg = src.get("proj:epsg")
     if epsg is not None:
         # GDAL 3.6 reads proj:epsg only; Projection v2 names the CRS with proj:code.
         props["proj:epsg"] = epsg
         props["proj:code"] = f"EPSG:{epsg}"
-    props["processing:level"] = LEVEL_BY_NATIVE[native_collection or ""]
-    assets = {key: _asset(asset) for key, asset in (record.get("assets") or {}).items()}
+    level = LEVEL_BY_NATIVE[native_collection or ""]
+    props["processing:level"] = level
+    assets = {
+        key: _asset(asset, asset_bands(level, key))
+        for key, asset in (record.get("assets") or {}).items()
+    }
     return {
         "type": "Feature",
         "stac_version": "1.1.0",

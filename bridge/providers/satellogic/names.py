@@ -11,6 +11,9 @@ DEFAULT_BASE_URL = "https://api.satellogic.com"
 DEFAULT_AUTH_URL = "https://auth.platform.satellogic.com/oauth/token"
 AUDIENCE = "https://api.satellogic.com/"
 STAC_ROOT = "/archive/stac"
+# Orders API V2 (docs api-v2 python examples: ``ORDERS_URI = "/v2/orders/"``; one order is
+# ``ORDERS_URI + order_id``). Seed 000's "POST /orders" abbreviates these paths.
+ORDERS_PATH = "/v2/orders/"
 
 # Bridge collection (one product line a buyer picks) -> native archive collection and the
 # processing level its tiles have. Native ids other than quickview-visual are unconfirmed.
@@ -74,8 +77,67 @@ FILTERABLE = NATIVE_FIELDS
 # Names clients may use for bridge properties (the archive's own name for product:type).
 PROPERTY_ALIASES: dict[str, str] = dict(RENAMED)
 
+# The bands of each raster asset, per processing level, so odc-stac and stackstac can load
+# them by name. Sources: developers.satellogic.com imagery-products "Multispectral payload"
+# (Blue 450-510, Green 510-580, Red 590-690, NIR 750-900 nm: centres are the midpoints,
+# widths the spans, in µm) and the L1 analytic (16-bit, 4 bands) / L3 visual (8-bit RGB)
+# bit depths; the order of bands in each file is the asset titles' (and the Telluric
+# raster ``bands`` lists'). The native items list no bands (assumed from the audit), and
+# nodata 0 (the fill outside a clipped footprint) is assumed. The visual asset's bands get
+# names of their own and no ``eo:common_name``: a common name must lead to one band, the
+# analytic (measured) one, or a load by "red" would get the contrast-stretched copy.
+SPECTRAL: dict[str, tuple[float, float]] = {
+    "blue": (0.48, 0.06),
+    "green": (0.545, 0.07),
+    "red": (0.64, 0.1),
+    "nir": (0.825, 0.15),
+}
+NODATA = 0
+_RGB, _BGRN = ("red", "green", "blue"), ("blue", "green", "red", "nir")
+# (processing level, asset key) -> (bands in file order, data type, measured?)
+ASSET_BANDS: dict[tuple[str, str], tuple[tuple[str, ...], str, bool]] = {
+    ("L1B", "analytic"): (_RGB, "uint8", True),
+    **{(level, "analytic"): (_BGRN, "uint16", True) for level in ("L1D", "L1D_SR")},
+    **{(level, "visual"): (_RGB, "uint8", False) for level in ("L1D", "L1D_SR")},
+}
+
+
+def legacy_eo_bands(bands: list[dict[str, object]]) -> list[dict[str, object]]:
+    """The same bands as STAC 1.0 ``eo:bands`` (eo v1.x): pystac's EO extension, and so
+    odc-stac 0.5 and stackstac, find band names only there, not in STAC 1.1 ``bands``."""
+    legacy = {"name": "name", "eo:common_name": "common_name",
+              "eo:center_wavelength": "center_wavelength",
+              "eo:full_width_half_max": "full_width_half_max"}  # fmt: skip
+    return [{legacy[k]: v for k, v in band.items() if k in legacy} for band in bands]
+
+
+def asset_bands(level: str, asset_key: str) -> list[dict[str, object]] | None:
+    """STAC 1.1 ``bands`` of a raster asset (None for assets that are not rasters)."""
+    layout = ASSET_BANDS.get((level, asset_key))
+    if layout is None:
+        return None
+    names, data_type, measured = layout
+    out: list[dict[str, object]] = []
+    for name in names:
+        centre, width = SPECTRAL[name]
+        band: dict[str, object] = {"name": name if measured else f"visual_{name}"}
+        if measured:
+            band["eo:common_name"] = name
+        band |= {
+            "eo:center_wavelength": centre,
+            "eo:full_width_half_max": width,
+            "data_type": data_type,
+            "nodata": NODATA,
+        }
+        out.append(band)
+    return out
+
+
 STAC_EXTENSIONS: list[str] = [
-    "https://stac-extensions.github.io/eo/v2.0.0/schema.json",
+    # EO v1.1.0, not v2.0.0: v2.0.0 forbids ``eo:bands``, the only place pystac's EO
+    # extension (so odc-stac 0.5 and stackstac) reads band names from; v1.1.0 defines it
+    # and eo:cloud_cover, and leaves the STAC 1.1 ``bands`` (with eo v2's field names) be.
+    "https://stac-extensions.github.io/eo/v1.1.0/schema.json",
     "https://stac-extensions.github.io/view/v1.1.0/schema.json",
     # Projection v1.2.0, not v2.0.0: v2.0.0 forbids proj:epsg (additionalProperties: false),
     # and v1.2.0 defines both proj:code and the proj:epsg that GDAL 3.6 reads.

@@ -4,8 +4,9 @@ The Provider methods of :class:`~bridge.providers.satellogic.adapter.SatellogicP
 for ordering delegate here. Flow for a data asset: ``GET /v2/orders/{id}`` →
 ``GET /v2/orders/{id}/deliverables`` (the available deliverable's ``sceneset_id``, an
 assumed field) → ``GET /telluric/scenes/?sceneset_id=`` → the raster's tokenized url,
-fresh on every call (Telluric mints new tokens per request). Browse assets come from a
-fresh read of the archive item, whose ``thumbnail``/``preview`` hrefs carry new tokens.
+fresh on every call (Telluric mints new tokens per request), handed to clients as a
+redirect. Browse assets are the archive item's ``thumbnail``/``preview`` hrefs, which answer
+only with the API headers: the location carries them so the bridge fetches for the client.
 
 Telluric does not publish its token lifetime; :data:`URL_LIFETIME_S` is the (short) life
 the adapter promises to the bridge, so nobody holds on to a URL that may have died.
@@ -33,7 +34,7 @@ from bridge.errors import (
 )
 from bridge.providers.base import AssetLocation, NativeOrder, OrderOptions, Quote
 from bridge.providers.http import check_response, decode_json
-from bridge.providers.satellogic import orders
+from bridge.providers.satellogic import names, orders
 
 URL_LIFETIME_S = 600.0
 PRODUCTS_TTL_S = 600.0
@@ -42,6 +43,7 @@ MAX_LIST_PAGES = 200
 COG = "image/tiff; application=geotiff; profile=cloud-optimized"
 
 Call = Callable[..., Awaitable[httpx.Response]]
+Credentials = Callable[[], Awaitable[tuple[str, dict[str, str]]]]
 NativeItem = Callable[[str, str], Awaitable[dict[str, Any] | None]]
 Mapper = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -59,9 +61,19 @@ def _summary(body: Any) -> str:
 class OrderClient:
     """Aleph V2 orders and Telluric downloads over the adapter's authenticated client."""
 
-    def __init__(self, name: str, call: Call, native_item: NativeItem, to_item: Mapper) -> None:
+    def __init__(
+        self,
+        name: str,
+        call: Call,
+        native_item: NativeItem,
+        to_item: Mapper,
+        credentials: Credentials,
+        client: httpx.AsyncClient,
+    ) -> None:
         self.name = name
         self._call = call
+        self._credentials = credentials
+        self._client = client
         self._native_item = native_item
         self._to_item = to_item
         self._products: tuple[float, dict[str, Decimal]] | None = None
@@ -134,8 +146,8 @@ class OrderClient:
         )
 
     async def _read_order(self, native_id: str) -> NativeOrder:
-        feature = await self._json("GET", f"/v2/orders/{native_id}")
-        body = await self._json("GET", f"/v2/orders/{native_id}/deliverables?limit=100")
+        feature = await self._json("GET", f"{names.ORDERS_PATH}{native_id}")
+        body = await self._json("GET", f"{names.ORDERS_PATH}{native_id}/deliverables?limit=100")
         try:
             return orders.native_order(feature, list(body.get("results") or []))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -144,12 +156,12 @@ class OrderClient:
     async def place_order(
         self, collection_id: str, item_id: str, options: OrderOptions, reference: str
     ) -> NativeOrder:
-        """``POST /orders`` for the tile's footprint and capture, named ``reference``."""
+        """``POST /v2/orders/`` for the tile's footprint and capture, named ``reference``."""
         item = self._to_item(await self._item(collection_id, item_id))
         level = str(item["properties"]["processing:level"])
         orders.check_options(level, options)
         body = orders.order_body(item, orders.sku_for(level), reference)
-        feature = await self._json("POST", "/orders", body)
+        feature = await self._json("POST", names.ORDERS_PATH, body)
         try:
             return orders.native_order(feature, [])
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -162,7 +174,7 @@ class OrderClient:
         native = await self._native_item(collection_id, item_id)
         item = self._to_item(native) if native is not None else None
         found: list[str] = []
-        path: str | None = "/v2/orders/?" + urlencode({"offset": 0, "limit": LIST_LIMIT})
+        path: str | None = names.ORDERS_PATH + "?" + urlencode({"offset": 0, "limit": LIST_LIMIT})
         for _ in range(MAX_LIST_PAGES):
             if path is None:
                 break
@@ -189,14 +201,19 @@ class OrderClient:
     async def asset_location(
         self, collection_id: str, item_id: str, asset_key: str, native_order_id: str | None
     ) -> AssetLocation:
-        """A freshly tokenized URL: browse assets from the archive, data from Telluric."""
+        """Browse assets: the archive URL and the headers it needs; data: a Telluric URL."""
         native = await self._item(collection_id, item_id)
         asset = (native.get("assets") or {}).get(asset_key)
         if not isinstance(asset, dict) or not asset.get("href"):
             raise NotFound(f"item {item_id} has no asset {asset_key}")
         expires = datetime.now(UTC) + timedelta(seconds=URL_LIFETIME_S)
         if asset_key in orders.BROWSE_ASSETS:
-            return AssetLocation(str(asset["href"]), expires, asset.get("type"))
+            # Archive quicklooks answer only with the API headers (docs archive-service
+            # "search by outcome id" downloads preview with them): the bridge fetches them.
+            _, headers = await self._credentials()
+            return AssetLocation(
+                str(asset["href"]), expires, asset.get("type"), headers, self._client
+            )
         if native_order_id is None:
             raise Conflict(f"{asset_key} of {item_id} is delivered by an order; none given")
         order = await self._read_order(native_order_id)

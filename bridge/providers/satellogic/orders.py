@@ -2,7 +2,7 @@
 
 What is documented and what is assumed (the simulator makes the same assumptions):
 
-* An archive tile is bought with ``POST /orders`` and a GeoJSON Feature whose
+* An archive tile is bought with ``POST /v2/orders/`` and a GeoJSON Feature whose
   ``properties.sku`` is ``ARCIMG-M.NN.NN`` (seed 000). The digits are read as
   ``<processing level>.<variant>``: the level's position in the seed's list (L1B = 02,
   L1D = 04, L1D_SR = 05) and ``00`` for the standard clipped, processed and stitched
@@ -107,7 +107,7 @@ def decimal_cents(value: object) -> int | None:
 
 
 def order_body(item: dict[str, Any], sku: str, reference: str) -> dict[str, Any]:
-    """The ``POST /orders`` Feature for one archive tile."""
+    """The ``POST /v2/orders/`` Feature for one archive tile."""
     return {
         "type": "Feature",
         "geometry": item["geometry"],

@@ -1,9 +1,10 @@
 """Simulator of Satellogic's Aleph APIs: OAuth, the archive STAC API, V2 orders, Telluric.
 
-Modules: :mod:`.auth` (token endpoint, gateway checks), :mod:`.archive` and :mod:`.search`
-(the archive), :mod:`.products` (SKUs, prices, clipping), :mod:`.orders` (the order state
-machine), :mod:`.orders_api` (``/orders``, ``/v2/orders``...), :mod:`.downloads`
-(the tokenized object stores), :mod:`.telluric` (the scene listing) and :mod:`.app` (wiring).
+Modules: :mod:`.auth` (token endpoint, gateway checks), :mod:`.contracts` (the contract
+listings), :mod:`.archive` and :mod:`.search` (the archive), :mod:`.paging` (its next
+links), :mod:`.products` (SKUs, prices, clipping), :mod:`.orders` (the order state
+machine), :mod:`.orders_api` (``/v2/orders/``...), :mod:`.downloads` (the object stores),
+:mod:`.telluric` (the scene listing) and :mod:`.app` (wiring). Sources: ``SOURCES.md``.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bridge.simulators.common.app import JSONResponse, SimulatorConfig, read_json, simulator_app
+from bridge.simulators.satellogic import contracts, paging
 from bridge.simulators.satellogic import search as native
 from bridge.simulators.satellogic.archive import (
     NATIVE_COLLECTIONS,
@@ -91,8 +92,12 @@ def _item_json(request: Request, tile: Tile, root: str) -> dict[str, Any]:
 
 
 def _item_collection(
-    request: Request, s: native.NativeSearch, visible: frozenset[str], post: bool
+    request: Request,
+    s: native.NativeSearch,
+    visible: frozenset[str],
+    body: dict[str, Any] | None = None,
 ) -> Response:
+    """One page; ``body`` is the POST search (or the one a server-side cursor names)."""
     archive: Archive = request.app.state.archive
     matches = native.evaluate(archive, s, visible)
     tiles, start = native.page(matches, s.token, s.limit)
@@ -106,10 +111,12 @@ def _item_collection(
     if start > 0 and tiles:
         tokens.append(("prev", f"prev:{tiles[0].id}"))
     for rel, token in tokens:
-        if post:
+        if body is not None:
             links.append(
-                {"rel": rel, "type": GEOJSON, "method": "POST", "href": str(request.url),
-                 "body": {"token": token}, "merge": True}
+                paging.post_link(
+                    request.app.state.next_link, rel, str(request.url), f"{root}{STAC}/search",
+                    body, token, request.app.state.cursors,
+                )
             )  # fmt: skip
         else:
             href = str(request.url.include_query_params(token=token))
@@ -126,21 +133,41 @@ def _item_collection(
     )
 
 
+async def _search_body(request: Request) -> dict[str, Any] | None:
+    """The POST body, or the search a GET ``?cursor=`` names; None for a plain GET."""
+    if request.method == "POST":
+        try:
+            body = await read_json(request)
+        except ValueError as exc:
+            raise native.SearchError(str(exc), "RequestValidationError") from exc
+        if not isinstance(body, dict):
+            raise native.SearchError("body must be a JSON object", "RequestValidationError")
+        if "next" in body:  # the opaque value of a ``full-body`` link
+            token = paging.decode(body["next"])
+            if token is None:
+                raise native.SearchError(f"Invalid paging value {body['next']!r}")
+            body = {**body, "token": token}
+        return body
+    key = request.query_params.get("cursor")
+    if key is None:
+        return None
+    saved: dict[str, Any] | None = request.app.state.cursors.load(key)
+    if saved is None:
+        raise native.SearchError(f"Unknown or expired cursor {key!r}")
+    return saved
+
+
 async def search_route(request: Request) -> Response:
     """``GET|POST /archive/stac/search``."""
     auth = authorize(request)
     if isinstance(auth, Response):
         return auth
     try:
-        if request.method == "POST":
-            try:
-                body = await read_json(request)
-            except ValueError as exc:
-                raise native.SearchError(str(exc), "RequestValidationError") from exc
-            s = search_from_body(body)
-        else:
-            s = search_from_params(request.query_params)
-        return _item_collection(request, s, auth[0], request.method == "POST")
+        body = await _search_body(request)
+        s = search_from_params(request.query_params) if body is None else search_from_body(body)
+        if body is not None:
+            body = {k: v for k, v in body.items() if k not in ("token", "next")}
+        return _item_collection(request, s, auth[0], body)
     except native.SearchError as exc:
         return _error(exc)
 
@@ -156,7 +183,7 @@ async def items_route(request: Request) -> Response:
     try:
         s = search_from_params(request.query_params)
         s.collections = [cid]
-        return _item_collection(request, s, auth[0], post=False)
+        return _item_collection(request, s, auth[0])
     except native.SearchError as exc:
         return _error(exc)
 
@@ -245,7 +272,8 @@ def create_app(config: SimulatorConfig) -> Starlette:
 
     ``config.extra`` keys: ``token_lifetime_s`` (OAuth), ``satellogic_order_step_s``,
     ``satellogic_delivery_ttl_s``, ``satellogic_fail_rate`` (see :mod:`.orders`),
-    ``satellogic_token_ttl_s`` and ``satellogic_raster_px`` (see :mod:`.downloads`).
+    ``satellogic_token_ttl_s`` and ``satellogic_raster_px`` (see :mod:`.downloads`),
+    ``satellogic_next_link`` (see :mod:`.paging`).
     """
     extra = config.extra
     archive = build_archive(config.seed, config.scenes)
@@ -268,11 +296,15 @@ def create_app(config: SimulatorConfig) -> Starlette:
             f"{STAC}/collections/{{collection_id}}/items/{{item_id}}", item_route, methods=["GET"]
         ),
         Route(f"{STAC}/search", search_route, methods=["GET", "POST"]),
+        *contracts.routes(),
         *OrdersApi(archive, book).routes(),
         *Telluric(downloads).routes(),
         *downloads.routes(),
     ]
     lifetime = int(config.extra.get("token_lifetime_s", 86400))
+    next_link = str(extra.get("satellogic_next_link", "pgstac"))
+    if next_link not in paging.MODES:
+        raise ValueError(f"satellogic_next_link must be one of {paging.MODES}")
     return simulator_app(
         "satellogic",
         routes,
@@ -281,4 +313,6 @@ def create_app(config: SimulatorConfig) -> Starlette:
         auth=AuthState(lifetime_s=lifetime),
         orders=book,
         downloads=downloads,
+        next_link=next_link,
+        cursors=paging.Cursors(),
     )

@@ -1,9 +1,13 @@
 """Downloads from the Satellogic simulator: the object stores and what they serve.
 
-* **Archive browse assets** (``preview``, ``thumbnail``) are free: every archive response
-  gives them a fresh ``?token=`` URL under ``/archive/assets/`` (assumed; the real hrefs
-  are unpublished). Data assets (``analytic``, ``visual``) are listed with a bare href
-  that storage refuses (403): in Aleph V2 archive data comes through an order.
+* **Archive browse assets** (``preview``, ``thumbnail``) need no order but sit behind the
+  API gateway: the official archive example downloads ``preview`` with the
+  ``authorizationToken`` and ``X-Satellogic-Contract-Id`` headers (docs archive-service
+  "search by outcome id"), so ``/archive/assets/`` answers as :func:`.auth.authorize`
+  does (401 without them) and serves only the contract's collections (404 otherwise).
+  The hrefs themselves are plain (no token; the real ones are unpublished). Data assets
+  (``analytic``, ``visual``) are listed with a bare href the store does not serve (404
+  ``NoSuchKey``, assumed): in Aleph V2 archive data comes through an order.
 * **Deliveries** are served under ``/v2/scenes/`` (the Telluric catalog, listed by
   :mod:`.telluric`): rasters, ``delivery_zip``, ``footprint``, ``thumbnail``, ``preview``
   of an available deliverable; nothing once it expired. The real catalog lives on
@@ -23,6 +27,8 @@ import secrets
 import zipfile
 from typing import Any
 
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
 
 from bridge.simulators.common.cog import (
@@ -34,8 +40,10 @@ from bridge.simulators.common.cog import (
     scene_grid,
     stable_seed,
 )
+from bridge.simulators.common.signing import Denial
 from bridge.simulators.common.storage import ObjectStore, StoredObject
 from bridge.simulators.satellogic.archive import Archive, Tile, assets_for
+from bridge.simulators.satellogic.auth import authorize
 from bridge.simulators.satellogic.orders import Order, OrderBook
 from bridge.simulators.satellogic.products import PRODUCT_BY_COLLECTION, Product, Raster
 
@@ -72,6 +80,22 @@ def _footprint_kml(name: str, bbox: BBox) -> bytes:
     ).encode()
 
 
+class GatewayStore(ObjectStore):
+    """An object store behind the API gateway's headers instead of signed URLs."""
+
+    def _authorize(self, request: Request, key: str) -> Denial | None:
+        return None  # checked by :meth:`serve` against the gateway headers
+
+    async def serve(self, request: Request) -> Response:
+        """``GET|HEAD /archive/assets/{collection}/{item}/{file}`` with the API headers."""
+        auth = authorize(request)
+        if isinstance(auth, Response):
+            return auth
+        if str(request.path_params["key"]).split("/")[0] not in auth[0]:
+            return Response(b'{"detail":"Not found."}', 404, media_type="application/json")
+        return await super().serve(request)
+
+
 class Downloads:
     """The simulator's two object stores and the Telluric scene listing."""
 
@@ -82,7 +106,7 @@ class Downloads:
         self.token_ttl = float(extra.get("satellogic_token_ttl_s", 3600.0))
         self._proj_cache: dict[tuple[str, str], dict[str, Any]] = {}
         secret = secrets.token_hex(16)
-        self.archive_store = ObjectStore(
+        self.archive_store = GatewayStore(
             secret, prefix=ARCHIVE_PREFIX, clock=book.clock, resolver=self._archive_object
         )
         self.scene_store = ObjectStore(
@@ -104,13 +128,10 @@ class Downloads:
         )
 
     def archive_assets(self, tile: Tile, root: str) -> dict[str, dict[str, Any]]:
-        """A tile's native assets: browse hrefs freshly tokenized, COGs with ``proj:*``."""
+        """A tile's native assets: browse hrefs behind the gateway, COGs with ``proj:*``."""
         assets = assets_for(tile.collection, tile.id, root)
         for key, asset in assets.items():
-            key_path = asset["href"][len(f"{root}{ARCHIVE_PREFIX}/") :]
-            if key in BROWSE:
-                asset["href"] = self.archive_store.token_url(root, key_path, self.token_ttl)
-            else:
+            if key not in BROWSE:
                 asset.update(self._proj(tile))
         return assets
 

@@ -1,6 +1,8 @@
 """Aleph V2 Orders API routes of the simulator (archive orders; seed 000 + public examples).
 
-* ``POST /orders`` (seed 000; ``POST /v2/orders/`` too, assumed) with a GeoJSON Feature
+* ``POST /v2/orders/`` (docs api-v2 python examples: ``ORDERS_URI = "/v2/orders/"``; seed
+  000 abbreviates every V2 path as ``/orders...``, so there is no ``POST /orders``: 404)
+  with a GeoJSON Feature
   ``{"type": "Feature", "geometry", "properties": {"sku": "ARCIMG-M.NN.NN",
   "parameters": {"outcome_id": ...}, "name"?, "project_name"?}}`` → 201 with the order.
   ``parameters.outcome_id`` (the archive's ``satl:outcome_id``: which capture) and the
@@ -163,7 +165,7 @@ class OrdersApi:
         return _Parsed(product, requested, outcome, props, tiles)
 
     async def create(self, request: Request) -> Response:
-        """``POST /orders``: validate, clip, price and record a new archive order."""
+        """``POST /v2/orders/``: validate, clip, price and record a new archive order."""
         auth = authorize(request)
         if isinstance(auth, Response):
             return auth
@@ -273,7 +275,6 @@ class OrdersApi:
         """Every Orders API route, with and without the trailing slash."""
         one = "/v2/orders/{order_id}"
         table: list[tuple[str, Any, str]] = [
-            ("/orders", self.create, "POST"),
             ("/v2/orders", self.create, "POST"),
             ("/v2/orders", self.list_orders, "GET"),
             (one, self.get_order, "GET"),
