@@ -1,17 +1,35 @@
-"""A closed-loop HTTP load generator: N workers, each sending its next request when the
-previous one is answered, over kept-alive connections."""
+"""``python -m bench load``: the bridge under a mix of searches from many clients.
+
+``bridge serve --sandbox`` runs as a subprocess on a free loopback port with its own
+data folder and API key, every simulator answering after 150 ms. Closed-loop clients
+(8, 64 and 256 by default, 60 s each; :mod:`bench.load_gen`, in a process of their own)
+send a mix of bbox, two-collection ``limit=100``, unpushable CQL2 ``OR`` + ``sortby`` and
+point searches (:mod:`bench.load_mix`), with 1 and 2 workers when ``bridge serve`` takes
+``--workers``; then a 64-client soak reads each worker's RSS every minute. It prints
+req/s, p50/p95/p99, errors by status, dropped connections, partial answers, the CPU the
+generator used, and the figures against the targets of issue 9; it asserts nothing.
+``--quick`` is a smoke run of a few seconds per step. Options: ``--help``.
+
+:func:`closed_loop` is the small httpx load helper other benchmarks use.
+"""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import itertools
+import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import httpx
 
-from bench.util import p50
+from bench.load_procs import machine
+from bench.load_report import HEAD, describe_tree, row, rss_lines, targets
+from bench.load_run import LoadPlan, Measured, Soak, measure, soak
+from bench.load_server import accepts_workers, bridge_server
+from bench.util import header, p50
 
 
 async def _closed_loop(
@@ -75,3 +93,77 @@ def closed_loop(
     return asyncio.run(
         _closed_loop(url, params, concurrency, min_requests, min_seconds, max_seconds)
     )
+
+
+def _ints(text: str) -> list[int]:
+    return [int(v) for v in text.split(",") if v.strip()]
+
+
+def parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The options of ``python -m bench load``."""
+    p = argparse.ArgumentParser(prog="python -m bench load", description=__doc__.split("\n")[0])
+    p.add_argument("--levels", type=_ints, default=[8, 64, 256], help="concurrent clients")
+    p.add_argument("--duration", type=float, default=60.0, help="seconds per level")
+    p.add_argument("--workers", type=_ints, default=[1, 2], help="bridge worker counts")
+    p.add_argument("--soak", type=float, default=300.0, help="soak seconds (0: none)")
+    p.add_argument("--soak-clients", type=int, default=64)
+    p.add_argument("--warmup", type=float, default=10.0, help="seconds of 8 clients first")
+    p.add_argument("--delay-ms", type=float, default=150.0, help="simulator latency")
+    p.add_argument("--timeout", type=float, default=60.0, help="per request, seconds")
+    p.add_argument("--generators", type=int, default=1, help="load generator processes")
+    p.add_argument(
+        "--env", action="append", default=[], metavar="NAME=VALUE", help="extra server setting"
+    )
+    p.add_argument("--quick", action="store_true", help="smoke run: a few seconds per step")
+    opts = p.parse_args(argv)
+    if opts.quick:
+        opts.duration, opts.soak, opts.warmup = 3.0, 5.0, 1.0
+    bad = [e for e in opts.env if "=" not in e]
+    if bad or min(opts.levels + opts.workers + [opts.generators], default=0) < 1:
+        p.error("levels, workers and generators must be >= 1; --env takes NAME=VALUE")
+    return opts
+
+
+def run(argv: Sequence[str] | None = None) -> dict[str, float]:
+    """Measure and print the load figures (``argv``: the options, see :func:`parse`)."""
+    opts = parse(argv)
+    header(f"load: bridge serve --sandbox, simulators at {opts.delay_ms:g} ms, mixed searches")
+    print(f"  machine: {machine()}")
+    takes_workers = accepts_workers()
+    counts = sorted(set(opts.workers))
+    if not takes_workers:
+        print("  bridge serve does not accept --workers in this checkout: workers=1 only")
+        counts = [1]
+    plan = LoadPlan(opts.timeout, opts.generators, secrets.token_urlsafe(24))
+    env = dict(e.split("=", 1) for e in opts.env)
+    print(
+        f"  {opts.duration:g} s per level after {opts.warmup:g} s of warm-up; request timeout"
+        f" {opts.timeout:g} s; {opts.generators} generator process(es) (asyncio, raw HTTP/1.1"
+        " keep-alive); CPU columns in % of one core"
+    )
+    results: dict[tuple[int, int], Measured] = {}
+    soaked: Soak | None = None
+    for workers in counts:
+        with bridge_server(
+            workers if takes_workers else None, opts.delay_ms, plan.api_key, env
+        ) as server:
+            print(f"\n  workers={workers}: processes\n{describe_tree(server.tree())}")
+            if opts.warmup > 0:
+                measure(server, plan, 8, opts.warmup)
+            print(HEAD, flush=True)
+            for clients in opts.levels:
+                results[(workers, clients)] = measure(server, plan, clients, opts.duration)
+                print(row(workers, results[(workers, clients)]), flush=True)
+            if workers == counts[-1] and opts.soak > 0:
+                print(f"  soak: {opts.soak_clients} clients for {opts.soak:g} s", flush=True)
+                soaked = soak(server, plan, opts.soak_clients, opts.soak)
+                assert soaked.measured is not None
+                print(row(workers, soaked.measured))
+                print("\n".join(rss_lines(soaked)), flush=True)
+    print("  targets:")
+    print("\n".join(targets(results, soaked)), flush=True)
+    return {f"w{w}_c{c}_rps": m.stats.ok_rps for (w, c), m in results.items()}
+
+
+if __name__ == "__main__":
+    run()
