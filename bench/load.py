@@ -103,11 +103,11 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     """The options of ``python -m bench load``."""
     p = argparse.ArgumentParser(prog="python -m bench load", description=__doc__.split("\n")[0])
     p.add_argument("--levels", type=_ints, default=[8, 64, 256], help="concurrent clients")
-    p.add_argument("--duration", type=float, default=60.0, help="seconds per level")
+    p.add_argument("--duration", type=float, help="seconds per level (60; quick: 3)")
     p.add_argument("--workers", type=_ints, default=[1, 2], help="bridge worker counts")
-    p.add_argument("--soak", type=float, default=300.0, help="soak seconds (0: none)")
+    p.add_argument("--soak", type=float, help="soak seconds, 0: none (300; quick: 5)")
     p.add_argument("--soak-clients", type=int, default=64)
-    p.add_argument("--warmup", type=float, default=10.0, help="seconds of 8 clients first")
+    p.add_argument("--warmup", type=float, help="seconds of 8 clients first (10; quick: 1)")
     p.add_argument("--delay-ms", type=float, default=150.0, help="simulator latency")
     p.add_argument("--timeout", type=float, default=60.0, help="per request, seconds")
     p.add_argument("--generators", type=int, default=1, help="load generator processes")
@@ -116,8 +116,10 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--quick", action="store_true", help="smoke run: a few seconds per step")
     opts = p.parse_args(argv)
-    if opts.quick:
-        opts.duration, opts.soak, opts.warmup = 3.0, 5.0, 1.0
+    # --quick changes the defaults only: explicit options still win.
+    for name, full, quick in (("duration", 60.0, 3.0), ("soak", 300.0, 5.0), ("warmup", 10.0, 1.0)):
+        if getattr(opts, name) is None:
+            setattr(opts, name, quick if opts.quick else full)
     bad = [e for e in opts.env if "=" not in e]
     if bad or min(opts.levels + opts.workers + [opts.generators], default=0) < 1:
         p.error("levels, workers and generators must be >= 1; --env takes NAME=VALUE")

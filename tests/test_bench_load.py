@@ -162,6 +162,7 @@ def test_split_and_options() -> None:
     assert (split(256, 2), split(5, 2), split(1, 4)) == ([128, 128], [3, 2], [1])
     opts = parse(["--quick", "--levels", "8,64", "--workers", "1"])
     assert (opts.levels, opts.workers, opts.duration, opts.soak) == ([8, 64], [1], 3.0, 5.0)
+    assert (parse(["--quick", "--soak", "0"]).soak, parse([]).duration) == (0.0, 60.0)
     with pytest.raises(SystemExit):
         parse(["--levels", "0"])
     assert bench_main(["fanout", "--quick"]) == 2  # options go to `load` only
