@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 
 from bench.load_procs import machine
-from bench.load_report import HEAD, describe_tree, row, rss_lines, targets
+from bench.load_report import HEAD, describe_tree, generator_cost, row, rss_lines, targets
 from bench.load_run import LoadPlan, Measured, Soak, measure, soak
 from bench.load_server import accepts_workers, bridge_server
 from bench.util import header, p50
@@ -123,7 +123,36 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     bad = [e for e in opts.env if "=" not in e]
     if bad or min(opts.levels + opts.workers + [opts.generators], default=0) < 1:
         p.error("levels, workers and generators must be >= 1; --env takes NAME=VALUE")
+    opts.env = [tuple(e.split("=", 1)) for e in opts.env]
     return opts
+
+
+def _with_workers(
+    opts: argparse.Namespace,
+    plan: LoadPlan,
+    workers: int | None,
+    soak_s: float,
+    results: dict[tuple[int, int], Measured],
+) -> Soak | None:
+    """Every level against one server (``workers=None``: without ``--workers``), then the
+    soak when ``soak_s`` > 0; figures go into ``results`` as they come."""
+    shown = workers or 1
+    with bridge_server(workers, opts.delay_ms, plan.api_key, dict(opts.env)) as server:
+        print(f"\n  workers={shown}: processes\n{describe_tree(server.tree())}")
+        if opts.warmup > 0:
+            measure(server, plan, 8, opts.warmup)
+        print(HEAD, flush=True)
+        for clients in opts.levels:
+            results[(shown, clients)] = measure(server, plan, clients, opts.duration)
+            print(row(shown, results[(shown, clients)]), flush=True)
+        if soak_s <= 0:
+            return None
+        print(f"  soak: {opts.soak_clients} clients for {soak_s:g} s", flush=True)
+        soaked = soak(server, plan, opts.soak_clients, soak_s)
+        assert soaked.measured is not None
+        print(row(shown, soaked.measured))
+        print("\n".join(rss_lines(soaked)), flush=True)
+        return soaked
 
 
 def run(argv: Sequence[str] | None = None) -> dict[str, float]:
@@ -137,7 +166,6 @@ def run(argv: Sequence[str] | None = None) -> dict[str, float]:
         print("  bridge serve does not accept --workers in this checkout: workers=1 only")
         counts = [1]
     plan = LoadPlan(opts.timeout, opts.generators, secrets.token_urlsafe(24))
-    env = dict(e.split("=", 1) for e in opts.env)
     print(
         f"  {opts.duration:g} s per level after {opts.warmup:g} s of warm-up; request timeout"
         f" {opts.timeout:g} s; {opts.generators} generator process(es) (asyncio, raw HTTP/1.1"
@@ -145,25 +173,20 @@ def run(argv: Sequence[str] | None = None) -> dict[str, float]:
     )
     results: dict[tuple[int, int], Measured] = {}
     soaked: Soak | None = None
+    failed: list[int] = []
     for workers in counts:
-        with bridge_server(
-            workers if takes_workers else None, opts.delay_ms, plan.api_key, env
-        ) as server:
-            print(f"\n  workers={workers}: processes\n{describe_tree(server.tree())}")
-            if opts.warmup > 0:
-                measure(server, plan, 8, opts.warmup)
-            print(HEAD, flush=True)
-            for clients in opts.levels:
-                results[(workers, clients)] = measure(server, plan, clients, opts.duration)
-                print(row(workers, results[(workers, clients)]), flush=True)
-            if workers == counts[-1] and opts.soak > 0:
-                print(f"  soak: {opts.soak_clients} clients for {opts.soak:g} s", flush=True)
-                soaked = soak(server, plan, opts.soak_clients, opts.soak)
-                assert soaked.measured is not None
-                print(row(workers, soaked.measured))
-                print("\n".join(rss_lines(soaked)), flush=True)
+        soak_s = opts.soak if workers == counts[-1] else 0.0
+        try:
+            soaked = _with_workers(opts, plan, workers if takes_workers else None, soak_s, results)
+        except RuntimeError as exc:  # e.g. the server did not start: the others still run
+            print(f"  !! workers={workers} failed: {exc}", flush=True)
+            failed.append(workers)
+    measured = [*results.values(), *([soaked.measured] if soaked and soaked.measured else [])]
+    print(generator_cost(measured))
     print("  targets:")
     print("\n".join(targets(results, soaked)), flush=True)
+    if failed:
+        raise RuntimeError(f"no figures for workers={failed} (see above)")
     return {f"w{w}_c{c}_rps": m.stats.ok_rps for (w, c), m in results.items()}
 
 

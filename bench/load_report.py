@@ -8,6 +8,7 @@ within 15 % of RSS at its first mark (1 minute).
 from __future__ import annotations
 
 import math
+import os
 
 from bench.load_procs import Tree, all_procs
 from bench.load_run import Measured, Soak
@@ -58,9 +59,24 @@ def row(workers: int, m: Measured) -> str:
         detail += f"; by status {dict(sorted(s.errors.items()))}"
     if s.dropped:
         detail += f"; transport errors {dict(s.dropped)}"
+    if m.rss_kib:
+        rss = ", ".join("gone" if v is None else f"{v / 1024:.0f}" for v in m.rss_kib.values())
+        detail += f"; RSS MiB per worker at the end: {rss}"
     for status, text in sorted(s.samples.items()):
         detail += f"\n{'':18}first {status}: {' '.join(text.split())[:160]}"
     return line + detail
+
+
+def generator_cost(results: list[Measured]) -> str:
+    """How much CPU the load generator took: it must not be the bottleneck."""
+    shares = [m.stats.gen_cpu_s / m.wall_s for m in results if m.wall_s > 0]
+    if not shares:
+        return "  load generator: no level measured"
+    cores = len(os.sched_getaffinity(0))
+    return (
+        f"  load generator CPU: at most {max(shares):.1%} of one core at any level"
+        f" ({max(shares) / cores:.1%} of this machine's {cores} cores)"
+    )
 
 
 def _verdict(ok: bool) -> str:
@@ -70,7 +86,7 @@ def _verdict(ok: bool) -> str:
 def rss_lines(result: Soak) -> list[str]:
     """RSS per worker at each soak mark, and the drift from the first mark to the last."""
     lines = []
-    marks = ", ".join(f"{m:.0f} s" for m in result.marks_s)
+    marks = ", ".join(f"{m:.3g} s" for m in result.marks_s)
     for pid, values in result.rss_kib.items():
         shown = ", ".join("gone" if v is None else f"{v / 1024:.0f}" for v in values)
         lines.append(f"    worker {pid}: RSS MiB at {marks}: {shown}")
@@ -81,6 +97,8 @@ def targets(results: dict[tuple[int, int], Measured], soak: Soak | None) -> list
     """One line per target: the figures against it and the verdict."""
     out = []
     levels = list(results.values())
+    if not levels:
+        return ["  n/a: no level was measured", _rss_target(soak)]
     five = sum(m.stats.server_errors for m in levels)
     dropped = sum(m.stats.dropped_total + m.stats.timeouts for m in levels)
     out.append(

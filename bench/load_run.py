@@ -32,6 +32,7 @@ class Measured:
     wall_s: float
     worker_cpu_s: float
     simulator_cpu_s: float
+    rss_kib: dict[int, int | None] = field(default_factory=dict)  # per worker, at the end
 
 
 def split(clients: int, parts: int) -> list[int]:
@@ -81,6 +82,7 @@ def measure(server: Server, plan: LoadPlan, clients: int, duration_s: float) -> 
         wall,
         cpu_s(after, tree.workers) - cpu_s(before, tree.workers),
         cpu_s(after, tree.simulators) - cpu_s(before, tree.simulators),
+        {pid: rss_kib(pid) for pid in tree.workers},
     )
 
 

@@ -20,7 +20,7 @@ from bench.load import parse
 from bench.load_gen import Answer, GenResult, exchange
 from bench.load_mix import KINDS, encode, request
 from bench.load_procs import Proc, all_procs, classify, read_proc, rss_kib
-from bench.load_report import targets
+from bench.load_report import generator_cost, targets
 from bench.load_run import Measured, Soak, split
 from bench.load_stats import LevelStats, nearest_rank, summarize
 from bridge.core.filters import parse_filter
@@ -181,3 +181,7 @@ def test_targets_compare_workers_tail_and_rss() -> None:
     assert "64 clients 1.80x => met" in lines[1]
     assert "1 worker(s) 2.50x, 2 worker(s) 4.00x => NOT met" in lines[2]
     assert "worker 11 +10.0%, worker 12 +20.0% => NOT met" in lines[3]
+    results[(1, 64)].stats.gen_cpu_s = 3.0  # of 60 s
+    assert "at most 5.0% of one core" in generator_cost(list(results.values()))
+    nothing = targets({}, None)
+    assert nothing[0] == "  n/a: no level was measured" and nothing[1].endswith("n/a (no soak)")
