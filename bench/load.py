@@ -138,7 +138,11 @@ def _with_workers(
     soak when ``soak_s`` > 0; figures go into ``results`` as they come."""
     shown = workers or 1
     with bridge_server(workers, opts.delay_ms, plan.api_key, dict(opts.env)) as server:
-        print(f"\n  workers={shown}: processes\n{describe_tree(server.tree())}")
+        tree = server.tree()
+        print(f"\n  workers={shown}: processes\n{describe_tree(tree)}")
+        if len(tree.workers) != shown:
+            # The simulator process is told apart by its command line only.
+            print(f"  !! {len(tree.workers)} worker processes found for {shown} requested")
         if opts.warmup > 0:
             measure(server, plan, 8, opts.warmup)
         print(HEAD, flush=True)
