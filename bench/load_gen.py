@@ -188,7 +188,12 @@ class Running:
         try:
             if not self.conn.poll(wait_s):
                 raise RuntimeError(f"load generator gave no result within {wait_s:.0f} s")
-            result = self.conn.recv()
+            try:
+                result = self.conn.recv()
+            except EOFError:  # it ended without sending anything
+                self.process.join(timeout=5)
+                code = self.process.exitcode
+                raise RuntimeError(f"load generator ended with exit code {code}") from None
             assert isinstance(result, GenResult)
             return result
         finally:

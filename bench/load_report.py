@@ -64,6 +64,8 @@ def row(workers: int, m: Measured) -> str:
         detail += f"; RSS MiB per worker at the end: {rss}"
     for status, text in sorted(s.samples.items()):
         detail += f"\n{'':18}first {status}: {' '.join(text.split())[:160]}"
+    for text, n in m.exceptions.most_common(5):
+        detail += f"\n{'':18}server log: {n}x {text}"
     return line + detail
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 
 from bench.load_gen import GenConfig, GenResult, Running, start
@@ -33,6 +34,7 @@ class Measured:
     worker_cpu_s: float
     simulator_cpu_s: float
     rss_kib: dict[int, int | None] = field(default_factory=dict)  # per worker, at the end
+    exceptions: Counter[str] = field(default_factory=Counter)  # in the server's log
 
 
 def split(clients: int, parts: int) -> list[int]:
@@ -70,7 +72,7 @@ def _collect(running: list[Running], duration_s: float, timeout_s: float) -> lis
 def measure(server: Server, plan: LoadPlan, clients: int, duration_s: float) -> Measured:
     """Load ``server`` with ``clients`` closed-loop clients for ``duration_s``."""
     tree = server.tree()
-    before = all_procs()
+    before, log_at = all_procs(), server.log_size()
     t0 = time.perf_counter()
     results = _collect(_start(server, plan, clients, duration_s), duration_s, plan.timeout_s)
     wall = time.perf_counter() - t0
@@ -83,6 +85,7 @@ def measure(server: Server, plan: LoadPlan, clients: int, duration_s: float) -> 
         cpu_s(after, tree.workers) - cpu_s(before, tree.workers),
         cpu_s(after, tree.simulators) - cpu_s(before, tree.simulators),
         {pid: rss_kib(pid) for pid in tree.workers},
+        server.exceptions_since(log_at),
     )
 
 
@@ -101,7 +104,7 @@ def soak(server: Server, plan: LoadPlan, clients: int, soak_s: float, marks: int
     result = Soak([soak_s * (i + 1) / marks for i in range(marks)])
     workers = server.tree().workers
     result.rss_kib = {pid: [] for pid in workers}
-    before = all_procs()
+    before, log_at = all_procs(), server.log_size()
     t0 = time.perf_counter()
     # One second more than the last mark, so the last reading is taken under load.
     running = _start(server, plan, clients, soak_s + 1.0)
@@ -122,5 +125,6 @@ def soak(server: Server, plan: LoadPlan, clients: int, soak_s: float, marks: int
         time.perf_counter() - t0,
         cpu_s(after, workers) - cpu_s(before, workers),
         cpu_s(after, sims) - cpu_s(before, sims),
+        exceptions=server.exceptions_since(log_at),
     )
     return result

@@ -8,12 +8,14 @@ interrupted.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -25,6 +27,13 @@ from bench.load_procs import Tree, all_procs, classify
 ROOT = Path(__file__).resolve().parent.parent
 SIMULATORS = ("CAPELLA", "ICEYE", "SATELLOGIC", "ARLULA")
 STOP_GRACE_S = 20.0
+# The last line of a Python traceback: "package.module.SomeError: message".
+_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt)\b(?::.*)?$")
+
+
+def exception_lines(text: str, width: int = 140) -> Counter[str]:
+    """How often each exception (the last line of a traceback) appears in a log."""
+    return Counter(line[:width] for line in text.splitlines() if _EXCEPTION_LINE.match(line))
 
 
 def bridge_cmd() -> list[str]:
@@ -63,6 +72,22 @@ class Server:
     def tree(self) -> Tree:
         """Its processes now, by role."""
         return classify(all_procs(), self.proc.pid)
+
+    def log_size(self) -> int:
+        """The log's size in bytes so far."""
+        try:
+            return self.log.stat().st_size
+        except OSError:
+            return 0
+
+    def exceptions_since(self, offset: int) -> Counter[str]:
+        """The exceptions the server logged after byte ``offset`` of its log."""
+        try:
+            with self.log.open("rb") as f:
+                f.seek(offset)
+                return exception_lines(f.read().decode(errors="replace"))
+        except OSError:
+            return Counter()
 
     def log_tail(self, lines: int = 15) -> str:
         """The end of its log (for a failure message)."""

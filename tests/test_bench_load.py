@@ -22,6 +22,7 @@ from bench.load_mix import KINDS, encode, request
 from bench.load_procs import Proc, all_procs, classify, read_proc, rss_kib
 from bench.load_report import generator_cost, targets
 from bench.load_run import Measured, Soak, split
+from bench.load_server import exception_lines
 from bench.load_stats import LevelStats, nearest_rank, summarize
 from bridge.core.filters import parse_filter
 
@@ -185,3 +186,22 @@ def test_targets_compare_workers_tail_and_rss() -> None:
     assert "at most 5.0% of one core" in generator_cost(list(results.values()))
     nothing = targets({}, None)
     assert nothing[0] == "  n/a: no level was measured" and nothing[1].endswith("n/a (no soak)")
+
+
+def test_exception_lines_count_the_last_line_of_each_traceback() -> None:
+    log = "\n".join(
+        [
+            'INFO:     127.0.0.1:5 - "POST /search HTTP/1.1" 500',
+            "ERROR:    Exception in ASGI application",
+            "Traceback (most recent call last):",
+            '  File "x.py", line 1, in <module>',
+            "    raise exc.TimeoutError(",
+            "sqlalchemy.exc.TimeoutError: QueuePool limit of size 5 overflow 10 reached",
+            "sqlalchemy.exc.TimeoutError: QueuePool limit of size 5 overflow 10 reached",
+            "KeyError: 'x'",
+        ]
+    )
+    assert exception_lines(log) == {
+        "sqlalchemy.exc.TimeoutError: QueuePool limit of size 5 overflow 10 reached": 2,
+        "KeyError: 'x'": 1,
+    }
