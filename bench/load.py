@@ -120,9 +120,12 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     for name, full, quick in (("duration", 60.0, 3.0), ("soak", 300.0, 5.0), ("warmup", 10.0, 1.0)):
         if getattr(opts, name) is None:
             setattr(opts, name, quick if opts.quick else full)
-    bad = [e for e in opts.env if "=" not in e]
-    if bad or min(opts.levels + opts.workers + [opts.generators], default=0) < 1:
-        p.error("levels, workers and generators must be >= 1; --env takes NAME=VALUE")
+    if min([*opts.levels, *opts.workers, opts.generators, opts.soak_clients], default=0) < 1:
+        p.error("levels, workers, generators and soak clients must be >= 1")
+    if min(opts.duration, opts.timeout) <= 0 or min(opts.soak, opts.warmup, opts.delay_ms) < 0:
+        p.error("duration and timeout must be > 0; soak, warmup and delay >= 0")
+    if any("=" not in e for e in opts.env):
+        p.error("--env takes NAME=VALUE")
     opts.env = [tuple(e.split("=", 1)) for e in opts.env]
     return opts
 

@@ -97,50 +97,60 @@ def rss_lines(result: Soak) -> list[str]:
 
 def targets(results: dict[tuple[int, int], Measured], soak: Soak | None) -> list[str]:
     """One line per target: the figures against it and the verdict."""
-    out = []
     levels = list(results.values())
+    if soak is not None and soak.measured is not None:
+        levels.append(soak.measured)
     if not levels:
         return ["  n/a: no level was measured", _rss_target(soak)]
+    return [
+        _errors_target(levels),
+        _speedup_target(results),
+        _tail_target(results),
+        _rss_target(soak),
+    ]
+
+
+def _errors_target(levels: list[Measured]) -> str:
     five = sum(m.stats.server_errors for m in levels)
     dropped = sum(m.stats.dropped_total + m.stats.timeouts for m in levels)
-    out.append(
-        f"  0 5xx and 0 dropped at every level: {five} 5xx, {dropped} dropped or timed out"
-        f" => {_verdict(five == 0 and dropped == 0)}"
+    return (
+        f"  0 5xx and 0 dropped at every level (soak included): {five} 5xx,"
+        f" {dropped} dropped or timed out => {_verdict(five == 0 and dropped == 0)}"
     )
-    pairs = sorted(
-        (c, m, results[(2, c)]) for (w, c), m in results.items() if w == 1 and (2, c) in results
-    )
-    if pairs:
-        ratios = [
-            (c, two.stats.ok_rps / one.stats.ok_rps if one.stats.ok_rps else math.nan)
-            for c, one, two in pairs
-        ]
-        shown = ", ".join(f"{c} clients {r:.2f}x" for c, r in ratios)
-        ok = all(r >= SPEEDUP_TARGET for _, r in ratios)
-        out.append(f"  2 workers >= {SPEEDUP_TARGET}x 1 worker: {shown} => {_verdict(ok)}")
-    else:
-        out.append(f"  2 workers >= {SPEEDUP_TARGET}x 1 worker: n/a (2 workers not measured)")
+
+
+def _speedup_target(results: dict[tuple[int, int], Measured]) -> str:
+    label = f"  2 workers >= {SPEEDUP_TARGET}x the throughput of 1"
+    ratios = []
+    for (workers, clients), two in sorted(results.items()):
+        one = results.get((1, clients))
+        if workers == 2 and one is not None:
+            rps = one.stats.ok_rps
+            ratios.append((clients, two.stats.ok_rps / rps if rps else math.nan))
+    if not ratios:
+        return f"{label}: n/a (2 workers not measured)"
+    shown = ", ".join(f"{c} clients {r:.2f}x" for c, r in ratios)
+    return f"{label}: {shown} => {_verdict(all(r >= SPEEDUP_TARGET for _, r in ratios))}"
+
+
+def _tail_target(results: dict[tuple[int, int], Measured]) -> str:
+    label = f"  p99 <= {TAIL_TARGET:g}x p50 at {TAIL_CLIENTS} clients"
     tails = [
         (w, m.stats.p99_ms / m.stats.p50_ms)
         for (w, c), m in sorted(results.items())
         if c == TAIL_CLIENTS
     ]
-    if tails:
-        shown = ", ".join(f"{w} worker(s) {r:.2f}x" for w, r in tails)
-        ok = all(r <= TAIL_TARGET for _, r in tails)
-        out.append(
-            f"  p99 <= {TAIL_TARGET:g}x p50 at {TAIL_CLIENTS} clients: {shown} => {_verdict(ok)}"
-        )
-    else:
-        out.append(f"  p99 <= {TAIL_TARGET:g}x p50 at {TAIL_CLIENTS} clients: n/a (level not run)")
-    out.append(_rss_target(soak))
-    return out
+    if not tails:
+        return f"{label}: n/a (level not run)"
+    shown = ", ".join(f"{w} worker(s) {r:.2f}x" for w, r in tails)
+    return f"{label}: {shown} => {_verdict(all(r <= TAIL_TARGET for _, r in tails))}"
 
 
 def _rss_target(soak: Soak | None) -> str:
-    label = f"  RSS at the soak's end within {RSS_DRIFT_TARGET:.0%} of its first mark"
     if soak is None:
-        return f"{label}: n/a (no soak)"
+        return f"  RSS drift within {RSS_DRIFT_TARGET:.0%} in the soak: n/a (no soak)"
+    first_s, last_s = soak.marks_s[0], soak.marks_s[-1]
+    label = f"  RSS at {last_s:g} s within {RSS_DRIFT_TARGET:.0%} of RSS at {first_s:g} s"
     drifts = []
     for pid, values in soak.rss_kib.items():
         first, last = values[0], values[-1]

@@ -164,8 +164,9 @@ def test_split_and_options() -> None:
     opts = parse(["--quick", "--levels", "8,64", "--workers", "1"])
     assert (opts.levels, opts.workers, opts.duration, opts.soak) == ([8, 64], [1], 3.0, 5.0)
     assert (parse(["--quick", "--soak", "0"]).soak, parse([]).duration) == (0.0, 60.0)
-    with pytest.raises(SystemExit):
-        parse(["--levels", "0"])
+    for bad in (["--levels", "8,0"], ["--duration", "0"], ["--soak", "-1"], ["--env", "X"]):
+        with pytest.raises(SystemExit):
+            parse(bad)
     assert bench_main(["fanout", "--quick"]) == 2  # options go to `load` only
 
 
@@ -179,11 +180,14 @@ def test_targets_compare_workers_tail_and_rss() -> None:
     soak = Soak([60.0, 300.0], rss_kib={11: [100_000, 110_000], 12: [100_000, 120_000]})
     lines = targets(results, soak)
     assert lines[0].endswith("1 5xx, 0 dropped or timed out => NOT met")
+    assert lines[3].startswith("  RSS at 300 s within 15% of RSS at 60 s: ")
     assert "64 clients 1.80x => met" in lines[1]
     assert "1 worker(s) 2.50x, 2 worker(s) 4.00x => NOT met" in lines[2]
     assert "worker 11 +10.0%, worker 12 +20.0% => NOT met" in lines[3]
     results[(1, 64)].stats.gen_cpu_s = 3.0  # of 60 s
     assert "at most 5.0% of one core" in generator_cost(list(results.values()))
+    soak.measured = m(40.0, 400, 800, Counter({500: 2}))  # the soak's errors count too
+    assert "3 5xx" in targets(results, soak)[0]
     nothing = targets({}, None)
     assert nothing[0] == "  n/a: no level was measured" and nothing[1].endswith("n/a (no soak)")
 
