@@ -1,8 +1,9 @@
 """``make bench``: run every benchmark and print its figures.
 
-``python -m bench`` runs fanout, cpu, eodag and memory in turn; ``python -m bench NAME...``
+``python -m bench`` runs fanout, cpu, eodag, memory and load in turn; ``python -m bench NAME...``
 runs the named ones (also ``generation``: sandbox start-up costs). A benchmark that fails
-is reported and the others still run.
+is reported and the others still run. Options after one benchmark's name go to it:
+``python -m bench load --quick`` (see ``python -m bench load --help``).
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import sys
 import time
 import traceback
 
-DEFAULT = ["fanout", "cpu", "eodag", "memory"]
+DEFAULT = ["fanout", "cpu", "eodag", "memory", "load"]
 KNOWN = [*DEFAULT, "generation"]
+TAKES_OPTIONS = ["load"]
 
 
 def _machine() -> str:
@@ -31,16 +33,24 @@ def _machine() -> str:
 
 def main(argv: list[str]) -> int:
     """Run the named benchmarks (all by default); exit 1 if any failed."""
-    names = argv or DEFAULT
+    first_option = next((i for i, a in enumerate(argv) if a.startswith("-")), len(argv))
+    names, options = argv[:first_option] or DEFAULT, argv[first_option:]
     unknown = [n for n in names if n not in KNOWN]
     if unknown:
         print(f"unknown benchmark(s) {unknown}; choose from {KNOWN}", file=sys.stderr)
+        return 2
+    if options and (len(names) != 1 or names[0] not in TAKES_OPTIONS):
+        print(f"options are for one benchmark of {TAKES_OPTIONS} only", file=sys.stderr)
         return 2
     print(f"bench {time.strftime('%Y-%m-%d %H:%M:%S %Z')} on {_machine()}", flush=True)
     failed = []
     for name in names:
         try:
-            importlib.import_module(f"bench.{name}").run()
+            module = importlib.import_module(f"bench.{name}")
+            if options:
+                module.run(options)
+            else:
+                module.run()
         except Exception:
             failed.append(name)
             print(f"\n!! {name} failed:\n{traceback.format_exc()}", flush=True)
