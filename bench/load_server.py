@@ -120,6 +120,8 @@ def bridge_server(
     env = {**os.environ, **extra_env}
     env["BRIDGE_DATA_DIR"] = str(data_dir)
     env["BRIDGE_SANDBOX_API_KEY"] = api_key
+    # One key stands for all the clients: its limit is raised (the counting still runs).
+    env.setdefault("BRIDGE_RATE_LIMITS__PER_KEY", "100000000/minute")
     for name in SIMULATORS:
         env[f"BRIDGE_SIMULATORS__FAULTS__{name}__DELAY_MS"] = f"{delay_ms:g}"
     cmd = [*bridge_cmd(), "serve", "--host", host, "--port", str(port), "--sandbox"]
