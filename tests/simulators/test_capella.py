@@ -166,7 +166,7 @@ async def test_limit_is_clamped_to_900(client: httpx.AsyncClient) -> None:
         {"datetime": "yesterday"},
         {"query": {"eo:cloud_cover": {"lt": 10}}},
         {"query": {"view:incidence_angle": {"neq": 30}}},
-        {"sortby": [{"field": "properties.locale:time", "direction": "asc"}]},
+        {"sortby": [{"field": "properties.eo:cloud_cover", "direction": "asc"}]},
         {"intersects": {"type": "Polygon", "coordinates": "nope"}},
         {"ownership": "everything"},
     ],

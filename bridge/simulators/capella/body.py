@@ -54,9 +54,22 @@ QUERYABLE = frozenset(
         "platform",
         "constellation",
         "instruments",
+        # The rest of capella-console-client 0.20's vocabulary (config.py
+        # STAC_SUPPORTED_QUERY_FIELDS / STAC_PREFIXED_BY_QUERY_FIELDS).
+        "sar:center_frequency",
+        "capella:hash",
+        "capella:image_formation_algorithm",
+        "capella:rgt_id",
+        "capella:use_case",
+        "locale:timezone",
+        "locale:datetime",
+        "locale:time",
+        *("datetime", "created", "updated"),
     }
 )
-SORTABLE = QUERYABLE | {"datetime", "start_datetime", "end_datetime"}
+TIME_QUERYABLE = frozenset({"datetime", "created", "updated"})
+"""Queryables compared as instants (the SDK sends ``datetime__gt`` as ``query.datetime``)."""
+SORTABLE = QUERYABLE | {"start_datetime", "end_datetime"}
 OPERATORS = frozenset({"eq", "in", "gt", "gte", "lt", "lte"})
 OWNERSHIP = frozenset(
     {"ownedByOrganization", "sharedWithOrganization", "availableForPurchase", "publiclyAvailable"}
@@ -162,6 +175,17 @@ def _geometry(body: Mapping[str, Any]) -> tuple[BaseGeometry | None, bool]:
     return None, False
 
 
+def _instants(name: str, operand: Any) -> Any:
+    """A time operand (or list of them) as POSIX timestamps."""
+    values = operand if isinstance(operand, list) else [operand]
+    if not all(isinstance(v, str) for v in values):
+        raise SearchError(f"query on '{name}' takes date-time strings")
+    stamps = [_instant(v) for v in values]
+    if any(s is None for s in stamps):
+        raise SearchError(f"query on '{name}' takes date-time strings")
+    return stamps if isinstance(operand, list) else stamps[0]
+
+
 def _predicates(value: Any) -> tuple[tuple[str, str, Any], ...]:
     if value is None:
         return ()
@@ -178,6 +202,8 @@ def _predicates(value: Any) -> tuple[tuple[str, str, Any], ...]:
                 raise SearchError(f"unsupported query operator '{op}'")
             if op == "in" and not isinstance(operand, list):
                 raise SearchError("operator 'in' takes an array")
+            if name in TIME_QUERYABLE:
+                operand = _instants(name, operand)
             out.append((name, op, operand))
     return tuple(out)
 
