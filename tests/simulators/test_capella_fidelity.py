@@ -125,3 +125,26 @@ async def test_center_frequency_and_algorithm_are_evaluated(client: httpx.AsyncC
     assert page["numberMatched"] == (await search(client, {"limit": 1}))["numberMatched"]
     none = await search(client, {"limit": 1, "query": {"sar:center_frequency": {"lt": 1}}})
     assert none["numberMatched"] == 0
+
+
+# --- error bodies (capella SDK tests/test_authenticate.py, test_exception_handling.py) -------
+
+
+async def test_unknown_api_key_gets_the_gateways_401(client: httpx.AsyncClient) -> None:
+    for headers in ({"Authorization": "ApiKey wrong"}, {}):
+        response = await client.get("/user", headers=headers)
+        assert response.status_code == 401
+        assert response.json() == {"message": "Unauthorized"}
+
+
+async def test_collection_outside_the_account_is_denied_with_a_string_error(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post(
+        "/catalog/search", json={"collections": ["capella-geo", "capella-mock"]}, headers=AUTH
+    )
+    assert response.status_code == 403
+    message = response.json()["error"]
+    assert isinstance(message, str)
+    assert "not permitted to access any of the collections" in message
+    assert "(capella-mock)" in message

@@ -22,7 +22,6 @@ from bridge.providers.capella.mapping import item_from_native
 from bridge.providers.capella.names import NATIVE_COLLECTIONS, RENAMED
 from bridge.providers.capella.ordering import CapellaOrdering
 from bridge.providers.capella.translate import MAX_PAGE_SIZE, native_sortby, to_native_query
-from bridge.providers.http import send
 
 PUBLIC_API = "https://api.capellaspace.com"
 
@@ -67,8 +66,7 @@ class CapellaProvider(CapellaOrdering):
         page = body.get("page", 1)
         # Like the SDK, name the page in the URL as well as in the body.
         url = "/catalog/search" if page == 1 else f"/catalog/search?page={page}"
-        request = self._client.build_request("POST", url, json=body, headers=self._auth_header())
-        data = await send(self.name, self._client, request)
+        data = await self._call("POST", url, json=body)
         if (
             not isinstance(data, dict)
             or not isinstance(data.get("features"), list)

@@ -225,22 +225,46 @@ def expires_from_href(href: str) -> datetime | None:
 
 _FORBIDDEN_CODES = frozenset({"CONTRACT_NOT_FOUND", "COLLECTION_ACCESS_DENIED", "NOT_AUTHORIZED"})
 _BAD_REQUEST_CODES = frozenset({"ORDER_VALIDATION_ERROR", "VALIDATION_ERROR"})
+# Bodies without a code: the SDK names the error by a snippet of its message
+# (capella-console-client exceptions.py, ERROR_CODES_BY_MESSAGE_SNIP).
+_CODE_BY_SNIPPET = (
+    ("order expired", "ORDER_EXPIRED"),
+    ("not permitted to access any of the collection", "COLLECTION_ACCESS_DENIED"),
+    ("not authorized to perform", "NOT_AUTHORIZED"),
+)
+
+
+def native_error(status: int, body: Any) -> tuple[str, str]:
+    """``(code, message)`` of a Capella error body, whatever its documented shape.
+
+    Shapes: ``{"error": {"message", "code", "data"?}}``, ``{"error": "<message>"}`` and the
+    gateway's ``{"message": "Unauthorized"}`` (capella SDK ``exceptions.py`` and its tests).
+    """
+    inner = body.get("error", body) if isinstance(body, dict) else None
+    if isinstance(inner, str):
+        message, code = inner, ""
+    elif isinstance(inner, dict):
+        message = str(inner.get("message") or inner.get("Message") or "")
+        code = str(inner.get("code") or "")
+    else:
+        message, code = "", ""
+    if not code:
+        lowered = message.lower()
+        code = next((c for snip, c in _CODE_BY_SNIPPET if snip in lowered), "")
+    return code, (message or f"HTTP {status}")[:300]
 
 
 def error_from_native(status: int, body: Any) -> BridgeError | None:
-    """The bridge error for a failed Capella order call; None for the generic mapping.
+    """The bridge error for a failed Capella call; None for the generic mapping.
 
-    Capella's error body is ``{"error": {"message", "code"}}`` (or ``{"message"}``); the
-    code decides where it has one, the status otherwise. Native messages name orders and
-    products, never credentials, so they are passed on.
+    The code decides where the body has one (or a message the SDK recognises), the
+    status otherwise. Native messages name orders, products and collections, never
+    credentials, so they are passed on.
     """
-    inner = body.get("error", body) if isinstance(body, dict) else {}
-    inner = inner if isinstance(inner, dict) else {}
-    code = str(inner.get("code") or "")
-    message = str(inner.get("message") or inner.get("Message") or f"HTTP {status}")[:300]
+    code, message = native_error(status, body)
     text = f"capella: {message}"
     if status == 401 or code in ("INVALID_API_KEY", "INVALID_TOKEN"):
-        return ProviderAuthError("capella", "API key refused", status=status)
+        return ProviderAuthError("capella", f"API key refused: {message}", status=status)
     if code == "ORDER_EXPIRED" or status == 410:
         return Gone(text)
     if code in _FORBIDDEN_CODES or status == 403:

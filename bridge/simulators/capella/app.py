@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from bridge.simulators.capella.archive import Archive, build_archive
+from bridge.simulators.capella.archive import COLLECTIONS, Archive, build_archive
 from bridge.simulators.capella.assets import BUCKET, native_feature, resolver
 from bridge.simulators.capella.auth import DEMO_API_KEY, DEMO_USER, current_user, error
 from bridge.simulators.capella.body import SearchError, parse_search
@@ -81,6 +81,16 @@ async def catalog_search(request: Request) -> Response:
         return error(400, str(exc), "VALIDATION_ERROR")
     except ValueError:
         return error(400, "request body is not valid JSON", "VALIDATION_ERROR")
+    denied = sorted((search.collections or frozenset()) - frozenset(COLLECTIONS.values()))
+    if denied:
+        # Wording of the SDK's tests (test_exception_handling.py); status assumed.
+        return JSONResponse(
+            {
+                "error": "Your organization is not permitted to access any of the "
+                f"collections your query is attempting to filter amongst ({', '.join(denied)})"
+            },
+            status_code=403,
+        )
     archive: Archive = request.app.state.archive
     orders: OrderBook = request.app.state.orders
     matched, items = run_search(archive, search, orders.owned(user["organizationId"]))

@@ -1,0 +1,115 @@
+"""The Capella adapter against what public sources say Capella answers (issue 10).
+
+Native answers the simulator does not produce (other error shapes, unknown review shapes,
+unexpected bodies) are served by an ``httpx.MockTransport`` standing in for Capella.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+
+from bridge.catalog import load_catalog
+from bridge.core.query import build_query
+from bridge.errors import (
+    BadRequest,
+    BridgeError,
+    Forbidden,
+    Gone,
+    ProviderAuthError,
+    ProviderBadResponse,
+)
+from bridge.providers import capella as capella_provider
+from bridge.providers.base import Provider, ProviderContext
+from bridge.providers.capella.orders import error_from_native
+from bridge.settings import ProviderSettings
+from tests.support.wiring import COLLECTIONS
+
+KEY = "capella-secret-key-for-tests"
+
+
+def mocked(handler: Callable[[httpx.Request], httpx.Response]) -> Provider:
+    """The Capella adapter with ``handler`` standing in for api.capellaspace.com."""
+    catalog = load_catalog(COLLECTIONS, providers=["capella"])
+    context = ProviderContext(
+        name="capella",
+        settings=ProviderSettings(base_url="http://capella.mock", api_key=KEY),
+        collections=catalog.by_provider["capella"],
+        transport=httpx.MockTransport(handler),
+    )
+    return capella_provider.create_provider(context)
+
+
+def answer(status: int, body: Any) -> Callable[[httpx.Request], httpx.Response]:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, content=orjson.dumps(body))
+
+    return handler
+
+
+# --- error bodies (capella SDK exceptions.py, tests/test_exception_handling.py,
+#     tests/test_authenticate.py) -----------------------------------------------------------
+
+DENIED = (
+    "Your organization is not permitted to access any of the collections your query is "
+    "attempting to filter amongst (capella-mock)"
+)
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "error", "words"),
+    [
+        (403, {"error": DENIED}, Forbidden, "not permitted to access"),
+        (400, {"error": "order expired"}, Gone, "order expired"),
+        (400, {"error": "You are not authorized to perform this"}, Forbidden, "not authorized"),
+        (401, {"message": "Unauthorized"}, ProviderAuthError, "Unauthorized"),
+        (401, {"error": {"message": "Invalid API key.", "code": "INVALID_API_KEY"}},
+         ProviderAuthError, "Invalid API key."),
+        (400, {"error": {"message": "Validation Error", "code": "VALIDATION_ERROR",
+                         "detail": [{"message": "Invalid uuid"}]}}, BadRequest, "Validation Error"),
+        (500, {"error": {"message": "Unknown error", "data": {"cause": "NONONO"}}},
+         None, ""),
+    ],
+)  # fmt: skip
+def test_every_error_shape_maps_with_its_message(
+    status: int, body: Any, error: type[BridgeError] | None, words: str
+) -> None:
+    mapped = error_from_native(status, body)
+    if error is None:
+        assert mapped is None
+        return
+    assert type(mapped) is error
+    assert mapped is not None and words in mapped.description
+
+
+async def test_search_keeps_capellas_message() -> None:
+    provider = mocked(answer(403, {"error": DENIED}))
+    try:
+        with pytest.raises(Forbidden, match="not permitted to access any of the collections"):
+            await provider.search(build_query(), None, 5)
+    finally:
+        await provider.aclose()
+
+
+async def test_gateway_401_is_an_auth_error_with_the_message_and_no_key() -> None:
+    provider = mocked(answer(401, {"message": "Unauthorized"}))
+    try:
+        with pytest.raises(ProviderAuthError, match="Unauthorized") as caught:
+            await provider.search(build_query(), None, 5)
+        assert KEY not in str(caught.value) and KEY not in repr(caught.value.detail)
+    finally:
+        await provider.aclose()
+
+
+async def test_unexpected_search_body_is_a_bad_response() -> None:
+    for body in ([], {"features": "nope", "numberMatched": 1}, {"type": "FeatureCollection"}):
+        provider = mocked(answer(200, body))
+        try:
+            with pytest.raises(ProviderBadResponse):
+                await provider.search(build_query(), None, 5)
+        finally:
+            await provider.aclose()
