@@ -110,6 +110,9 @@ class OrderService:
         if not mine:
             return record
         if cap is not None:
+            if quote.amount is None:  # a price the provider does not state cannot be capped
+                await self.ledger.record_failure(record.id, "price unavailable")
+                raise Forbidden("auto-order refused: price unavailable; order it explicitly")
             await self.ledger.record_price(record.id, quote.amount, quote.currency)
             if await self.ledger.spent(tenant.id, quote.currency) > cap:
                 await self.ledger.record_failure(record.id, "spending cap reached")

@@ -73,8 +73,9 @@ class OrderOptions:
 class Quote:
     """What an item costs with the given options."""
 
-    amount: int
-    """Price in minor units of ``currency`` (US cents for USD)."""
+    amount: int | None
+    """Price in minor units of ``currency`` (US cents for USD); None: price unavailable
+    (the provider authorizes the order but states no cost the adapter can read)."""
     currency: str
     covers: str
     """What the price covers, in words (product, license, seats, area)."""

@@ -20,14 +20,16 @@ from bridge.errors import (
     BridgeError,
     Forbidden,
     Gone,
+    PaymentRequired,
     ProviderAuthError,
     ProviderBadResponse,
 )
 from bridge.providers import capella as capella_provider
-from bridge.providers.base import Provider, ProviderContext
-from bridge.providers.capella.orders import error_from_native
+from bridge.providers.base import OrderOptions, Provider, ProviderContext
+from bridge.providers.capella.orders import error_from_native, quote_from_review
 from bridge.settings import ProviderSettings
-from tests.support.wiring import COLLECTIONS
+from bridge.simulators.capella.archive import build_archive
+from tests.support.wiring import COLLECTIONS, TEST_SCENES, TEST_SEED
 
 KEY = "capella-secret-key-for-tests"
 
@@ -113,3 +115,71 @@ async def test_unexpected_search_body_is_a_bad_response() -> None:
                 await provider.search(build_query(), None, 5)
         finally:
             await provider.aclose()
+
+
+# --- review cost shape (not public: read defensively) ----------------------------------------
+
+ITEM = {"id": "G", "properties": {"product:type": "GEO", "sar:instrument_mode": "spotlight"}}
+
+
+@pytest.mark.parametrize(
+    ("review", "cents"),
+    [
+        ({"authorized": True}, None),  # the SDK's own mocks
+        ({"authorized": True, "order": {"summary": {"total": "$1,000.00"}}}, 100000),
+        (
+            {"authorized": True, "order": {"lineItems": [{"granuleId": "G", "total": "$12.50"}]}},
+            1250,
+        ),
+        ({"authorized": True, "orderDetails": {"summary": {"total": 1500.0}}}, 150000),
+        ({"authorized": True, "order": {"summary": {"total": "call us"}}}, None),
+        ({"authorized": True, "order": {"summary": "n/a"}, "orderDetails": []}, None),
+        ({"authorized": True, "order": {"lineItems": "x", "summary": {"total": True}}}, None),
+    ],
+)
+def test_review_cost_is_read_defensively(review: dict[str, Any], cents: int | None) -> None:
+    quote = quote_from_review(review, ITEM, OrderOptions(license="standard"))
+    assert quote.amount == cents
+    assert quote.details.get("price") == ("unavailable" if cents is None else None)
+
+
+def test_unauthorized_review_without_cost_is_payment_required() -> None:
+    with pytest.raises(PaymentRequired):
+        quote_from_review({"authorized": False}, ITEM, OrderOptions())
+
+
+def native_router(review: dict[str, Any]) -> Callable[[httpx.Request], httpx.Response]:
+    """Capella with a real catalog record and ``review`` as its order review answer."""
+    record = build_archive(TEST_SEED, TEST_SCENES).items[1]
+    order = {
+        "orderId": "9d0e4b8c-8f5c-4a57-9a42-6a9f7cf0b3e1",
+        "orderStatus": "completed",
+        "orderDate": "2026-12-06T10:00:00.000Z",
+        "expirationDate": "2026-12-06T11:00:00.000Z",
+        "items": [{"collectionId": record["collection"], "granuleId": record["id"]}],
+    }
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        bodies = {
+            "/catalog/search": {"type": "FeatureCollection", "numberMatched": 1,
+                                "features": [record], "links": []},
+            "/orders/review": review,
+            "/orders": order,
+        }  # fmt: skip
+        return httpx.Response(200, content=orjson.dumps(bodies[request.url.path]))
+
+    return handler
+
+
+async def test_quote_and_order_without_a_readable_cost() -> None:
+    record = build_archive(TEST_SEED, TEST_SCENES).items[1]
+    provider = mocked(native_router({"authorized": True}))
+    try:
+        quote = await provider.quote(record["collection"], record["id"], OrderOptions())
+        assert quote.amount is None and quote.details["price"] == "unavailable"
+        placed = await provider.place_order(
+            record["collection"], record["id"], OrderOptions(), "ref"
+        )
+        assert placed.state == "succeeded" and placed.amount is None
+    finally:
+        await provider.aclose()

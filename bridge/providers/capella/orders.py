@@ -95,24 +95,47 @@ def usd_to_cents(value: Any) -> int:
     return int(cents.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+def _containers(review: dict[str, Any]) -> list[dict[str, Any]]:
+    """Where a review may carry its cost: ``orderDetails`` (the simulator's reading of the
+    seed), ``order`` (Capella's tasking cost review: ``order.summary.total``,
+    ``order.lineItems[]``) or the answer itself. The archive review's shape is not public.
+    """
+    found = [review.get("orderDetails"), review.get("order"), review]
+    return [c for c in found if isinstance(c, dict)]
+
+
 def _line_item(review: dict[str, Any], granule_id: str) -> dict[str, Any] | None:
-    details = review.get("orderDetails") or {}
-    for line in details.get("lineItems") or ():
-        if isinstance(line, dict) and line.get("granuleId") == granule_id:
-            return line
+    for container in _containers(review):
+        lines = container.get("lineItems")
+        for line in lines if isinstance(lines, list) else ():
+            if isinstance(line, dict) and line.get("granuleId") == granule_id:
+                return line
     return None
 
 
+def _amount(source: dict[str, Any]) -> Any:
+    return next((source[k] for k in ("price", "total", "cost") if source.get(k) is not None), None)
+
+
 def review_price(review: dict[str, Any], granule_id: str) -> tuple[int, str] | None:
-    """(cents, currency) the review quotes for one product; None when it gives no cost."""
+    """(cents, currency) the review quotes for one product; None when it states no
+    readable cost (an unknown shape is "price unavailable", never an error)."""
     line = _line_item(review, granule_id)
-    summary = (review.get("orderDetails") or {}).get("summary") or {}
-    source = line if line is not None and "price" in line else summary
-    amount = source.get("price", source.get("total"))
-    if amount is None:
-        return None
-    currency = str(source.get("currency") or summary.get("currency") or "USD")
-    return usd_to_cents(amount), currency
+    sources = [line] if line is not None else []
+    for container in _containers(review):
+        summary = container.get("summary")
+        if isinstance(summary, dict):
+            sources.append(summary)
+    for source in sources:
+        amount = _amount(source)
+        if amount is None:
+            continue
+        try:
+            cents = usd_to_cents(amount)
+        except ValueError:
+            return None
+        return cents, str(source.get("currency") or "USD")
+    return None
 
 
 def denial_message(review: dict[str, Any]) -> str:
@@ -125,19 +148,16 @@ def denial_message(review: dict[str, Any]) -> str:
 def quote_from_review(review: dict[str, Any], item: dict[str, Any], options: OrderOptions) -> Quote:
     """A bridge quote from a ``POST /orders/review`` answer for one product.
 
+    An authorized review without a readable cost (the SDK's own mocks answer only
+    ``{"authorized": true}``) gives a quote whose price is unavailable.
+
     Raises:
         PaymentRequired: the review refuses the order and names no cost.
-        ProviderBadResponse: the review names no cost for an authorized order.
     """
-    authorized = bool(review.get("authorized", False))
-    try:
-        price = review_price(review, item["id"])
-    except ValueError as exc:
-        raise ProviderBadResponse("capella", "unreadable order review price") from exc
-    if price is None:
-        if not authorized:
-            raise PaymentRequired(f"capella: {denial_message(review)}")
-        raise ProviderBadResponse("capella", "order review names no cost")
+    authorized = review.get("authorized") is True
+    price = review_price(review, item["id"])
+    if price is None and not authorized:
+        raise PaymentRequired(f"capella: {denial_message(review)}")
     line = _line_item(review, item["id"]) or {}
     props = item.get("properties") or {}
     kind = [props.get(k) for k in ("sar:instrument_mode", "capella:collection_type")]
@@ -149,11 +169,13 @@ def quote_from_review(review: dict[str, Any], item: dict[str, Any], options: Ord
     )
     details: dict[str, Any] = {
         "authorized": authorized,
-        "previously_ordered": bool(line.get("previouslyOrdered", False)),
+        "previously_ordered": line.get("previouslyOrdered") is True,
     }
+    if price is None:
+        details["price"] = "unavailable"
     if not authorized:
         details["denial"] = denial_message(review)
-    amount, currency = price
+    amount, currency = price if price is not None else (None, "USD")
     return Quote(amount, currency, covers, options, dict(VALID_OPTIONS), details)
 
 
