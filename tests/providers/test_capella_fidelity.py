@@ -14,7 +14,7 @@ import orjson
 import pytest
 
 from bridge.catalog import load_catalog
-from bridge.core.query import build_query
+from bridge.core.query import SortField, build_query
 from bridge.errors import (
     BadRequest,
     BridgeError,
@@ -23,13 +23,20 @@ from bridge.errors import (
     PaymentRequired,
     ProviderAuthError,
     ProviderBadResponse,
+    ProviderError,
 )
 from bridge.providers import capella as capella_provider
 from bridge.providers.base import OrderOptions, Provider, ProviderContext
 from bridge.providers.capella.orders import error_from_native, quote_from_review
 from bridge.settings import ProviderSettings
 from bridge.simulators.capella.archive import build_archive
-from tests.support.wiring import COLLECTIONS, TEST_SCENES, TEST_SEED
+from tests.support.wiring import (
+    COLLECTIONS,
+    TEST_SCENES,
+    TEST_SEED,
+    provider_for,
+    simulator_config,
+)
 
 KEY = "capella-secret-key-for-tests"
 
@@ -181,5 +188,29 @@ async def test_quote_and_order_without_a_readable_cost() -> None:
             record["collection"], record["id"], OrderOptions(), "ref"
         )
         assert placed.state == "succeeded" and placed.amount is None
+    finally:
+        await provider.aclose()
+
+
+# --- the 10,000-item window (capella SDK config.py CATALOG_STAC_MAX_ITEM_RETURN) -------------
+
+
+async def test_search_stops_honestly_at_capellas_10000_items() -> None:
+    provider, _ = provider_for("capella", config=simulator_config(scenes=10_100))
+    try:
+        query = build_query(sortby=[SortField("datetime", True)])
+        seen: list[str] = []
+        cursor: str | None = None
+        for _ in range(40):
+            page = await provider.search(query, cursor, 900)
+            assert page.matched == 10_100  # the true count, not the window
+            seen.extend(item["id"] for item in page.items)
+            cursor = page.next_cursor
+            assert cursor is not None
+            if len(seen) == 10_000:
+                break
+        assert len(seen) == len(set(seen)) == 10_000
+        with pytest.raises(ProviderError, match="first 10000 items"):
+            await provider.search(query, cursor, 900)
     finally:
         await provider.aclose()

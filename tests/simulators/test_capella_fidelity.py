@@ -148,3 +148,41 @@ async def test_collection_outside_the_account_is_denied_with_a_string_error(
     assert isinstance(message, str)
     assert "not permitted to access any of the collections" in message
     assert "(capella-mock)" in message
+
+
+# --- the 10,000-item window (capella SDK config.py CATALOG_STAC_MAX_ITEM_RETURN) -------------
+
+
+@pytest.mark.parametrize(("limit", "page"), [(900, 12), (100, 101), (1, 10_001), (625, 17)])
+async def test_no_page_reaches_past_the_first_10000_items(
+    client: httpx.AsyncClient, limit: int, page: int
+) -> None:
+    response = await client.post(
+        "/catalog/search", json={"limit": limit, "page": page}, headers=AUTH
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "VALIDATION_ERROR"
+    assert "10000" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(("limit", "page"), [(900, 11), (100, 100), (625, 16)])
+async def test_pages_inside_the_window_are_served(
+    client: httpx.AsyncClient, limit: int, page: int
+) -> None:
+    # The SDK's own last-page arithmetic keeps limit * page <= 10000.
+    response = await client.post(
+        "/catalog/search", json={"limit": limit, "page": page}, headers=AUTH
+    )
+    assert response.status_code == 200
+
+
+async def test_no_next_link_past_the_window() -> None:
+    app = create_app(simulator_config(scenes=10_100))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url=BASE) as c:
+        page = await search(c, {"limit": 500, "page": 20})
+        assert page["numberMatched"] == 10_100  # the true count stays honest
+        assert len(page["features"]) == 500
+        assert not [link for link in page["links"] if link["rel"] == "next"]
+        before = await search(c, {"limit": 500, "page": 19})
+        assert [link["rel"] for link in before["links"]] == ["next"]

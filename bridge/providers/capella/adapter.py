@@ -15,13 +15,19 @@ from pydantic import SecretStr
 
 from bridge.core.query import SearchQuery
 from bridge.core.sorting import sort_key_function
-from bridge.errors import BadRequest, ProviderAuthError, ProviderBadResponse
+from bridge.errors import BadRequest, ProviderAuthError, ProviderBadResponse, ProviderError
 from bridge.providers.base import Item, ProviderContext, ProviderPage
 from bridge.providers.capella.cursor import decode_cursor, encode_cursor
 from bridge.providers.capella.mapping import item_from_native
 from bridge.providers.capella.names import NATIVE_COLLECTIONS, RENAMED
 from bridge.providers.capella.ordering import CapellaOrdering
-from bridge.providers.capella.translate import MAX_PAGE_SIZE, native_sortby, to_native_query
+from bridge.providers.capella.translate import (
+    MAX_PAGE_SIZE,
+    MAX_WINDOW,
+    native_sortby,
+    to_native_query,
+    window_page_size,
+)
 
 PUBLIC_API = "https://api.capellaspace.com"
 
@@ -94,11 +100,21 @@ class CapellaProvider(CapellaOrdering):
         self, query: SearchQuery, collections: list[str], cursor: str | None, page_size: int
     ) -> ProviderPage:
         state = decode_cursor(cursor, "page") if cursor else {"page": 1, "limit": page_size}
-        limit = max(1, min(state["limit"], MAX_PAGE_SIZE))
+        limit = window_page_size(state["limit"])
+        if (state["page"] - 1) * limit >= MAX_WINDOW:
+            # Say so rather than page on: Capella would refuse, or answer nothing.
+            raise ProviderError(
+                self.name,
+                f"Capella returns only the first {MAX_WINDOW} items of a search; "
+                "narrow it (bbox, datetime, filters) to see the rest",
+            )
         request = to_native_query(query, collections=collections, limit=limit, page=state["page"])
         data = await self._post_search(request.body)
         items = self._map(data["features"])
-        more = bool(items) and _has_next(data)
+        # At the window's edge Capella offers no next page although more match: hand out
+        # a cursor anyway, whose page then says why the search ends there.
+        beyond = state["page"] * limit >= MAX_WINDOW and data["numberMatched"] > MAX_WINDOW
+        more = bool(items) and (_has_next(data) or beyond)
         return ProviderPage(
             items,
             next_cursor=encode_cursor({"page": state["page"] + 1, "limit": limit})

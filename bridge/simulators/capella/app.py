@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from bridge.simulators.capella.archive import COLLECTIONS, Archive, build_archive
 from bridge.simulators.capella.assets import BUCKET, native_feature, resolver
 from bridge.simulators.capella.auth import DEMO_API_KEY, DEMO_USER, current_user, error
-from bridge.simulators.capella.body import SearchError, parse_search
+from bridge.simulators.capella.body import MAX_WINDOW, SearchError, parse_search
 from bridge.simulators.capella.orders import (
     DEFAULT_BUDGET_USD,
     DEFAULT_STEP_S,
@@ -104,7 +104,8 @@ async def catalog_search(request: Request) -> Response:
         return store.sign_url(base, key, expires_in_s=ttl)
 
     links: list[dict[str, Any]] = []
-    if search.page * search.limit < matched:
+    window = min(matched, MAX_WINDOW)  # no next page past the 10,000-item window
+    if search.page * search.limit < window:
         # The SDK re-POSTs its body with "page": N to this href (page also in the URL).
         links.append(
             {

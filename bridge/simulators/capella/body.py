@@ -9,6 +9,8 @@ What is assumed where no public source is precise:
   datetimes; anything else is a 400.
 * ``limit`` above 900 is clamped to 900, as the STAC API spec asks of servers; default 10.
 * ``page`` may come in the query string (the SDK's next href) or in the body.
+* A page reaching past item 10,000 (``page * limit > 10000``) is a 400: the SDK never
+  asks for one (``CATALOG_STAC_MAX_ITEM_RETURN``), so the real answer is unknown.
 """
 
 from __future__ import annotations
@@ -76,6 +78,9 @@ OWNERSHIP = frozenset(
 )
 MAX_LIMIT = 900
 DEFAULT_LIMIT = 10
+MAX_WINDOW = 10_000
+"""No page reaches past the first 10,000 items of a search (the SDK's
+``CATALOG_STAC_MAX_ITEM_RETURN``; it shrinks its last page to stay inside)."""
 
 
 class SearchError(ValueError):
@@ -253,6 +258,13 @@ def parse_search(body: Any, page_param: str | None = None) -> NativeSearch:
     page = page_param if page_param is not None else body.get("page", 1)
     start, end = _datetime(body.get("datetime"))
     geometry, is_box = _geometry(body)
+    limit = min(_positive_int(body.get("limit", DEFAULT_LIMIT), "limit"), MAX_LIMIT)
+    page_number = _positive_int(page, "page")
+    if page_number * limit > MAX_WINDOW:
+        raise SearchError(
+            f"page {page_number} of {limit} reaches past the first {MAX_WINDOW} items, "
+            "which is all a search returns"
+        )
     return NativeSearch(
         collections=_strings(body, "collections"),
         ids=_strings(body, "ids"),
@@ -262,7 +274,7 @@ def parse_search(body: Any, page_param: str | None = None) -> NativeSearch:
         end=end,
         predicates=_predicates(body.get("query")),
         sortby=_sortby(body.get("sortby")),
-        limit=min(_positive_int(body.get("limit", DEFAULT_LIMIT), "limit"), MAX_LIMIT),
-        page=_positive_int(page, "page"),
+        limit=limit,
+        page=page_number,
         ownership=ownership,
     )
