@@ -214,3 +214,44 @@ async def test_search_stops_honestly_at_capellas_10000_items() -> None:
             await provider.search(query, cursor, 900)
     finally:
         await provider.aclose()
+
+
+# --- expired deliveries: renewed only when free (seed 003; capella SDK order.py) -------------
+
+
+async def test_expired_delivery_is_not_renewed_when_capella_states_a_charge() -> None:
+    record = build_archive(TEST_SEED, TEST_SCENES).items[1]
+    old = "0f8f3b0e-1111-4a57-9a42-6a9f7cf0b3e1"
+    posted: list[str] = []
+    review = {
+        "authorized": True,
+        "order": {"lineItems": [{"granuleId": record["id"], "total": "$1,500.00"}]},
+    }
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path == f"/orders/{old}/download":
+            return httpx.Response(410, json={"error": "Order expired"})
+        bodies: dict[str, Any] = {
+            "/user": {"id": "u1", "organizationId": "o1"},
+            "/orders": [
+                {
+                    "orderId": old,
+                    "orderStatus": "completed",
+                    "expirationDate": "2026-12-06T11:00:00.000Z",
+                    "items": [{"collectionId": record["collection"], "granuleId": record["id"]}],
+                }
+            ],
+            "/orders/review": review,
+        }
+        if request.method == "POST":
+            posted.append(path)
+        return httpx.Response(200, content=orjson.dumps(bodies[path]))
+
+    provider = mocked(handler)
+    try:
+        with pytest.raises(Gone, match=r"would cost 1500.00 USD"):
+            await provider.asset_location(record["collection"], record["id"], "HH", old)
+        assert posted == ["/orders/review"], "reviewed, never ordered"
+    finally:
+        await provider.aclose()

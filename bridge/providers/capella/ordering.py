@@ -6,8 +6,9 @@ rather than a ``rejected`` order. Capella stores no client reference on orders, 
 ``find_orders`` lists the user's orders (``GET /orders?customerId=``) and matches the
 product; a repeated order of the same product is harmless at Capella (it comes back
 ``previouslyOrdered`` and free). Data assets are located through the order's download
-endpoint, which presigns fresh URLs on every call; thumbnails and previews through a
-catalog search, whose records carry them presigned.
+endpoint, which presigns fresh URLs on every call (an expired delivery is renewed, free:
+see :mod:`.renewal`); thumbnails and previews through a catalog search, whose records
+carry them presigned.
 """
 
 from __future__ import annotations
@@ -41,13 +42,14 @@ from bridge.providers.capella.orders import (
     quote_from_review,
     review_price,
 )
+from bridge.providers.capella.renewal import DeliveryRenewal
 from bridge.providers.http import check_response, decode_json
 
 UNORDERED_ASSETS = frozenset({"thumbnail", "preview"})
 """Assets Capella serves without an order (presigned in search records)."""
 
 
-class CapellaOrdering:
+class CapellaOrdering(DeliveryRenewal):
     """The order half of :class:`~bridge.providers.capella.adapter.CapellaProvider`."""
 
     name: str
@@ -221,8 +223,8 @@ class CapellaOrdering:
             if asset_key not in UNORDERED_ASSETS and asset_key in (record.get("assets") or {}):
                 raise Conflict(f"capella: asset {asset_key!r} needs a completed order")
         else:
-            self._native_collection(collection_id)
-            record = await self._delivered_record(native_order_id, item_id)
+            native = self._native_collection(collection_id)
+            record = await self._current_delivery(collection_id, native, item_id, native_order_id)
         asset = (record.get("assets") or {}).get(asset_key)
         if not isinstance(asset, dict) or not isinstance(asset.get("href"), str):
             raise NotFound(f"item {item_id!r} has no asset {asset_key!r}")
