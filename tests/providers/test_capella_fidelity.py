@@ -27,9 +27,11 @@ from bridge.errors import (
 )
 from bridge.providers import capella as capella_provider
 from bridge.providers.base import OrderOptions, Provider, ProviderContext
+from bridge.providers.capella.mapping import item_from_native
 from bridge.providers.capella.orders import error_from_native, quote_from_review
 from bridge.settings import ProviderSettings
 from bridge.simulators.capella.archive import build_archive
+from bridge.simulators.capella.assets import file_names, native_feature
 from tests.support.wiring import (
     COLLECTIONS,
     TEST_SCENES,
@@ -255,3 +257,22 @@ async def test_expired_delivery_is_not_renewed_when_capella_states_a_charge() ->
         assert posted == ["/orders/review"], "reviewed, never ordered"
     finally:
         await provider.aclose()
+
+
+# --- SAR data assets declare their polarization (issue 10, item 8) ---------------------------
+
+
+@pytest.mark.parametrize("product", ["GEO", "SLC", "SICD", "CPHD"])
+def test_data_assets_declare_their_polarization(product: str) -> None:
+    archive = build_archive(TEST_SEED, TEST_SCENES)
+    native = next(i for i in archive.items if i["properties"]["sar:product_type"] == product)
+    base = "http://capella.simulator"
+    everything = frozenset(file_names(native))
+    record = native_feature(native, base, lambda key: f"{base}/{key}", everything)
+    item = item_from_native(record)
+    pols = native["properties"]["sar:polarizations"]
+    data = {k: a for k, a in item["assets"].items() if "data" in a["roles"]}
+    assert data and all(a["sar:polarizations"] == pols for a in data.values())
+    for key, asset in item["assets"].items():
+        if key not in data:
+            assert "sar:polarizations" not in asset

@@ -41,8 +41,24 @@ def bridge_collection(record: dict[str, Any]) -> str | None:
     return COLLECTION_BY_PRODUCT.get(product) if isinstance(product, str) else None
 
 
-def _assets(native: dict[str, Any] | None, raster: dict[str, Any]) -> dict[str, Any]:
-    """Asset descriptions; ``raster`` (``proj:*`` of the image grid) goes on data assets."""
+_POLARIZATIONS = frozenset({"HH", "HV", "VH", "VV"})
+
+
+def _polarizations(key: str, item_pols: Any) -> list[str] | None:
+    """The polarizations a data asset holds: its key when that names one (Capella names
+    data assets ``HH``/``VV``), else the item's, so loaders pick bands by polarization."""
+    if key.upper() in _POLARIZATIONS:
+        return [key.upper()]
+    if isinstance(item_pols, list) and all(isinstance(p, str) for p in item_pols):
+        return list(item_pols)
+    return None
+
+
+def _assets(
+    native: dict[str, Any] | None, raster: dict[str, Any], item_pols: Any = None
+) -> dict[str, Any]:
+    """Asset descriptions; on data assets, ``raster`` (``proj:*`` of the image grid) and
+    ``sar:polarizations``."""
     assets: dict[str, Any] = {}
     for key, asset in (native or {}).items():
         if not isinstance(asset, dict) or "href" not in asset:
@@ -52,6 +68,9 @@ def _assets(native: dict[str, Any] | None, raster: dict[str, Any]) -> dict[str, 
         out.setdefault("roles", _ROLES_BY_KEY.get(key, ["data"]))
         if "data" in out["roles"]:
             out.update(raster)
+            pols = _polarizations(key, item_pols)
+            if pols is not None:
+                out["sar:polarizations"] = pols
         assets[key] = out
     return assets
 
@@ -125,5 +144,5 @@ def item_from_native(record: dict[str, Any]) -> Item:
         "bbox": bbox,
         "properties": props,
         "links": [],
-        "assets": _assets(record.get("assets"), raster),
+        "assets": _assets(record.get("assets"), raster, native.get("sar:polarizations")),
     }
