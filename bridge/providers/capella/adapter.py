@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pydantic import SecretStr
+from shapely.errors import ShapelyError
 
 from bridge.core.query import SearchQuery
 from bridge.core.sorting import sort_key_function
@@ -84,7 +85,8 @@ class CapellaProvider(CapellaOrdering):
     def _map(self, features: list[Any]) -> list[Item]:
         try:
             return [item_from_native(f) for f in features]
-        except (KeyError, TypeError, AttributeError) as exc:
+        except (KeyError, TypeError, AttributeError, ValueError, ShapelyError) as exc:
+            # One unreadable record makes the page unreadable: say so, drop nothing quietly.
             raise ProviderBadResponse(self.name, "unreadable catalog record") from exc
 
     async def search(self, query: SearchQuery, cursor: str | None, page_size: int) -> ProviderPage:

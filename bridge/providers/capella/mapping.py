@@ -15,6 +15,7 @@ from shapely.geometry import shape
 from bridge.providers.capella.names import (
     BRIDGE_COLLECTIONS,
     COLLECTION_BY_PRODUCT,
+    COMMON_METADATA,
     DROPPED,
     EXTENSIONS,
     EXTENSIONS_GEOCODED,
@@ -103,17 +104,28 @@ def _gsd(props: dict[str, Any]) -> float | None:
     return max(values) if values else None
 
 
+def _stac_name(key: str) -> str:
+    """The bridge name of a native property: renamed, kept, or put under ``capella:``."""
+    name = RENAMED.get(key, key)
+    return name if ":" in name or name in COMMON_METADATA else f"capella:{name}"
+
+
 def item_from_native(record: dict[str, Any]) -> Item:
     """Map one native Capella catalog record to a STAC 1.1.0 item of its bridge collection.
 
+    Unknown enum values pass as they are; unknown unprefixed properties under ``capella:``.
+
     Raises:
         KeyError: the record lacks ``id`` or ``properties``.
+        ValueError: the id or ``datetime`` is not a string, or the geometry is unreadable.
     """
     native = record["properties"]
+    if not isinstance(record["id"], str) or not isinstance(native.get("datetime"), str):
+        raise ValueError("a catalog record needs a string id and properties.datetime")
     props: dict[str, Any] = {}
     for key, value in native.items():
         if key not in DROPPED:
-            props[RENAMED.get(key, key)] = value
+            props[_stac_name(str(key))] = value
     product = native.get("sar:product_type")
     if isinstance(product, str):
         props["product:type"] = product

@@ -101,6 +101,28 @@ RENAMED = MappingProxyType({"view:look_angle": "view:off_nadir"})
 # helpers (no STAC extension), the hash an internal checksum.
 DROPPED = frozenset({"locale:datetime", "locale:timezone", "locale:time", "capella:hash"})
 
+# STAC common metadata names that stand without a prefix. Any other unprefixed native
+# property (none is documented) passes through as ``capella:<name>``.
+COMMON_METADATA = frozenset(
+    {
+        "datetime",
+        "start_datetime",
+        "end_datetime",
+        "created",
+        "updated",
+        "platform",
+        "constellation",
+        "instruments",
+        "mission",
+        "gsd",
+        "title",
+        "description",
+        "keywords",
+        "license",
+        "providers",
+    }
+)
+
 PROCESSING_LEVEL = MappingProxyType(
     {"CPHD": "L0", "SLC": "L1A", "SICD": "L1A", "GEC": "L1B", "GEO": "L1C", "SIDD": "L1C"}
 )
