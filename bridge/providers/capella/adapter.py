@@ -55,6 +55,7 @@ class CapellaProvider(CapellaOrdering):
         self._api_key: SecretStr | None = settings.api_key
         self._contract_id = settings.contract_id
         self._user_id = None
+        self._deadline_s = settings.timeout_s
         self._client = context.http_client((settings.base_url or PUBLIC_API).rstrip("/"))
 
     def __repr__(self) -> str:

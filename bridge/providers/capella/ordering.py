@@ -13,6 +13,7 @@ carry them presigned.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote as quote_path
@@ -58,6 +59,7 @@ class CapellaOrdering(DeliveryRenewal):
     _api_key: SecretStr | None
     _contract_id: str | None
     _user_id: str | None
+    _deadline_s: float
 
     # Provided by the adapter class this one is mixed into.
     _auth_header: Callable[[], dict[str, str]]
@@ -71,8 +73,11 @@ class CapellaOrdering(DeliveryRenewal):
             method, url, json=json, params=params, headers=self._auth_header()
         )
         try:
-            response = await self._client.send(request)
-        except httpx.TimeoutException as exc:
+            # One deadline for the whole exchange: httpx's own timeouts are per phase (and
+            # not enforced by in-process transports).
+            async with asyncio.timeout(self._deadline_s):
+                response = await self._client.send(request)
+        except (httpx.TimeoutException, TimeoutError) as exc:
             raise ProviderTimeout(self.name, "no answer before the deadline") from exc
         except httpx.TransportError as exc:
             raise ProviderError(self.name, f"unreachable: {type(exc).__name__}") from exc
