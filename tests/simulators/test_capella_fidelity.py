@@ -6,10 +6,12 @@ Each test names the source it holds the simulator to (see ``SOURCES.md``).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from starlette.routing import Route
 
 from bridge.core.timeutil import parse_instant
 from bridge.simulators.capella import DEMO_API_KEY, create_app
@@ -186,3 +188,19 @@ async def test_no_next_link_past_the_window() -> None:
         assert not [link for link in page["links"] if link["rel"] == "next"]
         before = await search(c, {"limit": 500, "page": 19})
         assert [link["rel"] for link in before["links"]] == ["next"]
+
+
+# --- the ledger ---------------------------------------------------------------------------------
+
+
+def test_every_native_route_is_in_the_ledger() -> None:
+    ledger = (Path(__file__).parents[2] / "bridge/simulators/capella/SOURCES.md").read_text()
+    app = create_app(simulator_config())
+    paths = {
+        route.path.replace("{order_id}", "{orderId}")
+        for route in app.routes
+        if isinstance(route, Route) and not route.path.startswith(("/_simulator", "/capella-"))
+    }
+    assert paths >= {"/user", "/catalog/search", "/orders", "/orders/{orderId}/download"}
+    for path in paths:
+        assert f" {path}`" in ledger or f" {path}?" in ledger, f"{path} has no source"
