@@ -23,7 +23,6 @@ from bridge.errors import (
     PaymentRequired,
     ProviderAuthError,
     ProviderBadResponse,
-    ProviderError,
 )
 from bridge.providers import capella as capella_provider
 from bridge.providers.base import OrderOptions, Provider, ProviderContext
@@ -212,7 +211,7 @@ async def test_search_stops_honestly_at_capellas_10000_items() -> None:
             if len(seen) == 10_000:
                 break
         assert len(seen) == len(set(seen)) == 10_000
-        with pytest.raises(ProviderError, match="first 10000 items"):
+        with pytest.raises(BadRequest, match="first 10000 items"):
             await provider.search(query, cursor, 900)
     finally:
         await provider.aclose()

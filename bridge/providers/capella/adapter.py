@@ -16,7 +16,7 @@ from shapely.errors import ShapelyError
 
 from bridge.core.query import SearchQuery
 from bridge.core.sorting import sort_key_function
-from bridge.errors import BadRequest, ProviderAuthError, ProviderBadResponse, ProviderError
+from bridge.errors import BadRequest, ProviderAuthError, ProviderBadResponse
 from bridge.providers.base import Item, ProviderContext, ProviderPage
 from bridge.providers.capella.cursor import decode_cursor, encode_cursor
 from bridge.providers.capella.mapping import item_from_native
@@ -105,11 +105,11 @@ class CapellaProvider(CapellaOrdering):
         state = decode_cursor(cursor, "page") if cursor else {"page": 1, "limit": page_size}
         limit = window_page_size(state["limit"])
         if (state["page"] - 1) * limit >= MAX_WINDOW:
-            # Say so rather than page on: Capella would refuse, or answer nothing.
-            raise ProviderError(
-                self.name,
-                f"Capella returns only the first {MAX_WINDOW} items of a search; "
-                "narrow it (bbox, datetime, filters) to see the rest",
+            # Say so rather than page on: Capella would refuse, or answer nothing. Not a
+            # ProviderError: Capella is healthy, and its circuit breaker must not trip.
+            raise BadRequest(
+                f"capella: Capella returns only the first {MAX_WINDOW} items of a search; "
+                "narrow it (bbox, datetime, filters) to see the rest"
             )
         request = to_native_query(query, collections=collections, limit=limit, page=state["page"])
         data = await self._post_search(request.body)
