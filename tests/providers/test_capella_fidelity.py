@@ -28,6 +28,7 @@ from bridge.providers import capella as capella_provider
 from bridge.providers.base import OrderOptions, Provider, ProviderContext
 from bridge.providers.capella.mapping import item_from_native
 from bridge.providers.capella.orders import error_from_native, quote_from_review
+from bridge.providers.capella.translate import to_native_query
 from bridge.settings import ProviderSettings
 from bridge.simulators.capella.archive import build_archive
 from bridge.simulators.capella.assets import file_names, native_feature
@@ -275,3 +276,21 @@ def test_data_assets_declare_their_polarization(product: str) -> None:
     for key, asset in item["assets"].items():
         if key not in data:
             assert "sar:polarizations" not in asset
+
+
+def test_the_sdks_extra_queryables_are_pushed_down() -> None:
+    expr = {
+        "op": "and",
+        "args": [
+            {"op": ">=", "args": [{"property": "sar:center_frequency"}, 9.5]},
+            {"op": "=", "args": [{"property": "capella:image_formation_algorithm"}, "pfa"]},
+        ],
+    }
+    request = to_native_query(
+        build_query(filter=expr, filter_lang="cql2-json"), collections=["capella-geo"], limit=10
+    )
+    assert request.body["query"] == {
+        "sar:center_frequency": {"gte": 9.5},
+        "capella:image_formation_algorithm": {"eq": "pfa"},
+    }
+    assert request.exact

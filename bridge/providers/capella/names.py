@@ -69,6 +69,9 @@ QUERYABLE = MappingProxyType(
         "capella:billable_area": "capella:billable_area",
         "capella:collection_type": "capella:collection_type",
         "proj:epsg": "proj:epsg",
+        # Also in the SDK's vocabulary (config.py STAC_PREFIXED_BY_QUERY_FIELDS).
+        "sar:center_frequency": "sar:center_frequency",
+        "capella:image_formation_algorithm": "capella:image_formation_algorithm",
     }
 )
 # Array-valued queryables: Capella's element-wise matching of ``eq`` on arrays is
