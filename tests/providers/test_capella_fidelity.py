@@ -18,6 +18,7 @@ from bridge.core.query import SortField, build_query
 from bridge.errors import (
     BadRequest,
     BridgeError,
+    Conflict,
     Forbidden,
     Gone,
     PaymentRequired,
@@ -294,3 +295,37 @@ def test_the_sdks_extra_queryables_are_pushed_down() -> None:
         "capella:image_formation_algorithm": {"eq": "pfa"},
     }
     assert request.exact
+
+
+async def test_a_renewal_under_way_is_waited_for_not_ordered_again() -> None:
+    record = build_archive(TEST_SEED, TEST_SCENES).items[1]
+    old, new = "0f8f3b0e-1111-4a57-9a42-6a9f7cf0b3e1", "0f8f3b0e-2222-4a57-9a42-6a9f7cf0b3e1"
+    product = [{"collectionId": record["collection"], "granuleId": record["id"]}]
+    posted: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if request.method == "POST":
+            posted.append(path)
+        if path == f"/orders/{old}/download":
+            return httpx.Response(410, json={"error": "Order expired"})
+        if path == f"/orders/{new}/download":
+            return httpx.Response(409, json={"error": {"message": "pending", "code": "X"}})
+        bodies: dict[str, Any] = {
+            "/user": {"id": "u1"},
+            "/orders": [
+                {"orderId": old, "orderStatus": "completed", "items": product,
+                 "expirationDate": "2026-12-06T11:00:00.000Z"},
+                {"orderId": new, "orderStatus": "pending", "items": product,
+                 "expirationDate": "2026-12-06T13:00:00.000Z"},
+            ],
+        }  # fmt: skip
+        return httpx.Response(200, content=orjson.dumps(bodies.get(path, {})))
+
+    provider = mocked(handler)
+    try:
+        with pytest.raises(Conflict, match=f"being prepared again \\(order {new}\\)"):
+            await provider.asset_location(record["collection"], record["id"], "HH", old)
+        assert posted == [], "no second renewal"
+    finally:
+        await provider.aclose()

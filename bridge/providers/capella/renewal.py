@@ -29,6 +29,7 @@ from bridge.providers.capella.orders import (
     review_price,
 )
 
+_REFUSED = frozenset({"rejected", "failed", "error", "canceled", "cancelled"})
 MAX_CANDIDATES = 3
 """Later orders of the product tried before submitting again (newest first)."""
 
@@ -59,11 +60,20 @@ class DeliveryRenewal:
             return await self._delivered_record(order_id, item_id)
         except Gone:
             pass
+        staging = None
         for candidate in await self._later_orders(native_collection, item_id, order_id):
             try:
                 return await self._delivered_record(candidate, item_id)
-            except (Gone, Conflict):
-                continue  # expired too, or still being staged
+            except Gone:
+                continue  # expired too
+            except Conflict:
+                staging = staging or candidate  # not completed yet
+        if staging is not None:
+            # A renewal is already under way: wait for it rather than order once more.
+            raise Conflict(
+                f"capella: the expired delivery is being prepared again (order {staging}); "
+                "retry shortly"
+            )
         renewed = await self._resubmit(collection_id, item_id)
         if renewed.state != "succeeded":
             raise Conflict(
@@ -73,7 +83,7 @@ class DeliveryRenewal:
         return await self._delivered_record(renewed.native_id, item_id)
 
     async def _later_orders(self, collection: str, item_id: str, expired_id: str) -> list[str]:
-        """Ids of completed orders of the product that expire after ``expired_id``."""
+        """Ids of live (not refused) orders of the product expiring after ``expired_id``."""
         listed = await self._call(
             "GET", "/orders", params={"customerId": await self._customer_id()}
         )
@@ -88,7 +98,7 @@ class DeliveryRenewal:
             for o in orders
             if (expiry := _expiry(o)) is not None
             and expiry > floor
-            and str(o.get("orderStatus") or "").lower() == "completed"
+            and str(o.get("orderStatus") or "").lower() not in _REFUSED
             and isinstance(o.get("orderId"), str)
         ]
         later.sort(reverse=True)
