@@ -17,7 +17,7 @@ from rasterio.io import MemoryFile
 from rasterio.warp import transform_bounds
 from starlette.applications import Starlette
 
-from bridge.errors import BadRequest, Conflict, Gone, NotFound, PaymentRequired
+from bridge.errors import BadRequest, Conflict, NotFound, PaymentRequired
 from bridge.providers.base import OrderOptions, Provider
 from bridge.providers.capella.orders import (
     error_from_native,
@@ -208,14 +208,30 @@ async def test_thumbnails_and_previews_need_no_order(wired: Wired) -> None:
         await wired.provider.asset_location("capella-slc", slc["id"], "HH", None)
 
 
-async def test_expired_delivery_is_gone(wired: Wired) -> None:
+async def test_expired_delivery_is_renewed_free_never_gone(wired: Wired) -> None:
+    # Capella deliveries last an hour (seed 003 expirationDate); the SDK then looks for an
+    # active order and otherwise submits again, free for products already bought
+    # (capella SDK order.py get_order / client.py submit_order(check_active_orders=True)).
     geo = first("GEO")
-    order = await wired.provider.place_order("capella-geo", geo["id"], OrderOptions(), "g")
+    provider, book = wired.provider, wired.sim.state.orders
+    order = await provider.place_order("capella-geo", geo["id"], OrderOptions(), "g")
+    spent = dict(book.spent)
     wired.clock.now += 3601
     key = geo["properties"]["sar:polarizations"][0]
-    with pytest.raises(Gone):
-        await wired.provider.asset_location("capella-geo", geo["id"], key, order.native_id)
-    assert (await wired.provider.get_order(order.native_id)).state == "succeeded"
+    location = await provider.asset_location("capella-geo", geo["id"], key, order.native_id)
+    response = await wired.fetch(location.href)
+    assert response.status_code == 200 and response.content[:2] in (b"II", b"MM")
+    assert wired.native_orders() == 2 and book.spent == spent, "resubmitted, free"
+    renewed = [o for o in book.orders.values() if o.order_id != order.native_id]
+    assert renewed[0].items[0]["previouslyOrdered"] is True
+    # Within the renewed order's hour, its delivery is reused: no third order.
+    wired.clock.now += 600
+    await provider.asset_location("capella-geo", geo["id"], key, order.native_id)
+    assert wired.native_orders() == 2
+    wired.clock.now += 3601
+    await provider.asset_location("capella-geo", geo["id"], key, order.native_id)
+    assert wired.native_orders() == 3 and book.spent == spent
+    assert (await provider.get_order(order.native_id)).state == "succeeded"
 
 
 async def test_insufficient_funds_is_payment_required() -> None:

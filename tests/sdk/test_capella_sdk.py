@@ -9,7 +9,10 @@ venv of its own from :data:`SDK_REQUIREMENTS` (once, cached under the system tem
 drives the SDK in a subprocess against the simulator served by uvicorn on a free loopback
 port: start-up (``GET /user``), search, review, order, wait for completion, presigned
 download, resume of a partial download (``Range: bytes=N-`` -> 206), the SDK's 416 path,
-and the insufficient-funds and rejected-order errors.
+the insufficient-funds and rejected-order errors, a search with the SDK's time and
+property filters (``datetime__gt``, ``created__gte``, ``center_frequency__gt``, lists as
+``in``; sorted, paged plainly and threaded), and an expired order renewed as the SDK does
+(``OrderExpiredError``, then ``submit_order(check_active_orders=True)``, free).
 """
 
 from __future__ import annotations
@@ -114,6 +117,39 @@ if mode == "funds":
             result[name] = None
         except (InsufficientFundsError, OrderRejectedError) as exc:
             result[name] = [type(exc).__name__, exc.message]
+    Path(out).write_text(json.dumps(result))
+    sys.exit(0)
+
+if mode == "filters":
+    # The SDK's own query vocabulary, time filters included, sorted, paged by the SDK.
+    kwargs = json.loads(sys.argv[6])
+    found = client.search(**kwargs)
+    result["ids"] = [f["id"] for f in found]
+    result["props"] = [f["properties"] for f in found]
+    result["threaded"] = [f["id"] for f in client.search(**kwargs, threaded=True)]
+    Path(out).write_text(json.dumps(result))
+    sys.exit(0)
+
+if mode == "order":
+    result["order_id"] = client.submit_order(stac_ids=[sys.argv[6]], check_active_orders=True)
+    Path(out).write_text(json.dumps(result))
+    sys.exit(0)
+
+if mode == "renew":
+    from capella_console_client.exceptions import OrderExpiredError
+
+    stac_id, expired_id = sys.argv[6].split(",")
+    try:
+        client.get_presigned_items(expired_id)
+        result["expired"] = None
+    except OrderExpiredError as exc:
+        result["expired"] = [type(exc).__name__, exc.message]
+    # The SDK's remedy: an active order holding the product, else a new order.
+    result["review"] = client.review_order(stac_ids=[stac_id])
+    renewed = client.submit_order(stac_ids=[stac_id], check_active_orders=True)
+    result["renewed"] = renewed
+    presigned = client.get_presigned_items(renewed)
+    result["assets"] = sorted(presigned[0]["assets"])
     Path(out).write_text(json.dumps(result))
     sys.exit(0)
 
@@ -273,6 +309,77 @@ def test_search_review_order_download_resume(
     after = result["after_416"]
     assert after["requests"] == [[f"bytes={resume['size']}-", 416]]
     assert after["sha"] == files[data_key]["sha"]
+
+
+FILTERS: dict[str, Any] = {
+    "bbox": [-180, -90, 180, 90],
+    "collections": ["capella-geo", "capella-slc"],
+    "datetime__gt": "2020-06-01T00:00:00Z",
+    "datetime__lte": "2025-06-01T00:00:00Z",
+    "created__gte": "2020-06-01T06:00:00Z",
+    "incidence_angle__gte": 20,
+    "incidence_angle__lt": 50,
+    "polarizations": ["HH", "VV"],
+    "instrument_mode": ["spotlight", "stripmap", "sliding_spotlight"],
+    "center_frequency__gt": 9,
+    "limit": 1500,
+    "sortby": "-datetime",
+}
+
+
+def expected(archive: Any) -> list[dict[str, Any]]:
+    """The archive items ``FILTERS`` selects, by brute force."""
+    out = []
+    for item in archive.items:
+        p = item["properties"]
+        if (
+            item["collection"] in FILTERS["collections"]
+            and "2020-06-01T00:00:00Z" < p["datetime"] <= "2025-06-01T00:00:00Z"
+            and p["created"] >= "2020-06-01T06:00:00Z"
+            and 20 <= p["view:incidence_angle"] < 50
+        ):
+            out.append(item)
+    return out
+
+
+def test_search_with_the_sdks_time_and_property_filters(
+    sdk_python: Path, served: Served, tmp_path: Path
+) -> None:
+    result = drive(sdk_python, served, tmp_path, "filters", json.dumps(FILTERS))
+    want = expected(served.app.state.archive)
+    assert len(want) > 900, "enough to make the SDK page"
+    # The SDK stops at its limit; which items it returns follows the sort.
+    want.sort(key=lambda i: (i["properties"]["datetime"], i["id"]), reverse=True)
+    assert len(result["ids"]) == min(len(want), FILTERS["limit"])
+    assert set(result["ids"]) <= {i["id"] for i in want}
+    newest = {i["id"] for i in want[: FILTERS["limit"] - 10]}
+    assert newest <= set(result["ids"])
+    assert sorted(result["threaded"]) == sorted(result["ids"])
+    stamps = [p["datetime"] for p in result["props"]]
+    assert stamps == sorted(stamps, reverse=True)
+
+
+def test_expired_order_is_renewed_free_as_the_sdk_does(
+    sdk_python: Path, served: Served, tmp_path: Path
+) -> None:
+    archive = served.app.state.archive
+    item_id = next(i["id"] for i in archive.items if i["collection"] == "capella-sicd")
+    book = served.book
+    # Order it "70 minutes ago": expired by the SDK's clock and the simulator's.
+    book.clock = lambda: time.time() - 4200
+    try:
+        first = drive(sdk_python, served, tmp_path, "order", item_id)["order_id"]
+    finally:
+        book.clock = time.time
+    spent = dict(book.spent)
+    result = drive(sdk_python, served, tmp_path, "renew", f"{item_id},{first}")
+    assert result["expired"] == ["OrderExpiredError", "Order expired"]
+    assert result["review"]["orderDetails"]["lineItems"][0]["previouslyOrdered"] is True
+    assert result["renewed"] != first
+    polarization = archive.items[archive.by_id[item_id]]["properties"]["sar:polarizations"][0]
+    assert polarization in result["assets"]
+    assert book.spent == spent, "the resubmission is free"
+    assert served.app.state.stats.orders[item_id] == 2
 
 
 def test_insufficient_funds_and_rejection(sdk_python: Path, served: Served, tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pydantic import SecretStr
+from shapely.errors import ShapelyError
 
 from bridge.core.query import SearchQuery
 from bridge.core.sorting import sort_key_function
@@ -21,8 +22,13 @@ from bridge.providers.capella.cursor import decode_cursor, encode_cursor
 from bridge.providers.capella.mapping import item_from_native
 from bridge.providers.capella.names import NATIVE_COLLECTIONS, RENAMED
 from bridge.providers.capella.ordering import CapellaOrdering
-from bridge.providers.capella.translate import MAX_PAGE_SIZE, native_sortby, to_native_query
-from bridge.providers.http import send
+from bridge.providers.capella.translate import (
+    MAX_PAGE_SIZE,
+    MAX_WINDOW,
+    native_sortby,
+    to_native_query,
+    window_page_size,
+)
 
 PUBLIC_API = "https://api.capellaspace.com"
 
@@ -49,6 +55,7 @@ class CapellaProvider(CapellaOrdering):
         self._api_key: SecretStr | None = settings.api_key
         self._contract_id = settings.contract_id
         self._user_id = None
+        self._deadline_s = settings.timeout_s
         self._client = context.http_client((settings.base_url or PUBLIC_API).rstrip("/"))
 
     def __repr__(self) -> str:
@@ -67,8 +74,7 @@ class CapellaProvider(CapellaOrdering):
         page = body.get("page", 1)
         # Like the SDK, name the page in the URL as well as in the body.
         url = "/catalog/search" if page == 1 else f"/catalog/search?page={page}"
-        request = self._client.build_request("POST", url, json=body, headers=self._auth_header())
-        data = await send(self.name, self._client, request)
+        data = await self._call("POST", url, json=body)
         if (
             not isinstance(data, dict)
             or not isinstance(data.get("features"), list)
@@ -80,7 +86,8 @@ class CapellaProvider(CapellaOrdering):
     def _map(self, features: list[Any]) -> list[Item]:
         try:
             return [item_from_native(f) for f in features]
-        except (KeyError, TypeError, AttributeError) as exc:
+        except (KeyError, TypeError, AttributeError, ValueError, ShapelyError) as exc:
+            # One unreadable record makes the page unreadable: say so, drop nothing quietly.
             raise ProviderBadResponse(self.name, "unreadable catalog record") from exc
 
     async def search(self, query: SearchQuery, cursor: str | None, page_size: int) -> ProviderPage:
@@ -96,11 +103,21 @@ class CapellaProvider(CapellaOrdering):
         self, query: SearchQuery, collections: list[str], cursor: str | None, page_size: int
     ) -> ProviderPage:
         state = decode_cursor(cursor, "page") if cursor else {"page": 1, "limit": page_size}
-        limit = max(1, min(state["limit"], MAX_PAGE_SIZE))
+        limit = window_page_size(state["limit"])
+        if (state["page"] - 1) * limit >= MAX_WINDOW:
+            # Say so rather than page on: Capella would refuse, or answer nothing. Not a
+            # ProviderError: Capella is healthy, and its circuit breaker must not trip.
+            raise BadRequest(
+                f"capella: Capella returns only the first {MAX_WINDOW} items of a search; "
+                "narrow it (bbox, datetime, filters) to see the rest"
+            )
         request = to_native_query(query, collections=collections, limit=limit, page=state["page"])
         data = await self._post_search(request.body)
         items = self._map(data["features"])
-        more = bool(items) and _has_next(data)
+        # At the window's edge Capella offers no next page although more match: hand out
+        # a cursor anyway, whose page then says why the search ends there.
+        beyond = state["page"] * limit >= MAX_WINDOW and data["numberMatched"] > MAX_WINDOW
+        more = bool(items) and (_has_next(data) or beyond)
         return ProviderPage(
             items,
             next_cursor=encode_cursor({"page": state["page"] + 1, "limit": limit})

@@ -15,6 +15,7 @@ from shapely.geometry import shape
 from bridge.providers.capella.names import (
     BRIDGE_COLLECTIONS,
     COLLECTION_BY_PRODUCT,
+    COMMON_METADATA,
     DROPPED,
     EXTENSIONS,
     EXTENSIONS_GEOCODED,
@@ -41,8 +42,24 @@ def bridge_collection(record: dict[str, Any]) -> str | None:
     return COLLECTION_BY_PRODUCT.get(product) if isinstance(product, str) else None
 
 
-def _assets(native: dict[str, Any] | None, raster: dict[str, Any]) -> dict[str, Any]:
-    """Asset descriptions; ``raster`` (``proj:*`` of the image grid) goes on data assets."""
+_POLARIZATIONS = frozenset({"HH", "HV", "VH", "VV"})
+
+
+def _polarizations(key: str, item_pols: Any) -> list[str] | None:
+    """The polarizations a data asset holds: its key when that names one (Capella names
+    data assets ``HH``/``VV``), else the item's, so loaders pick bands by polarization."""
+    if key.upper() in _POLARIZATIONS:
+        return [key.upper()]
+    if isinstance(item_pols, list) and all(isinstance(p, str) for p in item_pols):
+        return list(item_pols)
+    return None
+
+
+def _assets(
+    native: dict[str, Any] | None, raster: dict[str, Any], item_pols: Any = None
+) -> dict[str, Any]:
+    """Asset descriptions; on data assets, ``raster`` (``proj:*`` of the image grid) and
+    ``sar:polarizations``."""
     assets: dict[str, Any] = {}
     for key, asset in (native or {}).items():
         if not isinstance(asset, dict) or "href" not in asset:
@@ -52,6 +69,9 @@ def _assets(native: dict[str, Any] | None, raster: dict[str, Any]) -> dict[str, 
         out.setdefault("roles", _ROLES_BY_KEY.get(key, ["data"]))
         if "data" in out["roles"]:
             out.update(raster)
+            pols = _polarizations(key, item_pols)
+            if pols is not None:
+                out["sar:polarizations"] = pols
         assets[key] = out
     return assets
 
@@ -84,17 +104,28 @@ def _gsd(props: dict[str, Any]) -> float | None:
     return max(values) if values else None
 
 
+def _stac_name(key: str) -> str:
+    """The bridge name of a native property: renamed, kept, or put under ``capella:``."""
+    name = RENAMED.get(key, key)
+    return name if ":" in name or name in COMMON_METADATA else f"capella:{name}"
+
+
 def item_from_native(record: dict[str, Any]) -> Item:
     """Map one native Capella catalog record to a STAC 1.1.0 item of its bridge collection.
 
+    Unknown enum values pass as they are; unknown unprefixed properties under ``capella:``.
+
     Raises:
         KeyError: the record lacks ``id`` or ``properties``.
+        ValueError: the id or ``datetime`` is not a string, or the geometry is unreadable.
     """
     native = record["properties"]
+    if not isinstance(record["id"], str) or not isinstance(native.get("datetime"), str):
+        raise ValueError("a catalog record needs a string id and properties.datetime")
     props: dict[str, Any] = {}
     for key, value in native.items():
         if key not in DROPPED:
-            props[RENAMED.get(key, key)] = value
+            props[_stac_name(str(key))] = value
     product = native.get("sar:product_type")
     if isinstance(product, str):
         props["product:type"] = product
@@ -125,5 +156,5 @@ def item_from_native(record: dict[str, Any]) -> Item:
         "bbox": bbox,
         "properties": props,
         "links": [],
-        "assets": _assets(record.get("assets"), raster),
+        "assets": _assets(record.get("assets"), raster, native.get("sar:polarizations")),
     }

@@ -69,6 +69,9 @@ QUERYABLE = MappingProxyType(
         "capella:billable_area": "capella:billable_area",
         "capella:collection_type": "capella:collection_type",
         "proj:epsg": "proj:epsg",
+        # Also in the SDK's vocabulary (config.py STAC_PREFIXED_BY_QUERY_FIELDS).
+        "sar:center_frequency": "sar:center_frequency",
+        "capella:image_formation_algorithm": "capella:image_formation_algorithm",
     }
 )
 # Array-valued queryables: Capella's element-wise matching of ``eq`` on arrays is
@@ -100,6 +103,28 @@ RENAMED = MappingProxyType({"view:look_angle": "view:off_nadir"})
 # Native properties dropped from bridge items: the locale fields are Capella's local-time
 # helpers (no STAC extension), the hash an internal checksum.
 DROPPED = frozenset({"locale:datetime", "locale:timezone", "locale:time", "capella:hash"})
+
+# STAC common metadata names that stand without a prefix. Any other unprefixed native
+# property (none is documented) passes through as ``capella:<name>``.
+COMMON_METADATA = frozenset(
+    {
+        "datetime",
+        "start_datetime",
+        "end_datetime",
+        "created",
+        "updated",
+        "platform",
+        "constellation",
+        "instruments",
+        "mission",
+        "gsd",
+        "title",
+        "description",
+        "keywords",
+        "license",
+        "providers",
+    }
+)
 
 PROCESSING_LEVEL = MappingProxyType(
     {"CPHD": "L0", "SLC": "L1A", "SICD": "L1A", "GEC": "L1B", "GEO": "L1C", "SIDD": "L1C"}

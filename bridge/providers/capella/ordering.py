@@ -6,12 +6,14 @@ rather than a ``rejected`` order. Capella stores no client reference on orders, 
 ``find_orders`` lists the user's orders (``GET /orders?customerId=``) and matches the
 product; a repeated order of the same product is harmless at Capella (it comes back
 ``previouslyOrdered`` and free). Data assets are located through the order's download
-endpoint, which presigns fresh URLs on every call; thumbnails and previews through a
-catalog search, whose records carry them presigned.
+endpoint, which presigns fresh URLs on every call (an expired delivery is renewed, free:
+see :mod:`.renewal`); thumbnails and previews through a catalog search, whose records
+carry them presigned.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote as quote_path
@@ -41,13 +43,14 @@ from bridge.providers.capella.orders import (
     quote_from_review,
     review_price,
 )
+from bridge.providers.capella.renewal import DeliveryRenewal
 from bridge.providers.http import check_response, decode_json
 
 UNORDERED_ASSETS = frozenset({"thumbnail", "preview"})
 """Assets Capella serves without an order (presigned in search records)."""
 
 
-class CapellaOrdering:
+class CapellaOrdering(DeliveryRenewal):
     """The order half of :class:`~bridge.providers.capella.adapter.CapellaProvider`."""
 
     name: str
@@ -56,6 +59,7 @@ class CapellaOrdering:
     _api_key: SecretStr | None
     _contract_id: str | None
     _user_id: str | None
+    _deadline_s: float
 
     # Provided by the adapter class this one is mixed into.
     _auth_header: Callable[[], dict[str, str]]
@@ -69,8 +73,11 @@ class CapellaOrdering:
             method, url, json=json, params=params, headers=self._auth_header()
         )
         try:
-            response = await self._client.send(request)
-        except httpx.TimeoutException as exc:
+            # One deadline for the whole exchange: httpx's own timeouts are per phase (and
+            # not enforced by in-process transports).
+            async with asyncio.timeout(self._deadline_s):
+                response = await self._client.send(request)
+        except (httpx.TimeoutException, TimeoutError) as exc:
             raise ProviderTimeout(self.name, "no answer before the deadline") from exc
         except httpx.TransportError as exc:
             raise ProviderError(self.name, f"unreachable: {type(exc).__name__}") from exc
@@ -221,8 +228,8 @@ class CapellaOrdering:
             if asset_key not in UNORDERED_ASSETS and asset_key in (record.get("assets") or {}):
                 raise Conflict(f"capella: asset {asset_key!r} needs a completed order")
         else:
-            self._native_collection(collection_id)
-            record = await self._delivered_record(native_order_id, item_id)
+            native = self._native_collection(collection_id)
+            record = await self._current_delivery(collection_id, native, item_id, native_order_id)
         asset = (record.get("assets") or {}).get(asset_key)
         if not isinstance(asset, dict) or not isinstance(asset.get("href"), str):
             raise NotFound(f"item {item_id!r} has no asset {asset_key!r}")

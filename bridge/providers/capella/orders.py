@@ -95,24 +95,47 @@ def usd_to_cents(value: Any) -> int:
     return int(cents.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+def _containers(review: dict[str, Any]) -> list[dict[str, Any]]:
+    """Where a review may carry its cost: ``orderDetails`` (the simulator's reading of the
+    seed), ``order`` (Capella's tasking cost review: ``order.summary.total``,
+    ``order.lineItems[]``) or the answer itself. The archive review's shape is not public.
+    """
+    found = [review.get("orderDetails"), review.get("order"), review]
+    return [c for c in found if isinstance(c, dict)]
+
+
 def _line_item(review: dict[str, Any], granule_id: str) -> dict[str, Any] | None:
-    details = review.get("orderDetails") or {}
-    for line in details.get("lineItems") or ():
-        if isinstance(line, dict) and line.get("granuleId") == granule_id:
-            return line
+    for container in _containers(review):
+        lines = container.get("lineItems")
+        for line in lines if isinstance(lines, list) else ():
+            if isinstance(line, dict) and line.get("granuleId") == granule_id:
+                return line
     return None
 
 
+def _amount(source: dict[str, Any]) -> Any:
+    return next((source[k] for k in ("price", "total", "cost") if source.get(k) is not None), None)
+
+
 def review_price(review: dict[str, Any], granule_id: str) -> tuple[int, str] | None:
-    """(cents, currency) the review quotes for one product; None when it gives no cost."""
+    """(cents, currency) the review quotes for one product; None when it states no
+    readable cost (an unknown shape is "price unavailable", never an error)."""
     line = _line_item(review, granule_id)
-    summary = (review.get("orderDetails") or {}).get("summary") or {}
-    source = line if line is not None and "price" in line else summary
-    amount = source.get("price", source.get("total"))
-    if amount is None:
-        return None
-    currency = str(source.get("currency") or summary.get("currency") or "USD")
-    return usd_to_cents(amount), currency
+    sources = [line] if line is not None else []
+    for container in _containers(review):
+        summary = container.get("summary")
+        if isinstance(summary, dict):
+            sources.append(summary)
+    for source in sources:
+        amount = _amount(source)
+        if amount is None:
+            continue
+        try:
+            cents = usd_to_cents(amount)
+        except ValueError:
+            return None
+        return cents, str(source.get("currency") or "USD")
+    return None
 
 
 def denial_message(review: dict[str, Any]) -> str:
@@ -125,19 +148,16 @@ def denial_message(review: dict[str, Any]) -> str:
 def quote_from_review(review: dict[str, Any], item: dict[str, Any], options: OrderOptions) -> Quote:
     """A bridge quote from a ``POST /orders/review`` answer for one product.
 
+    An authorized review without a readable cost (the SDK's own mocks answer only
+    ``{"authorized": true}``) gives a quote whose price is unavailable.
+
     Raises:
         PaymentRequired: the review refuses the order and names no cost.
-        ProviderBadResponse: the review names no cost for an authorized order.
     """
-    authorized = bool(review.get("authorized", False))
-    try:
-        price = review_price(review, item["id"])
-    except ValueError as exc:
-        raise ProviderBadResponse("capella", "unreadable order review price") from exc
-    if price is None:
-        if not authorized:
-            raise PaymentRequired(f"capella: {denial_message(review)}")
-        raise ProviderBadResponse("capella", "order review names no cost")
+    authorized = review.get("authorized") is True
+    price = review_price(review, item["id"])
+    if price is None and not authorized:
+        raise PaymentRequired(f"capella: {denial_message(review)}")
     line = _line_item(review, item["id"]) or {}
     props = item.get("properties") or {}
     kind = [props.get(k) for k in ("sar:instrument_mode", "capella:collection_type")]
@@ -149,11 +169,13 @@ def quote_from_review(review: dict[str, Any], item: dict[str, Any], options: Ord
     )
     details: dict[str, Any] = {
         "authorized": authorized,
-        "previously_ordered": bool(line.get("previouslyOrdered", False)),
+        "previously_ordered": line.get("previouslyOrdered") is True,
     }
+    if price is None:
+        details["price"] = "unavailable"
     if not authorized:
         details["denial"] = denial_message(review)
-    amount, currency = price
+    amount, currency = price if price is not None else (None, "USD")
     return Quote(amount, currency, covers, options, dict(VALID_OPTIONS), details)
 
 
@@ -225,22 +247,46 @@ def expires_from_href(href: str) -> datetime | None:
 
 _FORBIDDEN_CODES = frozenset({"CONTRACT_NOT_FOUND", "COLLECTION_ACCESS_DENIED", "NOT_AUTHORIZED"})
 _BAD_REQUEST_CODES = frozenset({"ORDER_VALIDATION_ERROR", "VALIDATION_ERROR"})
+# Bodies without a code: the SDK names the error by a snippet of its message
+# (capella-console-client exceptions.py, ERROR_CODES_BY_MESSAGE_SNIP).
+_CODE_BY_SNIPPET = (
+    ("order expired", "ORDER_EXPIRED"),
+    ("not permitted to access any of the collection", "COLLECTION_ACCESS_DENIED"),
+    ("not authorized to perform", "NOT_AUTHORIZED"),
+)
+
+
+def native_error(status: int, body: Any) -> tuple[str, str]:
+    """``(code, message)`` of a Capella error body, whatever its documented shape.
+
+    Shapes: ``{"error": {"message", "code", "data"?}}``, ``{"error": "<message>"}`` and the
+    gateway's ``{"message": "Unauthorized"}`` (capella SDK ``exceptions.py`` and its tests).
+    """
+    inner = body.get("error", body) if isinstance(body, dict) else None
+    if isinstance(inner, str):
+        message, code = inner, ""
+    elif isinstance(inner, dict):
+        message = str(inner.get("message") or inner.get("Message") or "")
+        code = str(inner.get("code") or "")
+    else:
+        message, code = "", ""
+    if not code:
+        lowered = message.lower()
+        code = next((c for snip, c in _CODE_BY_SNIPPET if snip in lowered), "")
+    return code, (message or f"HTTP {status}")[:300]
 
 
 def error_from_native(status: int, body: Any) -> BridgeError | None:
-    """The bridge error for a failed Capella order call; None for the generic mapping.
+    """The bridge error for a failed Capella call; None for the generic mapping.
 
-    Capella's error body is ``{"error": {"message", "code"}}`` (or ``{"message"}``); the
-    code decides where it has one, the status otherwise. Native messages name orders and
-    products, never credentials, so they are passed on.
+    The code decides where the body has one (or a message the SDK recognises), the
+    status otherwise. Native messages name orders, products and collections, never
+    credentials, so they are passed on.
     """
-    inner = body.get("error", body) if isinstance(body, dict) else {}
-    inner = inner if isinstance(inner, dict) else {}
-    code = str(inner.get("code") or "")
-    message = str(inner.get("message") or inner.get("Message") or f"HTTP {status}")[:300]
+    code, message = native_error(status, body)
     text = f"capella: {message}"
     if status == 401 or code in ("INVALID_API_KEY", "INVALID_TOKEN"):
-        return ProviderAuthError("capella", "API key refused", status=status)
+        return ProviderAuthError("capella", f"API key refused: {message}", status=status)
     if code == "ORDER_EXPIRED" or status == 410:
         return Gone(text)
     if code in _FORBIDDEN_CODES or status == 403:

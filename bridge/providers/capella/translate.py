@@ -41,6 +41,18 @@ from bridge.providers.capella.names import (
 MAX_PAGE_SIZE = 900
 """Capella's largest page (``limit``)."""
 
+MAX_WINDOW = 10_000
+"""Capella returns only the first 10,000 items of a search, however it is paged (the SDK's
+``CATALOG_STAC_MAX_ITEM_RETURN``): no page may reach past them."""
+
+
+def window_page_size(wanted: int) -> int:
+    """The largest page size up to ``wanted`` (and :data:`MAX_PAGE_SIZE`) dividing
+    :data:`MAX_WINDOW`, so that page-numbered pages end exactly at the window's edge."""
+    cap = max(1, min(wanted, MAX_PAGE_SIZE))
+    return max(d for d in range(1, cap + 1) if MAX_WINDOW % d == 0)
+
+
 DATETIME_MARGIN = timedelta(minutes=5)
 """More than half of any collect: Capella's longest (spotlight) dwell is well under a minute."""
 

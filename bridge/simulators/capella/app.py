@@ -17,10 +17,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from bridge.simulators.capella.archive import Archive, build_archive
+from bridge.simulators.capella.archive import COLLECTIONS, Archive, build_archive
 from bridge.simulators.capella.assets import BUCKET, native_feature, resolver
 from bridge.simulators.capella.auth import DEMO_API_KEY, DEMO_USER, current_user, error
-from bridge.simulators.capella.body import SearchError, parse_search
+from bridge.simulators.capella.body import MAX_WINDOW, SearchError, parse_search
 from bridge.simulators.capella.orders import (
     DEFAULT_BUDGET_USD,
     DEFAULT_STEP_S,
@@ -81,6 +81,16 @@ async def catalog_search(request: Request) -> Response:
         return error(400, str(exc), "VALIDATION_ERROR")
     except ValueError:
         return error(400, "request body is not valid JSON", "VALIDATION_ERROR")
+    denied = sorted((search.collections or frozenset()) - frozenset(COLLECTIONS.values()))
+    if denied:
+        # Wording of the SDK's tests (test_exception_handling.py); status assumed.
+        return JSONResponse(
+            {
+                "error": "Your organization is not permitted to access any of the "
+                f"collections your query is attempting to filter amongst ({', '.join(denied)})"
+            },
+            status_code=403,
+        )
     archive: Archive = request.app.state.archive
     orders: OrderBook = request.app.state.orders
     matched, items = run_search(archive, search, orders.owned(user["organizationId"]))
@@ -94,7 +104,8 @@ async def catalog_search(request: Request) -> Response:
         return store.sign_url(base, key, expires_in_s=ttl)
 
     links: list[dict[str, Any]] = []
-    if search.page * search.limit < matched:
+    window = min(matched, MAX_WINDOW)  # no next page past the 10,000-item window
+    if search.page * search.limit < window:
         # The SDK re-POSTs its body with "page": N to this href (page also in the URL).
         links.append(
             {

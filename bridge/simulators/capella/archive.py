@@ -39,6 +39,8 @@ GEOCODED = frozenset({"GEO", "GEC", "SIDD"})
 COMPLEX = frozenset({"SLC", "SICD", "CPHD"})
 # Share of collects that get each optional product (SLC, GEO, GEC and SICD always exist).
 OPTIONAL_PRODUCTS = {"SIDD": 0.7, "CPHD": 0.4}
+PROCESSING_DELAY = timedelta(hours=6)
+"""Between a collect's end and its products' ``created`` (assumed; no source gives it)."""
 
 # (satellite number, first imagery, orbital plane inclination). Launch dates approximate;
 # capella-1 (the 2018 demonstrator) images only until capella-2 is up.
@@ -199,6 +201,9 @@ def _shared_properties(c: dict[str, Any]) -> dict[str, Any]:
         "datetime": _iso(c["mid"]),
         "start_datetime": _iso(c["start"]),
         "end_datetime": _iso(c["end"]),
+        # Catalogued (processed) a little after the collect ends; assumed delay.
+        "created": _iso(c["end"] + PROCESSING_DELAY),
+        "updated": _iso(c["end"] + PROCESSING_DELAY),
         "platform": f"capella-{c['number']}",
         "constellation": "capella",
         "instruments": [f"capella-radar-{c['number']}"],

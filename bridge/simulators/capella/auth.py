@@ -66,7 +66,9 @@ def current_user(request: Request) -> dict[str, Any] | JSONResponse:
         return error(401, "Invalid token.", "INVALID_TOKEN")
     key = credential.strip()
     if scheme.lower() != "apikey" or key not in _api_keys(request):
-        return error(401, "Invalid API key.", "INVALID_API_KEY")
+        # The API gateway's own answer (capella SDK tests/test_authenticate.py); the SDK
+        # reads it as INVALID_API_KEY.
+        return JSONResponse({"message": "Unauthorized"}, status_code=401)
     return _user(key)
 
 

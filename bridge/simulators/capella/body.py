@@ -9,6 +9,8 @@ What is assumed where no public source is precise:
   datetimes; anything else is a 400.
 * ``limit`` above 900 is clamped to 900, as the STAC API spec asks of servers; default 10.
 * ``page`` may come in the query string (the SDK's next href) or in the body.
+* A page reaching past item 10,000 (``page * limit > 10000``) is a 400: the SDK never
+  asks for one (``CATALOG_STAC_MAX_ITEM_RETURN``), so the real answer is unknown.
 """
 
 from __future__ import annotations
@@ -54,15 +56,31 @@ QUERYABLE = frozenset(
         "platform",
         "constellation",
         "instruments",
+        # The rest of capella-console-client 0.20's vocabulary (config.py
+        # STAC_SUPPORTED_QUERY_FIELDS / STAC_PREFIXED_BY_QUERY_FIELDS).
+        "sar:center_frequency",
+        "capella:hash",
+        "capella:image_formation_algorithm",
+        "capella:rgt_id",
+        "capella:use_case",
+        "locale:timezone",
+        "locale:datetime",
+        "locale:time",
+        *("datetime", "created", "updated"),
     }
 )
-SORTABLE = QUERYABLE | {"datetime", "start_datetime", "end_datetime"}
+TIME_QUERYABLE = frozenset({"datetime", "created", "updated"})
+"""Queryables compared as instants (the SDK sends ``datetime__gt`` as ``query.datetime``)."""
+SORTABLE = QUERYABLE | {"start_datetime", "end_datetime"}
 OPERATORS = frozenset({"eq", "in", "gt", "gte", "lt", "lte"})
 OWNERSHIP = frozenset(
     {"ownedByOrganization", "sharedWithOrganization", "availableForPurchase", "publiclyAvailable"}
 )
 MAX_LIMIT = 900
 DEFAULT_LIMIT = 10
+MAX_WINDOW = 10_000
+"""No page reaches past the first 10,000 items of a search (the SDK's
+``CATALOG_STAC_MAX_ITEM_RETURN``; it shrinks its last page to stay inside)."""
 
 
 class SearchError(ValueError):
@@ -162,6 +180,17 @@ def _geometry(body: Mapping[str, Any]) -> tuple[BaseGeometry | None, bool]:
     return None, False
 
 
+def _instants(name: str, operand: Any) -> Any:
+    """A time operand (or list of them) as POSIX timestamps."""
+    values = operand if isinstance(operand, list) else [operand]
+    if not all(isinstance(v, str) for v in values):
+        raise SearchError(f"query on '{name}' takes date-time strings")
+    stamps = [_instant(v) for v in values]
+    if any(s is None for s in stamps):
+        raise SearchError(f"query on '{name}' takes date-time strings")
+    return stamps if isinstance(operand, list) else stamps[0]
+
+
 def _predicates(value: Any) -> tuple[tuple[str, str, Any], ...]:
     if value is None:
         return ()
@@ -178,6 +207,8 @@ def _predicates(value: Any) -> tuple[tuple[str, str, Any], ...]:
                 raise SearchError(f"unsupported query operator '{op}'")
             if op == "in" and not isinstance(operand, list):
                 raise SearchError("operator 'in' takes an array")
+            if name in TIME_QUERYABLE:
+                operand = _instants(name, operand)
             out.append((name, op, operand))
     return tuple(out)
 
@@ -227,6 +258,13 @@ def parse_search(body: Any, page_param: str | None = None) -> NativeSearch:
     page = page_param if page_param is not None else body.get("page", 1)
     start, end = _datetime(body.get("datetime"))
     geometry, is_box = _geometry(body)
+    limit = min(_positive_int(body.get("limit", DEFAULT_LIMIT), "limit"), MAX_LIMIT)
+    page_number = _positive_int(page, "page")
+    if page_number * limit > MAX_WINDOW:
+        raise SearchError(
+            f"page {page_number} of {limit} reaches past the first {MAX_WINDOW} items, "
+            "which is all a search returns"
+        )
     return NativeSearch(
         collections=_strings(body, "collections"),
         ids=_strings(body, "ids"),
@@ -236,7 +274,7 @@ def parse_search(body: Any, page_param: str | None = None) -> NativeSearch:
         end=end,
         predicates=_predicates(body.get("query")),
         sortby=_sortby(body.get("sortby")),
-        limit=min(_positive_int(body.get("limit", DEFAULT_LIMIT), "limit"), MAX_LIMIT),
-        page=_positive_int(page, "page"),
+        limit=limit,
+        page=page_number,
         ownership=ownership,
     )

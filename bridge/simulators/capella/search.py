@@ -14,12 +14,13 @@ no public source is precise, the simulator assumes:
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from shapely import prepared
 
 from bridge.simulators.capella.archive import Archive
-from bridge.simulators.capella.body import NativeSearch, SortKey
+from bridge.simulators.capella.body import TIME_QUERYABLE, NativeSearch, SortKey
 
 
 def _holds(value: Any, op: str, operand: Any) -> bool:
@@ -42,6 +43,13 @@ def _holds(value: Any, op: str, operand: Any) -> bool:
         return any(v <= operand for v in values)
     except TypeError:
         return False  # comparing a number with a string matches nothing
+
+
+def _value(props: dict[str, Any], name: str) -> Any:
+    value = props.get(name)
+    if name in TIME_QUERYABLE and isinstance(value, str):
+        return datetime.fromisoformat(value).timestamp()
+    return value
 
 
 def _bboxes_meet(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
@@ -108,7 +116,7 @@ def matching(
         if spatial is not None and not spatial(index):
             continue
         props = item["properties"]
-        if all(_holds(props.get(n), op, v) for n, op, v in search.predicates):
+        if all(_holds(_value(props, n), op, v) for n, op, v in search.predicates):
             out.append(index)
     return out
 
