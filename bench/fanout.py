@@ -5,9 +5,9 @@ A sequential fan-out would take >= 4x a single search; a concurrent one about as
 as the slowest provider. Every search has its own datetime end (one day apart), so no
 native page comes from the bridge's page cache or an adapter's result cache (checked
 with the simulators' request counters). Federated and single-provider searches are
-interleaved, so drift hits both alike. Two set-ups: ``bridge serve --sandbox`` (bridge and
-simulators share one process and event loop, as ``make run``), and the bridge alone in
-its own process pointed at those simulators (provider-side CPU spent elsewhere).
+interleaved, so drift hits both alike. Two set-ups: ``bridge serve --sandbox`` (as ``make run``:
+the simulators in a process of their own), and a second bridge without sandbox mode,
+configured as for real providers and pointed at those simulators.
 """
 
 from __future__ import annotations
@@ -124,9 +124,9 @@ def run() -> dict[str, float]:
     """Measure and print the fan-out figures in both topologies."""
     header(f"fan-out: 4 providers, {DELAY_MS} ms injected latency each, {ROUNDS} rounds, limit 10")
     with live_bridge() as sandbox:
-        figures = _report(measure(sandbox), "make run: bridge + 4 simulators in one process")
+        figures = _report(measure(sandbox), "make run: bridge; 4 simulators in their own process")
         with live_bridge(upstream=sandbox) as alone:
-            remote = _report(measure(alone), "bridge alone; simulators in another process")
+            remote = _report(measure(alone), "bridge configured as for real providers")
         shipped = keepalive_rtt_ms(sandbox)
     with live_bridge(nodelay=True) as fixed:
         nodelay = keepalive_rtt_ms(fixed)

@@ -71,9 +71,9 @@ def live_bridge(
 ) -> Iterator[Live]:
     """A ``bridge serve`` on a free port, stopped on exit.
 
-    Sandbox mode (bridge and simulators in one process) unless ``upstream`` is given: then
-    the bridge runs alone, with real-provider settings aimed at ``upstream``'s simulators,
-    so provider-side CPU is spent in another process. ``nodelay=True`` runs it through
+    Sandbox mode (the simulators in a process of their own) unless ``upstream`` is given:
+    then the bridge runs without sandbox mode, with real-provider settings aimed at
+    ``upstream``'s simulators. ``nodelay=True`` runs it through
     :mod:`bench.nodelay_serve` (TCP_NODELAY on the listening sockets, the suggested fix).
     """
     port = free_port()

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from bridge.settings import ProviderSettings, Settings
+from bridge.settings import LimitSettings, ProviderSettings, Settings
 from bridge.simulators.common.faults import FaultSettings
 from tests.support.wiring import sandbox_app
 
@@ -196,3 +196,31 @@ async def test_late_answer_carries_the_request_out_then_holds_the_answer() -> No
         )
         assert time.monotonic() - started >= 0.3
         assert response.status_code in (200, 401)  # answered in full, only late
+
+
+async def test_search_deadline_bounds_a_search_whatever_the_provider_deadlines() -> None:
+    """Providers may each take 30 s; the search answers at its own deadline, partial."""
+    client, sims = make(deadline=30.0, limits=LimitSettings(search_deadline_s=1.0))
+    fault(sims, "arlula", hang_rate=1.0, hang_s=30)
+    async with client:
+        started = time.perf_counter()
+        resp = await search(client)
+        elapsed = time.perf_counter() - started
+    assert resp.status_code == 200 and resp.headers["X-Bridge-Partial"] == "true"
+    body = resp.json()
+    assert body["bridge:providers"]["arlula"]["status"] == "timeout"
+    assert_others_served(body, "arlula")
+    assert elapsed < 3.0
+
+
+async def test_search_deadline_with_every_provider_hanging_is_504() -> None:
+    client, sims = make(deadline=30.0, limits=LimitSettings(search_deadline_s=1.0))
+    for name in PROVIDERS:
+        fault(sims, name, hang_rate=1.0, hang_s=30)
+    async with client:
+        started = time.perf_counter()
+        resp = await search(client)
+    assert resp.status_code == 504 and time.perf_counter() - started < 3.0
+    body = resp.json()
+    assert body["code"] == "UpstreamTimeout"
+    assert {s["status"] for s in body["providers"].values()} == {"timeout"}
