@@ -35,6 +35,7 @@ from bridge.api.models import (
     SearchGetRequest,
     SearchPostRequest,
 )
+from bridge.api.openapi import install_openapi
 from bridge.api.order_views import PRICE_EXTENSION_PATH
 from bridge.api.orders import OrdersAPI, add_order_routes
 from bridge.auth.keys import KeyStore
@@ -218,6 +219,7 @@ def create_app(
     app.state.orders = orders
     if sandbox_info is not None:
         _add_sandbox_route(app, sandbox_info)
+    install_openapi(app)  # after every route: /api describes what they really answer
     return app
 
 

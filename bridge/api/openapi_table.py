@@ -1,0 +1,191 @@
+"""What each route of the bridge answers: statuses, media types, headers and schemas.
+
+This is data, read by :mod:`bridge.api.openapi` to make the document at ``/api`` true.
+A route is keyed by ``(METHOD, path template)``; entries for routes an app does not have
+(``/health``, ``/ready``, ``/metrics`` before they exist) are simply skipped. Every error
+status listed in ``errors`` answers a STAC error body (the ``Error`` component).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+JSON = "application/json"
+GEOJSON = "application/geo+json"
+SCHEMA_JSON = "application/schema+json"
+HTML = "text/html"
+PROMETHEUS = "text/plain; version=0.0.4"
+OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
+
+
+def ref(name: str) -> dict[str, Any]:
+    """A reference to a component schema."""
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One non-error response of a route.
+
+    ``schema`` None keeps the schema FastAPI derived from the route's model (if any);
+    ``media_type`` None means no body (redirects).
+    """
+
+    description: str
+    media_type: str | None = JSON
+    schema: dict[str, Any] | None = None
+    headers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Route:
+    """Everything a route can answer."""
+
+    operation_id: str
+    answers: dict[int, Answer]
+    errors: frozenset[int] = frozenset()
+    # Bounds the route enforces on query parameters, by name (JSON Schema keywords).
+    parameters: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+# Every operation can answer these: limits on request size (413) and rate limits (429).
+COMMON_ERRORS = frozenset({413, 429})
+
+ERROR_DESCRIPTIONS = {
+    400: "Bad request: malformed or contradictory parameters, or a request limit exceeded",
+    401: "No API key where one is needed, or an unknown or revoked key",
+    402: "The provider refused the order for lack of funds or credit",
+    403: "The key's tenant may not do this (no contract, no order of the item)",
+    404: "No such collection, item, asset, order or provider",
+    409: "The request conflicts with the resource's state",
+    410: "The delivery or signed download expired at the provider",
+    413: "The request body or query string is larger than the bridge accepts",
+    429: "Too many requests: retry after the number of seconds in Retry-After",
+    502: "The provider(s) failed or answered with something unreadable",
+    503: "Not ready",
+    504: "The provider(s) did not answer within the deadline",
+}
+# Statuses whose error answers carry a header the client needs.
+ERROR_HEADERS = {429: ("Retry-After",)}
+
+SEARCH_ERRORS = frozenset({400, 401, 404, 502, 504})
+TENANT_ERRORS = frozenset({400, 401, 403, 404, 502, 504})
+OK = 200
+COLLECTION = "/collections/{collection_id}"
+ITEM = COLLECTION + "/items/{item_id}"
+ASSET = ITEM + "/assets/{key}"
+
+
+def _json(description: str, schema: dict[str, Any] | None = None) -> dict[int, Answer]:
+    return {OK: Answer(description, JSON, schema)}
+
+
+def _schema_doc(description: str) -> dict[int, Answer]:
+    return {OK: Answer(description, SCHEMA_JSON, ref("JSONSchema"))}
+
+
+ITEMS_PAGE = {OK: Answer("A page of items", GEOJSON, ref("BridgeItemCollection"))}
+ASSET_ANSWERS = {
+    307: Answer(
+        "Redirect to a freshly signed provider URL", media_type=None, headers=("Location",)
+    ),
+    202: Answer(
+        "The item's order is not delivered yet: retry after Retry-After seconds",
+        JSON,
+        ref("Error"),
+        headers=("Retry-After",),
+    ),
+}
+POSITIVE = {"minimum": 1}
+STRING = {"type": "string"}
+
+ROUTES: dict[tuple[str, str], Route] = {
+    ("GET", "/"): Route("getLandingPage", _json("The landing page")),
+    ("GET", "/conformance"): Route("getConformanceDeclaration", _json("Conformance classes")),
+    ("GET", "/collections"): Route(
+        "getCollections",
+        _json("The collections (Collection Search)", ref("BridgeCollections")),
+        frozenset({400}),
+        {"limit": POSITIVE},
+    ),
+    ("GET", COLLECTION): Route(
+        "describeCollection", _json("One collection", ref("BridgeCollection")), frozenset({404})
+    ),
+    ("GET", COLLECTION + "/items"): Route(
+        "getFeatures", ITEMS_PAGE, SEARCH_ERRORS, {"limit": POSITIVE}
+    ),
+    ("GET", ITEM): Route(
+        "getFeature",
+        {OK: Answer("One item", GEOJSON, ref("BridgeItem"))},
+        SEARCH_ERRORS,
+    ),
+    ("GET", "/search"): Route("getItemSearch", ITEMS_PAGE, SEARCH_ERRORS, {"limit": POSITIVE}),
+    ("POST", "/search"): Route("postItemSearch", ITEMS_PAGE, SEARCH_ERRORS),
+    ("GET", "/queryables"): Route("getQueryables", _schema_doc("Queryables of all collections")),
+    ("GET", COLLECTION + "/queryables"): Route(
+        "getCollectionQueryables", _schema_doc("Queryables of a collection"), frozenset({404})
+    ),
+    ("GET", "/sortables"): Route("getSortables", _schema_doc("Sortables of all collections")),
+    ("GET", COLLECTION + "/sortables"): Route(
+        "getCollectionSortables", _schema_doc("Sortables of a collection"), frozenset({404})
+    ),
+    ("GET", "/extensions/price/v1.0.0/schema.json"): Route(
+        "getPriceExtensionSchema", _schema_doc("The price extension's JSON Schema")
+    ),
+    ("GET", ITEM + "/quote"): Route("getQuote", _json("The price", ref("Quote")), TENANT_ERRORS),
+    ("POST", ITEM + "/order"): Route(
+        "orderItem",
+        {201: Answer("The order (new, or the one this key already made)", JSON, ref("Order"))},
+        TENANT_ERRORS | {402, 409},
+    ),
+    ("GET", "/orders"): Route(
+        "listOrders",
+        _json("The tenant's orders, newest first", ref("OrderList")),
+        frozenset({400, 401}),
+        {"limit": {"minimum": 1, "maximum": 1000}},
+    ),
+    ("GET", "/orders/{order_id}"): Route(
+        "getOrder", _json("One order", ref("Order")), frozenset({401, 404, 502, 504})
+    ),
+    ("POST", "/orders/{order_id}/cancel"): Route(
+        "cancelOrder", _json("The order", ref("Order")), frozenset({401, 404, 409, 502, 504})
+    ),
+    ("GET", ASSET): Route("getAsset", ASSET_ANSWERS, TENANT_ERRORS | {402, 409, 410}),
+    ("HEAD", ASSET): Route("headAsset", ASSET_ANSWERS, TENANT_ERRORS | {402, 409, 410}),
+    ("POST", "/webhooks/{provider}"): Route(
+        "postProviderWebhook",
+        {202: Answer("Orders re-read", JSON, ref("WebhookReceipt"))},
+        frozenset({400, 404}),
+    ),
+    ("GET", "/sandbox"): Route("getSandbox", _json("Simulator URLs and demo credentials")),
+    ("GET", "/_mgmt/ping"): Route("ping", _json("Alive", ref("Ping"))),
+    ("GET", "/_mgmt/health"): Route("getMgmtHealth", _json("Alive")),
+    # Operators' signals.
+    ("GET", "/health"): Route("getHealth", _json("Alive (no I/O)", ref("Status"))),
+    ("GET", "/ready"): Route(
+        "getReadiness",
+        {
+            OK: Answer("Ready: database and providers", JSON, ref("Status")),
+            503: Answer("Not ready: what is not", JSON, ref("Status")),
+        },
+    ),
+    ("GET", "/metrics"): Route(
+        "getMetrics", {OK: Answer("Prometheus metrics", PROMETHEUS, STRING)}
+    ),
+    # Documents and pages served outside the schema-generated routes.
+    ("GET", "/api"): Route(
+        "getOpenApiDocument",
+        {OK: Answer("This document", OPENAPI, ref("JSONSchema"))},
+    ),
+    ("GET", "/api.html"): Route(
+        "getApiDocumentation", {OK: Answer("Interactive API documentation", HTML, STRING)}
+    ),
+    ("GET", "/browser/"): Route(
+        "getBrowser",
+        {
+            OK: Answer("stac-browser", HTML, STRING),
+            503: Answer("stac-browser is not built: how to build it", HTML, STRING),
+        },
+    ),
+}
