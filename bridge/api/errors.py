@@ -6,16 +6,23 @@ Statuses come from the one table, :data:`bridge.errors.STATUS_BY_ERROR`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from http import HTTPStatus
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute, Match
+from starlette.types import Scope
 
 from bridge.api.client import ORJSONResponse
 from bridge.errors import BridgeError, status_for
 
 log = logging.getLogger("bridge.api")
+_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+_PHRASES = {s.value: s.phrase for s in HTTPStatus}
 
 
 def _bridge_error(request: Request, exc: Exception) -> Response:
@@ -41,7 +48,35 @@ def _validation_error(request: Request, exc: Exception) -> Response:
     )
 
 
+def _http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's and FastAPI's own errors (unreadable body, unknown route, wrong method)
+    as STAC error bodies, keeping their headers."""
+    assert isinstance(exc, HTTPException)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        # Starlette names only the first route that matched the path; list them all.
+        headers["Allow"] = ", ".join(_methods(request.app.router.routes, request.scope))
+    # "Not Found" -> "NotFound": the codes the bridge's own errors use.
+    code = _PHRASES.get(exc.status_code, "Error").replace(" ", "")
+    return ORJSONResponse(
+        {"code": code, "description": str(exc.detail)},
+        status_code=exc.status_code,
+        headers=headers,
+    )
+
+
+def _methods(routes: Sequence[BaseRoute], scope: Scope) -> list[str]:
+    """The methods some route (included routers too) answers for this path: each is
+    tried, since only a route can tell whether it takes a method."""
+    return [
+        method
+        for method in _METHODS
+        if any(r.matches({**scope, "method": method})[0] is Match.FULL for r in routes)
+    ]
+
+
 def add_error_handlers(app: FastAPI) -> None:
     """Install the bridge's handlers (replacing stac-fastapi's for validation errors)."""
     app.add_exception_handler(BridgeError, _bridge_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)

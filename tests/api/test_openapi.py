@@ -19,6 +19,7 @@ from bridge.api.openapi_table import ROUTES
 from bridge.auth.keys import KeyStore
 from tests.api.test_orders_api import ITEM, build
 from tests.support.fake_provider import OrderingFakeProvider, make_items
+from tests.support.wiring import sandbox_app, simulator_config
 
 ASSET = "/collections/{collection_id}/items/{item_id}/assets/{key}"
 COLL_T = "/collections/{collection_id}"
@@ -193,3 +194,45 @@ def test_table_entries_apply_once_their_routes_exist() -> None:
     assert list(responses["200"]["content"]) == ["text/plain; version=0.0.4"]
     assert doc["paths"]["/metrics"]["get"]["operationId"] == "getMetrics"
     assert "/ready" not in doc["paths"] and "/health" not in doc["paths"]
+
+
+async def test_framework_errors_are_stac_errors_and_405_allows_every_method(app: FastAPI) -> None:
+    """An unreadable body, an unknown route and a wrong method: STAC error bodies, and
+    ``Allow`` names every method of the path (not only the first route's)."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://b") as c:
+        unreadable = await c.post(
+            "/search", content=b"2}W`-", headers={"Content-Type": "application/json"}
+        )
+        unknown = await c.get("/no/such/route")
+        wrong = await c.request("OPTIONS", "/search")
+    assert unreadable.status_code == 400 and unreadable.json()["code"] == "BadRequest"
+    assert unknown.status_code == 404 and unknown.json()["code"] == "NotFound"
+    assert wrong.status_code == 405 and wrong.json()["code"] == "MethodNotAllowed"
+    assert wrong.headers["Allow"] == "GET, POST"
+    for resp in (unreadable, unknown, wrong):
+        assert set(resp.json()) == {"code", "description"}, resp.text
+
+
+async def test_a_search_body_with_an_integer_beyond_64_bits_is_answered(app: FastAPI) -> None:
+    """The POST ``next`` link echoes the body; orjson cannot write such an integer."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://b") as c:
+        resp = await c.post("/search", json={"limit": 2, "x": 10**23})
+    assert resp.status_code == 200, resp.text
+    (next_link,) = [link for link in resp.json()["links"] if link["rel"] == "next"]
+    assert next_link["body"]["x"] == 10**23
+
+
+async def test_item_ids_that_are_no_url_segment_are_a_404_at_every_provider() -> None:
+    """Ids are the caller's text: one with a control character or a space reaches each
+    simulator quoted, and is not found (it was a 500 at Satellogic)."""
+    app, _ = sandbox_app(simulator_config(scenes=50))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://b") as c:
+        collections = (await c.get("/collections")).json()["collections"]
+        for cid in sorted({coll["id"] for coll in collections}):
+            resp = await c.get(f"/collections/{cid}/items/x%04y%20z")
+            assert resp.status_code == 404, (cid, resp.text)
+            assert resp.json()["code"] == "NotFound"
+    await app.state.db.close()
