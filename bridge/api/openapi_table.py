@@ -122,11 +122,17 @@ ROUTES: dict[tuple[str, str], Route] = {
     ),
     ("GET", "/search"): Route("getItemSearch", ITEMS_PAGE, SEARCH_ERRORS, {"limit": POSITIVE}),
     ("POST", "/search"): Route("postItemSearch", ITEMS_PAGE, SEARCH_ERRORS),
-    ("GET", "/queryables"): Route("getQueryables", _schema_doc("Queryables of all collections")),
+    # The handler also takes ``collection_id`` as a query parameter here: 404 if unknown.
+    ("GET", "/queryables"): Route(
+        "getQueryables", _schema_doc("Queryables of all collections"), frozenset({404})
+    ),
     ("GET", COLLECTION + "/queryables"): Route(
         "getCollectionQueryables", _schema_doc("Queryables of a collection"), frozenset({404})
     ),
-    ("GET", "/sortables"): Route("getSortables", _schema_doc("Sortables of all collections")),
+    # The handler also takes ``collection_id`` as a query parameter here: 404 if unknown.
+    ("GET", "/sortables"): Route(
+        "getSortables", _schema_doc("Sortables of all collections"), frozenset({404})
+    ),
     ("GET", COLLECTION + "/sortables"): Route(
         "getCollectionSortables", _schema_doc("Sortables of a collection"), frozenset({404})
     ),
