@@ -53,11 +53,11 @@ WAIVERS = (
             "postItemSearch",
             "listOrders",
             "getQuote",
+            "orderItem",
         ),
-        "these take values whose validity JSON Schema cannot state: CQL2 text and JSON, "
-        "bbox order and ranges, RFC 3339 intervals, GeoJSON geometries, signed paging "
-        "tokens, provider-specific license names; a schema-valid but meaningless value "
-        "is rightly a 400 (documented), and invalid input is still checked",
+        "values whose validity JSON Schema cannot state (CQL2, bbox order, RFC 3339 "
+        "intervals, GeoJSON, signed paging tokens, each provider's license names): a "
+        "schema-valid but meaningless one is a documented 400; invalid input is still checked",
     ),
     Waiver(
         "not_a_server_error",

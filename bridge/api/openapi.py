@@ -21,7 +21,10 @@ from bridge.api.openapi_table import (
     ERROR_DESCRIPTIONS,
     ERROR_HEADERS,
     JSON,
+    KEY,
     ROUTES,
+    SEARCH,
+    SECURITY_SCHEMES,
     Answer,
     Route,
     ref,
@@ -139,17 +142,21 @@ def install_openapi(app: FastAPI) -> None:
 def truthful_document(app: FastAPI, generated: dict[str, Any]) -> dict[str, Any]:
     """``generated`` (FastAPI's document) with every response as the bridge sends it."""
     doc = copy.deepcopy(generated)
+    settings = getattr(app.state, "settings", None)
+    key_for_search = bool(getattr(settings, "search_requires_key", False))
     paths: dict[str, Any] = doc.setdefault("paths", {})
     _add_pages(app, paths)
     for path, path_item in paths.items():
         for method, operation in path_item.items():
             if method in METHODS:
-                _rewrite(operation, method, ROUTES.get((method.upper(), path)))
+                route = ROUTES.get((method.upper(), path))
+                _rewrite(operation, method, route, key_for_search)
     _make_operation_ids_unique(paths)
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})
     schemas.update(copy.deepcopy(SCHEMAS))
     schemas.pop("HTTPValidationError", None)  # 422 is never sent: invalid input is a 400
     schemas.pop("ValidationError", None)
+    doc["components"]["securitySchemes"] = copy.deepcopy(SECURITY_SCHEMES)
     return doc
 
 
@@ -163,7 +170,9 @@ def _add_pages(app: FastAPI, paths: dict[str, Any]) -> None:
             paths.setdefault(path, {})[method.lower()] = {"summary": route.operation_id}
 
 
-def _rewrite(operation: dict[str, Any], method: str, route: Route | None) -> None:
+def _rewrite(
+    operation: dict[str, Any], method: str, route: Route | None, key_for_search: bool
+) -> None:
     generated: dict[str, Any] = operation.get("responses", {})
     if route is None:
         responses = {s: _fixed(r) for s, r in generated.items() if s != "422"}
@@ -174,6 +183,10 @@ def _rewrite(operation: dict[str, Any], method: str, route: Route | None) -> Non
         responses = {str(s): _answer(a, base) for s, a in route.answers.items()}
         errors = set(COMMON_ERRORS | route.errors)
         _bound_parameters(operation.get("parameters", []), route.parameters)
+        if route.request_body is not None:
+            operation["requestBody"] = copy.deepcopy(route.request_body)
+        if route.auth:
+            operation["security"] = _security(route.auth, key_for_search)
     for status in errors:
         responses[str(status)] = _error(status)
     if method == "head":  # a HEAD answer has headers only
@@ -203,6 +216,13 @@ def _answer(answer: Answer, generated: dict[str, Any]) -> dict[str, Any]:
     if answer.headers:
         out["headers"] = {h: _header() for h in answer.headers}
     return out
+
+
+def _security(auth: str, key_for_search: bool) -> list[dict[str, list[str]]]:
+    """Either scheme; ``{}`` (no key) too where a key is optional."""
+    schemes: list[dict[str, list[str]]] = [{name: []} for name in SECURITY_SCHEMES]
+    required = auth == KEY or (auth == SEARCH and key_for_search)
+    return schemes if required else [{}, *schemes]
 
 
 def _error(status: int) -> dict[str, Any]:

@@ -47,6 +47,11 @@ class Route:
     errors: frozenset[int] = frozenset()
     # Bounds the route enforces on query parameters, by name (JSON Schema keywords).
     parameters: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The body a handler reads itself (FastAPI cannot see it).
+    request_body: dict[str, Any] | None = None
+    # Who must send an API key: nobody (""), every caller ("key"), or every caller when
+    # the operator closed search (``search_requires_key``; optional otherwise: "search").
+    auth: str = ""
 
 
 # Every operation can answer these: limits on request size (413) and rate limits (429).
@@ -98,6 +103,31 @@ ASSET_ANSWERS = {
     ),
 }
 POSITIVE = {"minimum": 1}
+KEY, SEARCH = "key", "search"
+# How a caller sends its key (``bridge.auth.request``): either scheme will do.
+SECURITY_SCHEMES = {
+    "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+    "bearer": {"type": "http", "scheme": "bearer", "description": "the API key as a token"},
+}
+ORDER_OPTIONS = {
+    "description": "The order's options, all optional (the provider's standard choice).",
+    "required": False,
+    "content": {
+        JSON: {
+            "schema": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "license": {"type": ["string", "null"], "maxLength": 500},
+                    "bundle": {"type": ["string", "null"], "maxLength": 200},
+                    "seats": {"type": ["integer", "null"], "minimum": 1, "maximum": 1000},
+                },
+            }
+        }
+    },
+}
+# A provider's own notification: whatever JSON it sends is read (and unknown ones ignored).
+WEBHOOK_BODY = {"required": True, "content": {JSON: {"schema": {}}}}
 STRING = {"type": "string"}
 
 ROUTES: dict[tuple[str, str], Route] = {
@@ -113,15 +143,18 @@ ROUTES: dict[tuple[str, str], Route] = {
         "describeCollection", _json("One collection", ref("BridgeCollection")), frozenset({404})
     ),
     ("GET", COLLECTION + "/items"): Route(
-        "getFeatures", ITEMS_PAGE, SEARCH_ERRORS, {"limit": POSITIVE}
+        "getFeatures", ITEMS_PAGE, SEARCH_ERRORS, {"limit": POSITIVE}, auth=SEARCH
     ),
     ("GET", ITEM): Route(
         "getFeature",
         {OK: Answer("One item", GEOJSON, ref("BridgeItem"))},
         SEARCH_ERRORS,
+        auth=SEARCH,
     ),
-    ("GET", "/search"): Route("getItemSearch", ITEMS_PAGE, SEARCH_ERRORS, {"limit": POSITIVE}),
-    ("POST", "/search"): Route("postItemSearch", ITEMS_PAGE, SEARCH_ERRORS),
+    ("GET", "/search"): Route(
+        "getItemSearch", ITEMS_PAGE, SEARCH_ERRORS, {"limit": POSITIVE}, auth=SEARCH
+    ),
+    ("POST", "/search"): Route("postItemSearch", ITEMS_PAGE, SEARCH_ERRORS, auth=SEARCH),
     # The handler also takes ``collection_id`` as a query parameter here: 404 if unknown.
     ("GET", "/queryables"): Route(
         "getQueryables", _schema_doc("Queryables of all collections"), frozenset({404})
@@ -139,30 +172,42 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/extensions/price/v1.0.0/schema.json"): Route(
         "getPriceExtensionSchema", _schema_doc("The price extension's JSON Schema")
     ),
-    ("GET", ITEM + "/quote"): Route("getQuote", _json("The price", ref("Quote")), TENANT_ERRORS),
+    ("GET", ITEM + "/quote"): Route(
+        "getQuote", _json("The price", ref("Quote")), TENANT_ERRORS, auth=KEY
+    ),
     ("POST", ITEM + "/order"): Route(
         "orderItem",
         {201: Answer("The order (new, or the one this key already made)", JSON, ref("Order"))},
         TENANT_ERRORS | {402, 409},
+        request_body=ORDER_OPTIONS,
+        auth=KEY,
     ),
     ("GET", "/orders"): Route(
         "listOrders",
         _json("The tenant's orders, newest first", ref("OrderList")),
         frozenset({400, 401}),
         {"limit": {"minimum": 1, "maximum": 1000}},
+        auth=KEY,
     ),
     ("GET", "/orders/{order_id}"): Route(
-        "getOrder", _json("One order", ref("Order")), frozenset({401, 404, 502, 504})
+        "getOrder", _json("One order", ref("Order")), frozenset({401, 404, 502, 504}), auth=KEY
     ),
     ("POST", "/orders/{order_id}/cancel"): Route(
-        "cancelOrder", _json("The order", ref("Order")), frozenset({401, 404, 409, 502, 504})
+        "cancelOrder",
+        _json("The order", ref("Order")),
+        frozenset({401, 404, 409, 502, 504}),
+        auth=KEY,
     ),
-    ("GET", ASSET): Route("getAsset", ASSET_ANSWERS, TENANT_ERRORS | {402, 409, 410}),
-    ("HEAD", ASSET): Route("headAsset", ASSET_ANSWERS, TENANT_ERRORS | {402, 409, 410}),
+    # Thumbnails need no key (unless search is closed); data assets need one.
+    ("GET", ASSET): Route("getAsset", ASSET_ANSWERS, TENANT_ERRORS | {402, 409, 410}, auth=SEARCH),
+    ("HEAD", ASSET): Route(
+        "headAsset", ASSET_ANSWERS, TENANT_ERRORS | {402, 409, 410}, auth=SEARCH
+    ),
     ("POST", "/webhooks/{provider}"): Route(
         "postProviderWebhook",
         {202: Answer("Orders re-read", JSON, ref("WebhookReceipt"))},
         frozenset({400, 404}),
+        request_body=WEBHOOK_BODY,
     ),
     ("GET", "/sandbox"): Route("getSandbox", _json("Simulator URLs and demo credentials")),
     ("GET", "/_mgmt/ping"): Route("ping", _json("Alive", ref("Ping"))),

@@ -236,3 +236,29 @@ async def test_item_ids_that_are_no_url_segment_are_a_404_at_every_provider() ->
             assert resp.status_code == 404, (cid, resp.text)
             assert resp.json()["code"] == "NotFound"
     await app.state.db.close()
+
+
+async def test_keys_and_bodies_are_documented(app: FastAPI, tmp_path: Path) -> None:
+    """Either key scheme; optional for search and thumbnails unless search is closed;
+    the order options and webhook bodies the handlers read themselves."""
+    doc = await document(app)
+    assert doc["components"]["securitySchemes"]["apiKey"]["name"] == "X-API-Key"
+    paths = doc["paths"]
+    required = [{"apiKey": []}, {"bearer": []}]
+    assert paths[ITEM_T + "/quote"]["get"]["security"] == required
+    assert paths["/orders"]["get"]["security"] == required
+    assert paths["/search"]["post"]["security"] == [{}, *required]
+    assert paths[ASSET]["get"]["security"] == [{}, *required]
+    assert "security" not in paths["/collections"]["get"]
+    for method, path, op in operations(doc):
+        assert not op.get("security") or "401" in op["responses"], (method, path)
+    order_body = paths[ITEM_T + "/order"]["post"]["requestBody"]["content"]["application/json"]
+    assert order_body["schema"]["properties"]["seats"]["maximum"] == 1000
+    assert paths["/webhooks/{provider}"]["post"]["requestBody"]["required"] is True
+
+    fakes = {"alpha": OrderingFakeProvider("alpha", make_items("alpha", ["alpha-a"], 3, seed=1))}
+    closed = build(tmp_path / "closed", fakes, search_requires_key=True)
+    closed_paths = (await document(closed))["paths"]
+    await closed.state.db.close()
+    assert closed_paths["/search"]["post"]["security"] == required
+    assert closed_paths[ASSET]["head"]["security"] == required
