@@ -6,7 +6,6 @@ Statuses come from the one table, :data:`bridge.errors.STATUS_BY_ERROR`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from http import HTTPStatus
 
 from fastapi import FastAPI
@@ -14,8 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Match
-from starlette.types import Scope
+from starlette.routing import Match, Mount
 
 from bridge.api.client import ORJSONResponse
 from bridge.errors import BridgeError, status_for
@@ -55,7 +53,7 @@ def _http_error(request: Request, exc: Exception) -> Response:
     headers = dict(exc.headers or {})
     if exc.status_code == 405:
         # Starlette names only the first route that matched the path; list them all.
-        headers["Allow"] = ", ".join(_methods(request.app.router.routes, request.scope))
+        headers["Allow"] = _allowed(request, exc)
     # "Not Found" -> "NotFound": the codes the bridge's own errors use.
     code = _PHRASES.get(exc.status_code, "Error").replace(" ", "")
     return ORJSONResponse(
@@ -65,14 +63,24 @@ def _http_error(request: Request, exc: Exception) -> Response:
     )
 
 
-def _methods(routes: Sequence[BaseRoute], scope: Scope) -> list[str]:
-    """The methods some route (included routers too) answers for this path: each is
-    tried, since only a route can tell whether it takes a method."""
-    return [
+def _allowed(request: Request, exc: HTTPException) -> str:
+    """Every method some route answers for the path (each is tried: only a route can tell,
+    in included routers too). A mount (stac-browser's static files) answers for itself."""
+    scope = dict(request.scope)
+    # Inside a mount, root_path has grown by its prefix: match from the app's own root.
+    scope["root_path"] = scope.get("app_root_path", scope.get("root_path", ""))
+    routes = request.app.router.routes
+    methods = {
         method
         for method in _METHODS
-        if any(r.matches({**scope, "method": method})[0] is Match.FULL for r in routes)
-    ]
+        for route in routes
+        if not isinstance(route, Mount)
+        and route.matches({**scope, "method": method})[0] is Match.FULL
+    }
+    if any(isinstance(r, Mount) and r.matches(scope)[0] is Match.FULL for r in routes):
+        own = (exc.headers or {}).get("Allow", "")
+        methods |= {m.strip() for m in own.split(",") if m.strip()}
+    return ", ".join(sorted(methods))
 
 
 def add_error_handlers(app: FastAPI) -> None:

@@ -157,6 +157,7 @@ def truthful_document(app: FastAPI, generated: dict[str, Any]) -> dict[str, Any]
     schemas.pop("HTTPValidationError", None)  # 422 is never sent: invalid input is a 400
     schemas.pop("ValidationError", None)
     doc["components"]["securitySchemes"] = copy.deepcopy(SECURITY_SCHEMES)
+    _drop_unused_schemas(doc)
     return doc
 
 
@@ -262,3 +263,25 @@ def _make_operation_ids_unique(paths: dict[str, Any]) -> None:
         for method, operation in path_item.items():
             if method in METHODS and seen.get(operation.get("operationId", ""), 0) > 1:
                 operation["operationId"] = f"{operation['operationId']}_{method}"
+
+
+def _drop_unused_schemas(doc: dict[str, Any]) -> None:
+    """Remove component schemas no operation reaches (the models the table replaced)."""
+    schemas: dict[str, Any] = doc["components"]["schemas"]
+    prefix = "#/components/schemas/"
+    reached: set[str] = set()
+    pending = [doc["paths"]]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            target = node.get("$ref")
+            if isinstance(target, str) and target.startswith(prefix):
+                name = target[len(prefix) :]
+                if name not in reached and name in schemas:
+                    reached.add(name)
+                    pending.append(schemas[name])
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    for name in set(schemas) - reached:
+        del schemas[name]

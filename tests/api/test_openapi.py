@@ -16,7 +16,11 @@ from fastapi.responses import PlainTextResponse
 
 from bridge.api.openapi import METHODS, install_openapi
 from bridge.api.openapi_table import ROUTES
+from bridge.app import create_app
 from bridge.auth.keys import KeyStore
+from bridge.settings import Settings
+from tests.api.conftest import fake_catalog
+from tests.api.test_browser import fake_build
 from tests.api.test_orders_api import ITEM, build
 from tests.support.fake_provider import OrderingFakeProvider, make_items
 from tests.support.wiring import sandbox_app, simulator_config
@@ -262,3 +266,21 @@ async def test_keys_and_bodies_are_documented(app: FastAPI, tmp_path: Path) -> N
     await closed.state.db.close()
     assert closed_paths["/search"]["post"]["security"] == required
     assert closed_paths[ASSET]["head"]["security"] == required
+
+
+async def test_a_built_browser_is_documented_and_allows_only_get_and_head(tmp_path: Path) -> None:
+    """The stac-browser build is a static mount: GET (HTML, as documented) and HEAD only."""
+    fakes = {"alpha": OrderingFakeProvider("alpha", make_items("alpha", ["alpha-a"], 3, seed=1))}
+    settings = Settings(data_dir=tmp_path, browser_dir=fake_build(tmp_path / "dist"))
+    built = create_app(settings, catalog=fake_catalog(fakes), providers=fakes)  # type: ignore[arg-type]
+    doc = await document(built)
+    documented = doc["paths"]["/browser/"]["get"]["responses"]["200"]["content"]
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=built), base_url="http://b"
+    ) as c:
+        page = await c.get("/browser/")
+        wrong = await c.post("/browser/")
+    assert page.status_code == 200 and page.headers["content-type"].split(";")[0] in documented
+    assert wrong.status_code == 405 and wrong.headers["Allow"] == "GET, HEAD"
+    assert wrong.json()["code"] == "MethodNotAllowed"
+    await built.state.db.close()
