@@ -1,6 +1,7 @@
-"""The conformance checks (``python -m conformance``): checks 1-4 pass against a live sandbox,
-and each can fail — shown against a tiny fake STAC API that drops ``next`` links or serves
-an invalid ``sar:`` value, and on hand-made inputs."""
+"""The conformance checks (``python -m conformance``): checks 1-4 and 7 pass against a live
+sandbox, and each can fail — shown against a tiny fake STAC API that drops ``next`` links or
+serves an invalid ``sar:`` value, a tiny API whose OpenAPI document hides a status, and on
+hand-made inputs."""
 
 from __future__ import annotations
 
@@ -33,12 +34,12 @@ from conformance.schemas import MissingSchema, document_errors
 
 pytestmark = pytest.mark.e2e
 
-CHECK_NAMES = ["stac-api-validator", "pystac-client", "qgis", "schemas"]
+CHECK_NAMES = ["stac-api-validator", "pystac-client", "qgis", "schemathesis", "schemas"]
 SAR = "https://stac-extensions.github.io/sar/v1.3.0/schema.json"
 COG = "image/tiff; application=geotiff; profile=cloud-optimized"
 
 
-# -- checks 1-4 against a live sandbox ----------------------------------------------------
+# -- checks 1-4 and 7 against a live sandbox ----------------------------------------------------
 
 
 @pytest.fixture(scope="module")
