@@ -145,7 +145,7 @@ def cases_from_junit(path: Path) -> list[Case]:
 def run(ctx: Context, waivers: tuple[Waiver, ...] = WAIVERS) -> CheckResult:
     """Run schemathesis against ``ctx.root`` and turn its report into a result."""
     ensure_loopback(ctx.root)
-    out = ctx.output / "schemathesis"
+    out = (ctx.output / "schemathesis").resolve()
     out.mkdir(parents=True, exist_ok=True)
     config, junit, log = out / "schemathesis.toml", out / "junit.xml", out / "st.log"
     config.write_text(config_toml(waivers))
@@ -159,6 +159,7 @@ def run(ctx: Context, waivers: tuple[Waiver, ...] = WAIVERS) -> CheckResult:
             stdout=stream,
             stderr=subprocess.STDOUT,
             env=env,
+            cwd=out,  # hypothesis keeps its caches in the working directory
             timeout=TIMEOUT_S,
             check=False,
         )
