@@ -214,8 +214,10 @@ def _answer(answer: Answer, generated: dict[str, Any]) -> dict[str, Any]:
             found = [m.get("schema", {}) for m in _fixed(generated).get("content", {}).values()]
             schema = found[0] if found and found[0] else {}
         out["content"] = {answer.media_type: {"schema": schema}}
-    if answer.headers:
-        out["headers"] = {h: _header() for h in answer.headers}
+    headers = {h: _header() for h in answer.headers}
+    headers.update({h: _header(required=False) for h in answer.optional_headers})
+    if headers:
+        out["headers"] = headers
     return out
 
 
@@ -236,8 +238,8 @@ def _error(status: int) -> dict[str, Any]:
     return out
 
 
-def _header() -> dict[str, Any]:
-    return {"required": True, "schema": {"type": "string"}}
+def _header(*, required: bool = True) -> dict[str, Any]:
+    return {"required": required, "schema": {"type": "string"}}
 
 
 def _bound_parameters(parameters: list[dict[str, Any]], bounds: dict[str, dict[str, Any]]) -> None:

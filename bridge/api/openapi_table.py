@@ -36,6 +36,8 @@ class Answer:
     media_type: str | None = JSON
     schema: dict[str, Any] | None = None
     headers: tuple[str, ...] = ()
+    # Sent only sometimes (e.g. the partial-answer marker).
+    optional_headers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,14 @@ def _schema_doc(description: str) -> dict[int, Answer]:
     return {OK: Answer(description, SCHEMA_JSON, ref("JSONSchema"))}
 
 
-ITEMS_PAGE = {OK: Answer("A page of items", GEOJSON, ref("BridgeItemCollection"))}
+ITEMS_PAGE = {
+    OK: Answer(
+        "A page of items; X-Bridge-Partial: true when some provider failed (see bridge:providers)",
+        GEOJSON,
+        ref("BridgeItemCollection"),
+        optional_headers=("X-Bridge-Partial",),
+    )
+}
 ASSET_ANSWERS = {
     307: Answer(
         "Redirect to a freshly signed provider URL", media_type=None, headers=("Location",)
@@ -236,7 +245,12 @@ ROUTES: dict[tuple[str, str], Route] = {
         "getBrowser",
         {
             OK: Answer("stac-browser", HTML, STRING),
-            503: Answer("stac-browser is not built: how to build it", HTML, STRING),
+            503: Answer(
+                "stac-browser is not built: how to build it",
+                HTML,
+                STRING,
+                headers=("Retry-After",),
+            ),
         },
     ),
 }

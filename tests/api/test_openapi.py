@@ -100,6 +100,9 @@ async def test_media_types_are_the_real_ones(app: FastAPI) -> None:
     assert media("/collections") == media("/") == ["application/json"]
     assert media("/api.html") == ["text/html"]
     assert media("/browser/") == ["text/html"] == media("/browser/", "503")
+    assert paths["/browser/"]["get"]["responses"]["503"]["headers"]["Retry-After"]["required"]
+    partial = paths["/search"]["get"]["responses"]["200"]["headers"]["X-Bridge-Partial"]
+    assert partial["required"] is False
     redirect = paths[ASSET]["get"]["responses"]["307"]
     assert "content" not in redirect and redirect["headers"]["Location"]["required"]
     assert "201" in paths[ITEM_T + "/order"]["post"]["responses"]
