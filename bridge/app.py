@@ -39,6 +39,7 @@ from bridge.api.models import (
     SearchGetRequest,
     SearchPostRequest,
 )
+from bridge.api.openapi import install_openapi
 from bridge.api.order_views import PRICE_EXTENSION_PATH
 from bridge.api.orders import OrdersAPI, add_order_routes
 from bridge.api.ratelimit import RateLimit, rate_storage
@@ -245,6 +246,7 @@ def create_app(
     app.state.orders = orders
     if sandbox_info is not None:
         _add_sandbox_route(app, sandbox_info)
+    install_openapi(app)  # after every route: /api describes what they really answer
     return app
 
 

@@ -12,6 +12,7 @@ from conformance import (
     check_pystac_client,
     check_qgis,
     check_schemas,
+    check_schemathesis,
     check_validator,
 )
 from conformance.core import Check
@@ -22,6 +23,7 @@ CHECKS: list[Check] = [
     Check(check_qgis.NAME, 4, check_qgis.TITLE, check_qgis.run),
     Check(check_gdal.NAME, 5, check_gdal.TITLE, check_gdal.run),
     Check(check_browser.NAME, 6, check_browser.TITLE, check_browser.run),
+    Check(check_schemathesis.NAME, 7, check_schemathesis.TITLE, check_schemathesis.run),
     Check(check_schemas.NAME, 2, check_schemas.TITLE, check_schemas.run),
 ]
 

@@ -1,6 +1,7 @@
-"""The conformance checks (``python -m conformance``): checks 1-4 pass against a live sandbox,
-and each can fail — shown against a tiny fake STAC API that drops ``next`` links or serves
-an invalid ``sar:`` value, and on hand-made inputs."""
+"""The conformance checks (``python -m conformance``): checks 1-4 and 7 pass against a live
+sandbox, and each can fail — shown against a tiny fake STAC API that drops ``next`` links or
+serves an invalid ``sar:`` value, a tiny API whose OpenAPI document hides a status, and on
+hand-made inputs."""
 
 from __future__ import annotations
 
@@ -17,7 +18,14 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from conformance import check_browser, check_gdal, check_qgis, check_schemas, check_validator
+from conformance import (
+    check_browser,
+    check_gdal,
+    check_qgis,
+    check_schemas,
+    check_schemathesis,
+    check_validator,
+)
 from conformance.__main__ import run_checks
 from conformance.core import FAIL, NOT_APPLICABLE_YET, PASS, WAIVED, CheckResult, Context, Received
 from conformance.live import free_port, running_bridge
@@ -26,12 +34,12 @@ from conformance.schemas import MissingSchema, document_errors
 
 pytestmark = pytest.mark.e2e
 
-CHECK_NAMES = ["stac-api-validator", "pystac-client", "qgis", "schemas"]
+CHECK_NAMES = ["stac-api-validator", "pystac-client", "qgis", "schemathesis", "schemas"]
 SAR = "https://stac-extensions.github.io/sar/v1.3.0/schema.json"
 COG = "image/tiff; application=geotiff; profile=cloud-optimized"
 
 
-# -- checks 1-4 against a live sandbox ----------------------------------------------------
+# -- checks 1-4 and 7 against a live sandbox ----------------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -422,3 +430,54 @@ def test_report_names_checks_classes_and_versions(tmp_path: Path) -> None:
     )
     assert "**Result: FAIL**" in text and "QGIS request pattern" in text
     assert "https://api.stacspec.org/v1.0.0/core" in text and "| python |" in text
+
+
+# -- check 7: schemathesis, against a tiny API whose document is true or not -----------
+
+
+def tiny_api(*, document_404: bool) -> FastAPI:
+    """One operation answering 404 for every thing but ``1``; documented or not."""
+    app = FastAPI(openapi_url="/api")
+    error = {"type": "object", "required": ["code", "description"]}
+    not_found: dict[int | str, dict[str, Any]] = {
+        404: {"description": "no such thing", "content": {"application/json": {"schema": error}}}
+    }
+
+    @app.get(
+        "/things/{thing_id}", operation_id="getThing", responses=not_found if document_404 else None
+    )
+    def thing(thing_id: str) -> JSONResponse:
+        if thing_id != "1":
+            return JSONResponse({"code": "NotFound", "description": "no thing"}, status_code=404)
+        return JSONResponse({"id": "1"})
+
+    return app
+
+
+def test_schemathesis_check_fails_on_an_undocumented_status(serve: Any, tmp_path: Path) -> None:
+    lying = check_schemathesis.run(fake_context(serve(tiny_api(document_404=False)), tmp_path))
+    assert not lying.passed
+    failed = case(lying, "GET /things/{thing_id}")
+    assert failed.status == FAIL and "ST103" in failed.detail and "404" in failed.detail
+    assert lying.versions["schemathesis"]
+
+    truthful = check_schemathesis.run(fake_context(serve(tiny_api(document_404=True)), tmp_path))
+    assert truthful.passed, [(c.name, c.detail) for c in truthful.cases if c.status == FAIL]
+    waived = [c for c in truthful.cases if c.status == WAIVED]
+    assert waived and all(c.detail for c in waived)  # every waiver carries its reason
+
+
+def test_schemathesis_check_sends_nothing_off_loopback(tmp_path: Path) -> None:
+    for root in ("http://example.com/", "http://10.0.0.1:8080/"):
+        with pytest.raises(ValueError, match="loopback"):
+            check_schemathesis.run(fake_context(root, tmp_path))
+    assert not (tmp_path / "schemathesis").exists()
+    check_schemathesis.ensure_loopback("http://[::1]:8080/")
+    check_schemathesis.ensure_loopback("http://localhost:8080/")
+
+
+def test_schemathesis_waivers_become_per_operation_config() -> None:
+    text = check_schemathesis.config_toml()
+    assert 'include-operation-id = ["getBrowser"]' in text
+    assert 'checks.not_a_server_error.expected-statuses = ["2xx", "3xx", "4xx", "503"]' in text
+    assert "checks.positive_data_acceptance.enabled = false" in text

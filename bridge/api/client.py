@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -46,7 +47,12 @@ class ORJSONResponse(Response):
     media_type = JSON
 
     def render(self, content: Any) -> bytes:
-        return orjson.dumps(content)
+        try:
+            return orjson.dumps(content)
+        except TypeError:
+            # orjson has no integers beyond 64 bits; a client may send one (echoed in a
+            # POST next link's body). The standard library writes them.
+            return json.dumps(content, separators=(",", ":")).encode()
 
 
 class JSONSchemaResponse(ORJSONResponse):

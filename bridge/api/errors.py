@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from http import HTTPStatus
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -16,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Match, Mount
 
 from bridge.api.client import ORJSONResponse
 from bridge.errors import (
@@ -32,6 +34,8 @@ from bridge.errors import (
 )
 
 log = logging.getLogger("bridge.api")
+_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+_PHRASES = {s.value: s.phrase for s in HTTPStatus}
 
 # Starlette raises HTTPException with a bare status; these are the bridge's names for them.
 _ERROR_BY_STATUS: dict[int, type[BridgeError]] = {
@@ -80,15 +84,20 @@ def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     kind = _ERROR_BY_STATUS.get(exc.status_code)
     if kind is None:
-        body = {"code": f"HTTP{exc.status_code}", "description": str(exc.detail)}
+        # "Not Acceptable" -> "NotAcceptable": the style of the bridge's own codes.
+        code = _PHRASES.get(exc.status_code, "Error").replace(" ", "")
+        body = {"code": code, "description": str(exc.detail)}
         return ORJSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+    headers = dict(exc.headers or {})
     if exc.status_code == 405:
+        # Starlette names only the first route that matched the path; list them all.
+        headers["Allow"] = _allowed(request, exc)
         description = f"{request.method} is not allowed on {request.url.path}"
     elif exc.status_code == 404:
         description = f"no such resource: {request.url.path}"
     else:
         description = str(exc.detail)
-    return error_response(kind(description), headers=exc.headers)
+    return error_response(kind(description), headers=headers)
 
 
 def _database_error(request: Request, exc: Exception) -> Response:
@@ -104,6 +113,26 @@ def _unexpected_error(request: Request, exc: Exception) -> Response:
     # Starlette's ServerErrorMiddleware logs the traceback; the caller gets no internals.
     body = {"code": "InternalServerError", "description": "the bridge failed unexpectedly"}
     return ORJSONResponse(body, status_code=500)
+
+
+def _allowed(request: Request, exc: StarletteHTTPException) -> str:
+    """Every method some route answers for the path (each is tried: only a route can tell,
+    in included routers too). A mount (stac-browser's static files) answers for itself."""
+    scope = dict(request.scope)
+    # Inside a mount, root_path has grown by its prefix: match from the app's own root.
+    scope["root_path"] = scope.get("app_root_path", scope.get("root_path", ""))
+    routes = request.app.router.routes
+    methods = {
+        method
+        for method in _METHODS
+        for route in routes
+        if not isinstance(route, Mount)
+        and route.matches({**scope, "method": method})[0] is Match.FULL
+    }
+    if any(isinstance(r, Mount) and r.matches(scope)[0] is Match.FULL for r in routes):
+        own = (exc.headers or {}).get("Allow", "")
+        methods |= {m.strip() for m in own.split(",") if m.strip()}
+    return ", ".join(sorted(methods))
 
 
 def add_error_handlers(app: FastAPI) -> None:

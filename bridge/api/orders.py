@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from fastapi import FastAPI, Header, Request
+from fastapi import FastAPI, Header, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -73,9 +73,10 @@ class OrdersAPI:
         request: Request,
         collection_id: str,
         item_id: str,
-        license: str | None = None,
-        bundle: str | None = None,
-        seats: int | None = None,
+        # The bounds of OrderBody, checked (a 400) and documented by FastAPI.
+        license: str | None = Query(default=None, max_length=500),
+        bundle: str | None = Query(default=None, max_length=200),
+        seats: int | None = Query(default=None, ge=1, le=1000),
     ) -> Response:
         """GET ``/collections/{c}/items/{i}/quote``: what the item costs with the options."""
         tenant = await self._tenant(request)
@@ -292,7 +293,9 @@ def add_order_routes(app: FastAPI, api: OrdersAPI) -> None:
         ("/orders", api.list_orders, ["GET"], "List orders"),
         ("/orders/{order_id}", api.get_order, ["GET"], "Get an order"),
         ("/orders/{order_id}/cancel", api.cancel, ["POST"], "Cancel an order"),
-        (f"{item}/assets/{{key}}", api.asset, ["GET", "HEAD"], "Download an asset"),
+        # One route per method: a shared route would give GET and HEAD one operationId.
+        (f"{item}/assets/{{key}}", api.asset, ["GET"], "Download an asset"),
+        (f"{item}/assets/{{key}}", api.asset, ["HEAD"], "Check an asset"),
         ("/webhooks/{provider}", api.webhook, ["POST"], "Provider webhook"),
     ]
     for path, endpoint, methods, name in routes:

@@ -17,6 +17,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import orjson
@@ -244,7 +245,8 @@ class SatellogicProvider:
         if collection_id not in self.collection_ids:
             return None
         native = names.COLLECTIONS[collection_id][0]
-        path = f"{names.STAC_ROOT}/collections/{native}/items/{item_id}"
+        # Quoted: an id is the caller's text, and a control character is no valid URL.
+        path = f"{names.STAC_ROOT}/collections/{native}/items/{quote(item_id, safe='')}"
         response = await self._call("GET", path)
         if response.status_code == 404:
             return None
