@@ -27,7 +27,13 @@ from bridge.api.models import SearchPostRequest, split_list
 from bridge.auth.request import Authenticator
 from bridge.catalog import Catalog
 from bridge.core.federation import Federation, fingerprint
-from bridge.core.limits import check_counts, check_filter, check_geometry, check_query_extension
+from bridge.core.limits import (
+    check_counts,
+    check_filter,
+    check_geometry,
+    check_query_extension,
+    check_representable,
+)
 from bridge.core.query import SearchQuery, build_query, parse_sortby
 from bridge.core.tokens import TokenSigner
 from bridge.core.vocabulary import Vocabulary
@@ -286,6 +292,7 @@ class BridgeClient(AsyncBaseCoreClient):
             check_query_extension(query, limits)
         if intersects is not None:
             check_geometry(intersects, limits)
+        check_representable(ids=ids, collections=collections, intersects=intersects)
         q = build_query(
             collections=collections,
             ids=ids,

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from bridge.errors import LimitExceeded
+from bridge.errors import BadRequest, LimitExceeded
 from bridge.settings import LimitSettings
 
 _TEXT_LITERAL = re.compile(r"'(?:[^']|'')*'")
@@ -77,7 +77,10 @@ def check_filter(value: str | Mapping[str, Any], lang: str | None, limits: Limit
             _check_filter_text(text, limits)
         return
     _check_filter_tree(value, limits)
-    size = len(orjson.dumps(value))  # safe now: the depth is bounded
+    try:
+        size = len(orjson.dumps(value))  # safe now: the depth is bounded
+    except orjson.JSONEncodeError as exc:  # an integer past 64 bits, a lone surrogate
+        raise BadRequest(f"invalid CQL2 filter: {exc}") from exc
     if size > limits.max_filter_chars:
         raise over("the filter's length", size, "max_filter_chars", limits.max_filter_chars)
 
@@ -210,3 +213,12 @@ def _field_count(fields: Any) -> int:
     if isinstance(fields, Mapping):
         return sum(len(v) for v in fields.values() if isinstance(v, Sized))
     return 0
+
+
+def check_representable(**values: Any) -> None:
+    """400 for values JSON cannot carry (lone surrogates, integers past 64 bits): they go
+    into paging tokens and native requests, which are JSON."""
+    try:
+        orjson.dumps(values)
+    except orjson.JSONEncodeError as exc:
+        raise BadRequest(f"the search cannot be represented in JSON: {exc}") from exc

@@ -141,7 +141,14 @@ def parse_geometry(geojson: Mapping[str, Any]) -> BaseGeometry:
         raise BadRequest("intersects must be a GeoJSON geometry object")
     try:
         geom = shape(geojson)
-    except (ValueError, TypeError, AttributeError, IndexError, shapely.errors.ShapelyError) as exc:
+    except (
+        ValueError,
+        TypeError,
+        AttributeError,
+        IndexError,
+        OverflowError,
+        shapely.errors.ShapelyError,
+    ) as exc:
         raise BadRequest(f"invalid GeoJSON geometry: {exc}") from exc
     if geom.is_empty:
         raise BadRequest("intersects geometry is empty")

@@ -112,3 +112,21 @@ async def test_ordinary_searches_pass_untouched(client: httpx.AsyncClient) -> No
         },
     )
     assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"intersects": {"type": "Point", "coordinates": [' + "9" * 400 + ", 2]}}",
+        '{"ids": ["\\ud80e"]}',
+        '{"filter": {"op": "=", "args": [{"property": "x"}, ' + "9" * 30 + "]}}",
+    ],
+)
+async def test_values_json_cannot_carry_are_400_not_500(
+    client: httpx.AsyncClient, body: str
+) -> None:
+    """Found by fuzzing (schemathesis): integers past 64 bits, lone surrogates."""
+    r = await client.post(
+        "/search", content=body.encode(), headers={"content-type": "application/json"}
+    )
+    assert_stac_error(r, 400, "BadRequest")

@@ -15,7 +15,7 @@ from bridge.core.limits import (
     check_query_extension,
     json_text_depth,
 )
-from bridge.errors import LimitExceeded
+from bridge.errors import BadRequest, LimitExceeded
 from bridge.settings import LimitSettings
 
 LIMITS = LimitSettings()
@@ -106,3 +106,11 @@ def test_counts_are_bounded() -> None:
         check_counts(LIMITS, fields={"include": [f"f{i}" for i in range(201)]})
     with pytest.raises(LimitExceeded, match="MAX_FIELDS"):
         check_counts(LIMITS, fields=",".join(f"f{i}" for i in range(201)))
+
+
+def test_json_filter_that_json_cannot_carry_is_a_bad_request() -> None:
+    """Found by schemathesis: a 500 where a 400 belongs."""
+    with pytest.raises(BadRequest):
+        check_filter({"op": "=", "args": [{"property": "x"}, -(2**95)]}, None, LIMITS)
+    with pytest.raises(BadRequest):
+        check_filter({"op": "=", "args": [{"property": "\ud80e"}, 1]}, None, LIMITS)
