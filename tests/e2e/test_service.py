@@ -76,7 +76,7 @@ def test_a_killed_worker_is_replaced_and_the_service_keeps_answering(tmp_path: P
 
 def test_token_and_rate_limit_hold_across_processes(tmp_path: Path) -> None:
     """No BRIDGE_TOKEN_SECRET: the key is generated once and kept in the shared database."""
-    limits = {"BRIDGE_RATE_LIMITS__PER_ADDRESS": "40/hour"}
+    limits = {"BRIDGE_RATE_LIMITS__ENABLED": "true", "BRIDGE_RATE_LIMITS__PER_ADDRESS": "40/hour"}
     with (
         start_bridge(tmp_path / "a.log", limits) as a,
         start_bridge(tmp_path / "b.log", joining(a, **limits), "--sandbox") as b,
