@@ -7,8 +7,10 @@ import asyncio
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from bridge.auth.keys import KeyStore
+from bridge.check import CheckConfigError, run_check
 from bridge.db.engine import Database
 from bridge.server import serve
 from bridge.settings import Settings
@@ -46,7 +48,47 @@ def build_parser() -> argparse.ArgumentParser:
         "create", help="create an API key (and the tenant if needed); prints the key last"
     )
     create.add_argument("--tenant", required=True, help="tenant name")
+    _add_providers_parser(sub)
     return parser
+
+
+def _add_providers_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    providers = sub.add_parser("providers", help="provider tools").add_subparsers(
+        dest="providers_command", required=True
+    )
+    check = providers.add_parser(
+        "check",
+        help="check the configured credentials: auth, search, item, price (never an order), "
+        "thumbnail, and the native answers against the documented shapes",
+    )
+    check.add_argument("--provider", help="check only this provider")
+    check.add_argument(
+        "--record", type=Path, metavar="DIR", help="save the redacted native answers in DIR"
+    )
+    check.add_argument(
+        "--sandbox", metavar="URL", help="check a running sandbox bridge (its /sandbox document)"
+    )
+    check.add_argument("--bbox", help="area to search, W,S,E,N (default: around Helsinki)")
+    check.add_argument("--datetime", help="time to search, STAC interval (default: 2019 on)")
+
+
+def check_providers(args: argparse.Namespace) -> int:
+    """``bridge providers check``: the report on stdout, configuration errors on stderr."""
+    try:
+        return asyncio.run(
+            run_check(
+                Settings(),
+                sys.stdout,
+                provider=args.provider,
+                record=args.record,
+                sandbox=args.sandbox,
+                bbox=args.bbox,
+                datetime=args.datetime,
+            )
+        )
+    except CheckConfigError as exc:
+        print(f"bridge: {exc}", file=sys.stderr)
+        return 2
 
 
 async def create_key(settings: Settings, tenant: str) -> str:
@@ -83,6 +125,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         key = asyncio.run(create_key(Settings(), tenant))
         print(f"created an API key for tenant {tenant!r}; it is shown once:")
         print(key)
+    elif args.command == "providers":
+        return check_providers(args)
     return 0
 
 
