@@ -23,6 +23,7 @@ from starlette.applications import Starlette
 
 from bridge.check import EXIT_DIFFERED, EXIT_FAILED, EXIT_HELD, CheckConfigError, run_check
 from bridge.check.recording import RecordingTransport, RefusedRequest
+from bridge.check.redact import redact, redact_url
 from bridge.check.shapes import PROVIDERS_DIR, differences, load_shapes, parse_shapes
 from bridge.sandbox import InProcessSandbox, in_process_sandbox
 from bridge.settings import ProviderSettings, Settings
@@ -87,6 +88,22 @@ async def test_every_provider_holds_against_the_simulators_and_nothing_is_ordere
         snap = stats(app)
         assert snap["orders"] == before[name]  # no native order was placed
         assert not [r for r in snap["requests"] if ORDER_ROUTES.match(r)], snap["requests"]
+
+
+async def test_older_api_generations_hold_against_their_shapes() -> None:
+    sandbox = in_process_sandbox(
+        simulator_config(),
+        names=["iceye", "arlula"],
+        api_versions={"iceye": "v1", "arlula": "2020-12"},
+    )
+    code, text = await check(settings_for(sandbox), sandbox.transports)
+    assert code == EXIT_HELD, text
+    assert step_lines(text, "arlula") == dict.fromkeys(
+        ["auth", "search", "item", "price", "thumbnail"], "held"
+    )
+    # v1 has no price endpoint: documented unavailability, not a failure.
+    assert step_lines(text, "iceye")["price"] == "skipped"
+    assert "ICEYE API v1 has no price endpoint" in text
 
 
 BAD_KEYS: dict[str, dict[str, Any]] = {
@@ -165,6 +182,25 @@ def test_differences_name_fields_types_and_counts() -> None:
         "count: missing",
     ]
     assert differences([{"x": 1}], {"$": "array", "[].x": "number"}) == []
+
+
+def test_redaction_strips_signatures_tokens_and_secrets() -> None:
+    secrets = {"s3cr3t-value"}
+    body = {
+        "href": "https://x.example/a/b.png?AWSAccessKeyId=K&Signature=S#f",
+        "raster": "https://t.example/v2/scenes/1/token/abc123/raster/f.tif",
+        "note": "key s3cr3t-value and eyJhbGciOiJIUzI1.eyJzdWIiOiIxMjM0.c2lnbmF0dXJlc2ln",
+        "client_secret": "anything",
+        "nested": [{"access_token": "tok"}],
+    }
+    assert redact(body, secrets) == {
+        "href": "https://x.example/a/b.png",
+        "raster": "https://t.example/v2/scenes/1/token/[redacted]/raster/f.tif",
+        "note": "key [redacted] and [redacted]",
+        "client_secret": "[redacted]",
+        "nested": [{"access_token": "[redacted]"}],
+    }
+    assert redact_url("https://user:pw@h.example/p?q=1") == "https://h.example/p"
 
 
 def test_malformed_shapes_are_refused() -> None:

@@ -66,8 +66,9 @@ def describe_error(provider: str, exc: BaseException) -> str:
             return f"{text} by {provider}"
         found = re.search(r"\((\d{3})\)", text)
         status = exc.detail.get("status") or (found.group(1) if found else None)
-        refused = f"credentials refused ({status})" if status else "credentials refused"
-        return f"{refused} by {provider}: {text}"
+        if status is None:  # refused before any answer, e.g. incomplete credentials
+            return f"{provider}: {text}"
+        return f"credentials refused ({status}) by {provider}: {text}"
     if isinstance(exc, BridgeError):
         return exc.description
     if isinstance(exc, RefusedRequest):
