@@ -9,6 +9,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from bridge.auth.keys import KeyStore
 from bridge.check import CheckConfigError, run_check
 from bridge.db.engine import Database
@@ -75,9 +77,16 @@ def _add_providers_parser(sub: argparse._SubParsersAction[argparse.ArgumentParse
 def check_providers(args: argparse.Namespace) -> int:
     """``bridge providers check``: the report on stdout, configuration errors on stderr."""
     try:
+        settings = Settings()
+    except ValidationError as exc:
+        # Field locations and messages only: pydantic's full text echoes the input values.
+        where = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        print(f"bridge: invalid configuration: {where}", file=sys.stderr)
+        return 2
+    try:
         return asyncio.run(
             run_check(
-                Settings(),
+                settings,
                 sys.stdout,
                 provider=args.provider,
                 record=args.record,

@@ -29,6 +29,7 @@ from bridge.sandbox import InProcessSandbox, in_process_sandbox
 from bridge.settings import ProviderSettings, Settings
 from tests.e2e.conftest import LiveBridge, start_bridge
 from tests.support.wiring import REPO, simulator_config
+from tests.test_independence import violations
 
 PROVIDERS = ["arlula", "capella", "iceye", "satellogic"]
 ORDER_ROUTES = re.compile(r"^POST .*(/orders/?$|/purchases|/order(/batch|/new)?$|/tasks)")
@@ -261,6 +262,12 @@ async def test_nothing_to_check_is_a_clear_configuration_error() -> None:
         await run_check(configured, io.StringIO(), provider="nope")
 
 
+def test_the_check_imports_no_simulator() -> None:
+    # It runs against real providers: the simulators are not part of what it trusts.
+    assert len(list((REPO / "bridge" / "check").rglob("*.py"))) >= 5
+    assert violations(REPO / "bridge" / "check", "bridge.simulators") == []
+
+
 # --- end to end: the real command against a real sandbox bridge ----------------------------
 
 
@@ -343,3 +350,7 @@ def test_check_without_credentials_says_how_to_configure_them() -> None:
     done = bridge_cli("providers", "check")
     assert done.returncode == 2
     assert "no provider has credentials" in done.stderr and "Traceback" not in done.stderr
+    bad = bridge_cli("providers", "check", env={"BRIDGE_PROVIDERS__CAPELLA__TIMEOUT_S": "-1"})
+    assert (
+        bad.returncode == 2 and "invalid configuration: providers.capella.timeout_s" in bad.stderr
+    )
