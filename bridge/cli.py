@@ -12,7 +12,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from bridge.auth.keys import KeyStore
-from bridge.check import CheckConfigError, run_check
+from bridge.check import EXIT_USAGE, CheckConfigError, run_check
 from bridge.db.engine import Database
 from bridge.server import serve
 from bridge.settings import Settings
@@ -82,7 +82,7 @@ def check_providers(args: argparse.Namespace) -> int:
         # Field locations and messages only: pydantic's full text echoes the input values.
         where = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         print(f"bridge: invalid configuration: {where}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     try:
         return asyncio.run(
             run_check(
@@ -97,7 +97,7 @@ def check_providers(args: argparse.Namespace) -> int:
         )
     except CheckConfigError as exc:
         print(f"bridge: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
 
 
 async def create_key(settings: Settings, tenant: str) -> str:
@@ -119,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.workers is not None:
             if not 1 <= args.workers <= 64:
                 print("bridge: --workers must be 1 to 64", file=sys.stderr)
-                return 2
+                return EXIT_USAGE
             settings = settings.model_copy(update={"workers": args.workers})
         try:
             serve(settings, args.host, args.port)
@@ -130,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         tenant = args.tenant.strip()
         if not tenant or len(tenant) > 100:
             print("bridge: --tenant must be 1 to 100 characters", file=sys.stderr)
-            return 2
+            return EXIT_USAGE
         key = asyncio.run(create_key(Settings(), tenant))
         print(f"created an API key for tenant {tenant!r}; it is shown once:")
         print(key)

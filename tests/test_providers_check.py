@@ -21,14 +21,18 @@ import pytest
 from pydantic import SecretStr
 from starlette.applications import Starlette
 
+from bridge.catalog import load_catalog
 from bridge.check import EXIT_DIFFERED, EXIT_FAILED, EXIT_HELD, CheckConfigError, run_check
+from bridge.check.config import check_query
 from bridge.check.recording import RecordingTransport, RefusedRequest
 from bridge.check.redact import redact, redact_url
-from bridge.check.shapes import PROVIDERS_DIR, differences, load_shapes, parse_shapes
+from bridge.check.run import check_provider
+from bridge.check.shapes import PROVIDERS_DIR, Shapes, differences, load_shapes, parse_shapes
+from bridge.check.steps import ReadOnlyProvider
 from bridge.sandbox import InProcessSandbox, in_process_sandbox
 from bridge.settings import ProviderSettings, Settings
 from tests.e2e.conftest import LiveBridge, start_bridge
-from tests.support.wiring import REPO, simulator_config
+from tests.support.wiring import COLLECTIONS, REPO, simulator_config
 from tests.test_independence import violations
 
 PROVIDERS = ["arlula", "capella", "iceye", "satellogic"]
@@ -250,6 +254,33 @@ async def test_the_transport_refuses_order_requests_before_they_leave(
         if name == "capella":
             assert recorder.allowed(c.build_request("POST", "/orders/review"))
     assert stats(app)["total_requests"] == seen and recorder.records == []
+
+
+def test_the_check_holds_the_adapter_by_its_read_methods_only() -> None:
+    assert {"search", "get_item", "quote", "asset_location"} <= set(dir(ReadOnlyProvider))
+    assert not {"place_order", "cancel_order", "find_orders"} & set(dir(ReadOnlyProvider))
+
+
+async def test_an_undocumented_write_is_refused_and_reported_not_sent(
+    sandbox: InProcessSandbox,
+) -> None:
+    app = sandbox.simulators["capella"]
+    seen = stats(app)["total_requests"]
+    report = await check_provider(
+        "capella",
+        sandbox.provider_settings["capella"],
+        load_catalog(COLLECTIONS, providers=["capella"]).by_provider["capella"],
+        check_query(None, None),
+        sandbox.transports["capella"],
+        shapes=Shapes("capella", ""),  # documents nothing: every POST is refused
+    )
+    statuses = {s.step: (s.status, s.message) for s in report.steps}
+    assert statuses["search"] == (
+        "failed",
+        "the check refused to send POST /catalog/search: it only reads (no orders)",
+    )
+    assert report.failed and report.records == []
+    assert stats(app)["total_requests"] == seen
 
 
 async def test_nothing_to_check_is_a_clear_configuration_error() -> None:
