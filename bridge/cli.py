@@ -7,8 +7,12 @@ import asyncio
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
 
 from bridge.auth.keys import KeyStore
+from bridge.check import EXIT_USAGE, CheckConfigError, run_check
 from bridge.db.engine import Database
 from bridge.server import serve
 from bridge.settings import Settings
@@ -46,7 +50,54 @@ def build_parser() -> argparse.ArgumentParser:
         "create", help="create an API key (and the tenant if needed); prints the key last"
     )
     create.add_argument("--tenant", required=True, help="tenant name")
+    _add_providers_parser(sub)
     return parser
+
+
+def _add_providers_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    providers = sub.add_parser("providers", help="provider tools").add_subparsers(
+        dest="providers_command", required=True
+    )
+    check = providers.add_parser(
+        "check",
+        help="check the configured credentials: auth, search, item, price (never an order), "
+        "thumbnail, and the native answers against the documented shapes",
+    )
+    check.add_argument("--provider", help="check only this provider")
+    check.add_argument(
+        "--record", type=Path, metavar="DIR", help="save the redacted native answers in DIR"
+    )
+    check.add_argument(
+        "--sandbox", metavar="URL", help="check a running sandbox bridge (its /sandbox document)"
+    )
+    check.add_argument("--bbox", help="area to search, W,S,E,N (default: around Helsinki)")
+    check.add_argument("--datetime", help="time to search, STAC interval (default: 2019 on)")
+
+
+def check_providers(args: argparse.Namespace) -> int:
+    """``bridge providers check``: the report on stdout, configuration errors on stderr."""
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        # Field locations and messages only: pydantic's full text echoes the input values.
+        where = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        print(f"bridge: invalid configuration: {where}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        return asyncio.run(
+            run_check(
+                settings,
+                sys.stdout,
+                provider=args.provider,
+                record=args.record,
+                sandbox=args.sandbox,
+                bbox=args.bbox,
+                datetime=args.datetime,
+            )
+        )
+    except CheckConfigError as exc:
+        print(f"bridge: {exc}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 async def create_key(settings: Settings, tenant: str) -> str:
@@ -68,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.workers is not None:
             if not 1 <= args.workers <= 64:
                 print("bridge: --workers must be 1 to 64", file=sys.stderr)
-                return 2
+                return EXIT_USAGE
             settings = settings.model_copy(update={"workers": args.workers})
         try:
             serve(settings, args.host, args.port)
@@ -79,10 +130,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         tenant = args.tenant.strip()
         if not tenant or len(tenant) > 100:
             print("bridge: --tenant must be 1 to 100 characters", file=sys.stderr)
-            return 2
+            return EXIT_USAGE
         key = asyncio.run(create_key(Settings(), tenant))
         print(f"created an API key for tenant {tenant!r}; it is shown once:")
         print(key)
+    elif args.command == "providers":
+        return check_providers(args)
     return 0
 
 
