@@ -47,8 +47,8 @@ def main(argv: list[str]) -> int:
     for name in names:
         try:
             module = importlib.import_module(f"bench.{name}")
-            if options:
-                module.run(options)
+            if name in TAKES_OPTIONS:
+                module.run(options)  # its own parser must not read sys.argv
             else:
                 module.run()
         except Exception:
