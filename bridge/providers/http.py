@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -51,17 +52,38 @@ def decode_json(provider: str, response: httpx.Response) -> Any:
         raise ProviderBadResponse(provider, f"unreadable JSON body: {exc}") from exc
 
 
-async def send(provider: str, client: httpx.AsyncClient, request: httpx.Request) -> Any:
-    """Send ``request``, check its status and return its decoded JSON body.
+async def exchange(
+    provider: str,
+    client: httpx.AsyncClient,
+    request: httpx.Request,
+    deadline_s: float | None = None,
+) -> httpx.Response:
+    """Send ``request`` and return the response, whatever its status.
 
-    Transport timeouts become :class:`ProviderTimeout`, other transport failures
-    :class:`ProviderError`.
+    With ``deadline_s``, the whole exchange is bounded, not each socket operation (httpx's
+    timeouts are per phase, and an in-process transport enforces none): an order whose
+    answer comes after it is an unknown outcome, which the order service reconciles
+    before anything is placed again. Transport timeouts become :class:`ProviderTimeout`,
+    other transport failures :class:`ProviderError`.
     """
     try:
-        response = await client.send(request)
-    except httpx.TimeoutException as exc:
+        if deadline_s is None:
+            return await client.send(request)
+        async with asyncio.timeout(deadline_s):
+            return await client.send(request)
+    except (httpx.TimeoutException, TimeoutError) as exc:
         raise ProviderTimeout(provider, "no answer before the deadline") from exc
     except httpx.TransportError as exc:
         raise ProviderError(provider, f"unreachable: {type(exc).__name__}") from exc
+
+
+async def send(
+    provider: str,
+    client: httpx.AsyncClient,
+    request: httpx.Request,
+    deadline_s: float | None = None,
+) -> Any:
+    """:func:`exchange`, then check the status and return the decoded JSON body."""
+    response = await exchange(provider, client, request, deadline_s)
     check_response(provider, response)
     return decode_json(provider, response)

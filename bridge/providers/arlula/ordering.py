@@ -36,8 +36,6 @@ from bridge.errors import (
     NotFound,
     PaymentRequired,
     ProviderBadResponse,
-    ProviderError,
-    ProviderTimeout,
 )
 from bridge.providers.arlula.ids import parse_item_id
 from bridge.providers.arlula.orders import (
@@ -47,7 +45,7 @@ from bridge.providers.arlula.orders import (
     order_id_from_webhook,
 )
 from bridge.providers.base import AssetLocation, Item, NativeOrder, OrderOptions, Quote
-from bridge.providers.http import check_response, decode_json
+from bridge.providers.http import check_response, decode_json, exchange
 
 NAME = "arlula"
 COG_MEDIA_TYPE = "image/tiff; application=geotiff; profile=cloud-optimized"
@@ -99,17 +97,10 @@ class OrderingMixin:
         """One native order-side request within ``deadline_s`` (the search deadline by
         default); statuses ≥ 400 become bridge errors."""
         deadline = self.timeout_s if deadline_s is None else deadline_s
-        try:
-            # The whole exchange is bounded, not each read: a late answer after the
-            # deadline is an unknown outcome either way.
-            async with asyncio.timeout(deadline):
-                response = await self._client.request(
-                    method, path, timeout=httpx.Timeout(deadline), **kwargs
-                )
-        except (httpx.TimeoutException, TimeoutError) as exc:
-            raise ProviderTimeout(NAME, f"no answer within {deadline:g} s") from exc
-        except httpx.TransportError as exc:
-            raise ProviderError(NAME, f"unreachable: {type(exc).__name__}") from exc
+        request = self._client.build_request(
+            method, path, timeout=httpx.Timeout(deadline), **kwargs
+        )
+        response = await exchange(NAME, self._client, request, deadline)
         if response.status_code in _ERRORS:
             error, message = _ERRORS[response.status_code]
             raise error(f"{NAME}: {message}{_native_text(response)}")

@@ -13,7 +13,6 @@ carry them presigned.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote as quote_path
@@ -28,8 +27,6 @@ from bridge.errors import (
     NotFound,
     PaymentRequired,
     ProviderBadResponse,
-    ProviderError,
-    ProviderTimeout,
 )
 from bridge.providers.base import AssetLocation, Item, NativeOrder, OrderOptions, Quote
 from bridge.providers.capella.names import NATIVE_COLLECTIONS
@@ -44,7 +41,7 @@ from bridge.providers.capella.orders import (
     review_price,
 )
 from bridge.providers.capella.renewal import DeliveryRenewal
-from bridge.providers.http import check_response, decode_json
+from bridge.providers.http import check_response, decode_json, exchange
 
 UNORDERED_ASSETS = frozenset({"thumbnail", "preview"})
 """Assets Capella serves without an order (presigned in search records)."""
@@ -72,15 +69,7 @@ class CapellaOrdering(DeliveryRenewal):
         request = self._client.build_request(
             method, url, json=json, params=params, headers=self._auth_header()
         )
-        try:
-            # One deadline for the whole exchange: httpx's own timeouts are per phase (and
-            # not enforced by in-process transports).
-            async with asyncio.timeout(self._deadline_s):
-                response = await self._client.send(request)
-        except (httpx.TimeoutException, TimeoutError) as exc:
-            raise ProviderTimeout(self.name, "no answer before the deadline") from exc
-        except httpx.TransportError as exc:
-            raise ProviderError(self.name, f"unreachable: {type(exc).__name__}") from exc
+        response = await exchange(self.name, self._client, request, self._deadline_s)
         if response.status_code >= 400:
             try:
                 body = orjson.loads(response.content)

@@ -3,15 +3,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
 
-from bridge.errors import ProviderAuthError, ProviderBadResponse, ProviderError, ProviderTimeout
-from bridge.providers.http import check_response, decode_json
+from bridge.errors import ProviderAuthError, ProviderBadResponse
+from bridge.providers.http import check_response, decode_json, exchange
 from bridge.providers.iceye.problems import ACCEPT
 from bridge.providers.oauth import TokenCache
 from bridge.settings import ProviderSettings
@@ -28,17 +27,8 @@ class IceyeSession:
         self._tokens = TokenCache(NAME, self._fetch_token)
 
     async def send(self, request: httpx.Request) -> httpx.Response:
-        """Send ``request`` within the deadline; transport failures become bridge errors."""
-        try:
-            # The whole exchange is bounded (httpx's timeout bounds each socket operation
-            # only): a purchase with no answer by then has an unknown outcome, which the
-            # order service reconciles with find_orders before anything is placed again.
-            async with asyncio.timeout(self._settings.timeout_s):
-                return await self._client.send(request)
-        except (httpx.TimeoutException, TimeoutError) as exc:
-            raise ProviderTimeout(NAME, "no answer before the deadline") from exc
-        except httpx.TransportError as exc:
-            raise ProviderError(NAME, f"unreachable: {type(exc).__name__}") from exc
+        """Send ``request`` within the deadline, the whole exchange (see ``exchange``)."""
+        return await exchange(NAME, self._client, request, self._settings.timeout_s)
 
     async def _fetch_token(self) -> dict[str, Any]:
         """A new token from the token endpoint (HTTP Basic client credentials)."""

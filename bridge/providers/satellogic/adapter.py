@@ -12,7 +12,6 @@ compact JSON text, so the same cursor always yields the same page.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -28,8 +27,6 @@ from bridge.errors import (
     BadRequest,
     ProviderAuthError,
     ProviderBadResponse,
-    ProviderError,
-    ProviderTimeout,
 )
 from bridge.providers.base import (
     AssetLocation,
@@ -40,7 +37,7 @@ from bridge.providers.base import (
     ProviderPage,
     Quote,
 )
-from bridge.providers.http import check_response, decode_json, send
+from bridge.providers.http import check_response, decode_json, exchange, send
 from bridge.providers.oauth import TokenCache
 from bridge.providers.satellogic import contracts, names, paging, translate
 from bridge.providers.satellogic.mapping import UnknownCollection, item_from_native
@@ -113,17 +110,8 @@ class SatellogicProvider:
         return found
 
     async def _send(self, request: httpx.Request) -> httpx.Response:
-        """Send ``request`` within the deadline; transport failures become per-provider
-        errors. The deadline is the whole exchange (httpx's timeouts are per read, and an
-        in-process transport has none): an order whose answer comes late is an unknown
-        outcome, reconciled later, never a hang."""
-        try:
-            async with asyncio.timeout(self.settings.timeout_s):
-                return await self._client.send(request)
-        except (httpx.TimeoutException, TimeoutError) as exc:
-            raise ProviderTimeout(self.name, "no answer before the deadline") from exc
-        except httpx.TransportError as exc:
-            raise ProviderError(self.name, f"unreachable: {type(exc).__name__}") from exc
+        """Send ``request`` within the deadline, the whole exchange (see ``exchange``)."""
+        return await exchange(self.name, self._client, request, self.settings.timeout_s)
 
     async def _call(
         self, method: str, path: str, body: dict[str, Any] | None = None
