@@ -105,9 +105,12 @@ def run() -> dict[str, float]:
             f"  {text:<52} {us:6.1f} us/item, of which GC {r['gc'] * 1e6 / r['items']:5.1f}"
             f"  ({r['tracked'] / 1e6:.1f} M objects tracked)"
         )
-    us = figures["cpu_us_per_item_server"]
+    # The headline is the figure as served: `bridge serve` freezes and tunes the collector.
+    us = figures["cpu_us_per_item_gc-tuned"]
     verdict = "met" if us <= TARGET_US else f"missed by {us / TARGET_US:.1f}x"
-    print(f"  => bridge CPU per item {us:.1f} us (target <= {TARGET_US:.0f} us: {verdict})")
+    print(
+        f"  => bridge CPU per item as served {us:.1f} us (target <= {TARGET_US:.0f} us: {verdict})"
+    )
     _print_profile(results["profile"])
     return figures
 
