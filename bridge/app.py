@@ -85,12 +85,19 @@ def _middlewares(settings: Settings, rate_limits: Storage) -> list[Middleware]:
         ),
         Middleware(
             CORSMiddleware,
-            allow_origins=["*"],
+            allow_origins=settings.cors.allow_origins,
             allow_methods=["GET", "HEAD", "POST", "DELETE", "OPTIONS"],
             # stac-browser and QGIS send the key in these; the default allows none of them.
             allow_headers=["Authorization", "X-API-Key", "Content-Type", "Accept"],
-            expose_headers=[PARTIAL_HEADER, "Retry-After", REQUEST_ID_HEADER],
-            max_age=600,
+            expose_headers=[
+                PARTIAL_HEADER,
+                "Retry-After",
+                REQUEST_ID_HEADER,
+                "RateLimit-Limit",
+                "RateLimit-Remaining",
+                "RateLimit-Reset",
+            ],
+            max_age=settings.cors.max_age_s,
         ),
         Middleware(RateLimit, settings=settings.rate_limits, storage=rate_limits),
         Middleware(RequestGuard, limits=settings.limits),

@@ -70,6 +70,16 @@ class TenantSettings(BaseModel):
     cap_currency: str = Field(default="USD", min_length=3, max_length=3)
 
 
+class CorsSettings(BaseModel):
+    """Cross-origin access for browser clients (stac-browser elsewhere, notebooks)."""
+
+    allow_origins: list[str] = Field(
+        default_factory=lambda: ["*"],
+        description='Origins allowed to call the API from a browser; ["*"] for any.',
+    )
+    max_age_s: int = Field(default=600, ge=0, description="How long browsers cache a preflight.")
+
+
 class LimitSettings(BaseModel):
     """Request limits, checked before any expensive work (README: "Limits" says why each
     default is far above what QGIS, stac-browser, pystac-client or GDAL send)."""
@@ -206,6 +216,7 @@ class Settings(BaseSettings):
     )
     simulators: SimulatorSettings = Field(default_factory=SimulatorSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
+    cors: CorsSettings = Field(default_factory=CorsSettings)
     rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
     default_limit: int = Field(default=10, ge=1)
     max_limit: int = Field(default=1000, ge=1)

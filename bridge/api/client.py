@@ -26,7 +26,7 @@ from bridge.api.links import (
 from bridge.api.models import SearchPostRequest, split_list
 from bridge.auth.request import Authenticator
 from bridge.catalog import Catalog
-from bridge.core.federation import Federation, fingerprint
+from bridge.core.federation import Federation
 from bridge.core.limits import (
     check_counts,
     check_filter,
@@ -150,8 +150,6 @@ class BridgeClient(AsyncBaseCoreClient):
             request, required=self.settings.search_requires_key
         )
         state = self.signer.decode(token) if token else None
-        if state is not None and state.get("f") != fingerprint(query):
-            raise BadRequest("invalid paging token: it belongs to a different search")
         page = await self.federation.search(query, state)
         request.state.providers = {n: s.status for n, s in page.statuses.items()}
         base = self._base(request)

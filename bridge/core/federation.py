@@ -26,6 +26,7 @@ from bridge.core.query import SearchQuery
 from bridge.core.resilience import CircuitOpen, Resilience
 from bridge.core.sorting import sort_key_function
 from bridge.errors import (
+    BadRequest,
     BridgeError,
     NotFound,
     ProviderTimeout,
@@ -280,9 +281,15 @@ class Federation:
     async def search(
         self, query: SearchQuery, state: dict[str, Any] | None = None
     ) -> FederatedPage:
-        """One page of ``query``, resuming at ``state`` (from a previous page's token)."""
+        """One page of ``query``, resuming at ``state`` (from a previous page's token).
+
+        Raises:
+            BadRequest: ``state`` was minted for a different search.
+        """
+        fp = fingerprint(query)  # once per request: the state's layout lives here only
+        if state is not None and state.get("f") != fp:
+            raise BadRequest("invalid paging token: it belongs to a different search")
         plan = self.plan(query)
-        fp = fingerprint(query)
         page_size = min(max(query.limit, MIN_NATIVE_PAGE), MAX_NATIVE_PAGE)
         ends_at = asyncio.get_running_loop().time() + self.search_deadline_s
         run = _Run(plan, state)

@@ -7,6 +7,11 @@ from typing import Any
 import httpx
 import pytest
 
+from bridge.app import create_app
+from bridge.settings import CorsSettings, Settings
+from tests.api.conftest import fake_catalog
+from tests.support.fake_provider import fake_providers
+
 ROOT = "http://bridge.test/"
 
 
@@ -221,3 +226,25 @@ async def test_cors_preflight_allows_auth_headers(client: httpx.AsyncClient) -> 
     allowed = resp.headers["access-control-allow-headers"].lower()
     assert "authorization" in allowed and "x-api-key" in allowed
     assert resp.headers["access-control-allow-origin"] in ("*", "http://browser.example")
+
+
+async def test_cors_origins_come_from_the_settings() -> None:
+    providers = fake_providers()
+    settings = Settings(cors=CorsSettings(allow_origins=["https://maps.example"]))
+    app = create_app(settings, catalog=fake_catalog(providers), providers=providers)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://bridge.test"
+    ) as client:
+        preflight = {"Access-Control-Request-Method": "POST"}
+        allowed = await client.options(
+            "/search", headers={"Origin": "https://maps.example", **preflight}
+        )
+        refused = await client.options(
+            "/search", headers={"Origin": "https://elsewhere.example", **preflight}
+        )
+        answer = await client.get("/", headers={"Origin": "https://maps.example"})
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == "https://maps.example"
+    assert refused.status_code == 400 and "access-control-allow-origin" not in refused.headers
+    exposed = answer.headers["access-control-expose-headers"]
+    assert "X-Request-ID" in exposed and "RateLimit-Remaining" in exposed
