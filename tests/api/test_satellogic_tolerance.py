@@ -14,11 +14,9 @@ import httpx
 import orjson
 import pytest
 
-from bridge.app import create_app
-from bridge.catalog import load_catalog
-from bridge.sandbox import build_providers, in_process_sandbox
+from bridge.sandbox import in_process_sandbox
 from bridge.settings import Settings
-from tests.support.wiring import COLLECTIONS, simulator_config
+from tests.support.wiring import app_over, simulator_config
 
 SEARCH = {"collections": "satellogic-l1d,capella-geo", "bbox": "24.0,59.8,26.0,60.6", "limit": 20}
 Rewrite = Callable[[Any], Any]
@@ -43,18 +41,8 @@ class RewritingTransport(httpx.AsyncBaseTransport):
 
 def _client(rewrite: Rewrite) -> httpx.AsyncClient:
     sandbox = in_process_sandbox(simulator_config(), names=["satellogic", "capella"])
-    transports = dict(sandbox.transports)
-    transports["satellogic"] = RewritingTransport(transports["satellogic"], rewrite)
-    catalog = load_catalog(COLLECTIONS, providers=["satellogic", "capella"])
-    settings = Settings()
-    providers = build_providers(settings, catalog, sandbox.provider_settings, transports)
-    app = create_app(
-        settings,
-        catalog=catalog,
-        providers=providers,
-        tenant_defaults=sandbox.provider_settings,
-        transports=transports,
-    )
+    rewriting = RewritingTransport(sandbox.transports["satellogic"], rewrite)
+    app = app_over(sandbox, Settings(), {"satellogic": rewriting})
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://b.test")
 
 

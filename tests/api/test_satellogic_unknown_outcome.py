@@ -10,17 +10,15 @@ from pathlib import Path
 
 import httpx
 
-from bridge.app import create_app
 from bridge.auth.keys import KeyStore
-from bridge.catalog import load_catalog
-from bridge.sandbox import build_providers, in_process_sandbox
+from bridge.sandbox import in_process_sandbox
 from bridge.settings import ProviderSettings, Settings, TenantSettings
 from bridge.simulators.common.faults import FaultSettings
 from bridge.simulators.satellogic.archive import QUICKVIEW, build_archive
 from tests.support.wiring import (
-    COLLECTIONS,
     TEST_SCENES,
     TEST_SEED,
+    app_over,
     sandbox_app,
     simulator_config,
 )
@@ -93,18 +91,9 @@ async def test_a_dropped_order_answer_is_adopted_not_placed_twice(tmp_path: Path
     sandbox = in_process_sandbox(
         simulator_config(extra={"satellogic_order_step_s": 0.05}), names=["satellogic"]
     )
-    transports = dict(sandbox.transports)
-    dropping = DroppedAfterOrder(transports["satellogic"])
-    transports["satellogic"] = dropping
-    catalog = load_catalog(COLLECTIONS, providers=["satellogic"])
+    dropping = DroppedAfterOrder(sandbox.transports["satellogic"])
     settings = Settings(data_dir=tmp_path, order_check_min_s=0.05, order_reconcile_after_s=0.05)
-    app = create_app(
-        settings,
-        catalog=catalog,
-        providers=build_providers(settings, catalog, sandbox.provider_settings, transports),
-        tenant_defaults=sandbox.provider_settings,
-        transports=transports,
-    )
+    app = app_over(sandbox, settings, {"satellogic": dropping})
     sim = sandbox.simulators["satellogic"]
     key = await KeyStore(app.state.db).add_key("acme")
     headers = {"Authorization": f"Bearer {key}"}

@@ -13,11 +13,9 @@ import orjson
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bridge.app import create_app
-from bridge.catalog import load_catalog
 from bridge.core.query import SearchQuery
 from bridge.providers.base import Provider
-from bridge.sandbox import build_providers, in_process_sandbox
+from bridge.sandbox import in_process_sandbox
 from bridge.settings import Settings
 from tests.support import wiring
 from tests.support.stac_schemas import validation_errors
@@ -54,19 +52,9 @@ class Rewriter:
 def _wired(rewrite: Rewrite, data_dir: Path) -> tuple[dict[str, Provider], FastAPI]:
     """The ICEYE adapter and the bridge app (production wiring), ICEYE's answers rewritten."""
     sandbox = in_process_sandbox(wiring.simulator_config())
-    transports = dict(sandbox.transports)
-    transports["iceye"] = httpx.ASGITransport(app=Rewriter(sandbox.simulators["iceye"], rewrite))
-    catalog = load_catalog(wiring.COLLECTIONS)
-    settings = Settings(data_dir=data_dir)
-    providers = build_providers(settings, catalog, sandbox.provider_settings, transports)
-    app = create_app(
-        settings,
-        catalog=catalog,
-        providers=providers,
-        tenant_defaults=sandbox.provider_settings,
-        transports=transports,
-    )
-    return providers, app
+    rewriting = httpx.ASGITransport(app=Rewriter(sandbox.simulators["iceye"], rewrite))
+    app = wiring.app_over(sandbox, Settings(data_dir=data_dir), {"iceye": rewriting})
+    return app.state.federation.providers, app
 
 
 def _each_item(change: Callable[[dict[str, Any]], None]) -> Rewrite:

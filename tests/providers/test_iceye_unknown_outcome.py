@@ -10,10 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bridge.app import create_app
 from bridge.auth.keys import KeyStore
-from bridge.catalog import load_catalog
-from bridge.sandbox import build_providers, in_process_sandbox
+from bridge.sandbox import in_process_sandbox
 from bridge.settings import Settings
 from bridge.simulators.common.faults import FaultSettings
 from tests.providers.test_iceye_orders import GRD, STEP
@@ -30,15 +28,8 @@ async def test_a_late_purchase_is_adopted_not_bought_twice(tmp_path: Path, versi
     sim = sandbox.simulators["iceye"]
     iceye = sandbox.provider_settings["iceye"]
     sandbox.provider_settings["iceye"] = iceye.model_copy(update={"timeout_s": DEADLINE_S})
-    catalog = load_catalog(wiring.COLLECTIONS)
     settings = Settings(data_dir=tmp_path, order_reconcile_after_s=RECONCILE_AFTER_S)
-    app = create_app(
-        settings,
-        catalog=catalog,
-        providers=build_providers(settings, catalog, sandbox.provider_settings, sandbox.transports),
-        tenant_defaults=sandbox.provider_settings,
-        transports=sandbox.transports,
-    )
+    app = wiring.app_over(sandbox, settings)
     key = await KeyStore(app.state.db).add_key("acme")
     auth = {"Authorization": f"Bearer {key}"}
     # ICEYE places the purchase, then answers only after the adapter gave up.

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
+import httpx
 from fastapi import FastAPI
 from starlette.applications import Starlette
 
 from bridge.app import create_app
 from bridge.catalog import load_catalog
 from bridge.providers.base import Provider
-from bridge.sandbox import build_providers, in_process_sandbox
+from bridge.sandbox import InProcessSandbox, build_providers, in_process_sandbox
 from bridge.settings import Settings
 from bridge.simulators.common.app import SimulatorConfig
 
@@ -45,14 +47,25 @@ def sandbox_app(
 ) -> tuple[FastAPI, dict[str, Starlette]]:
     """The bridge app (production factory) over every simulator in-process; returns both."""
     sandbox = in_process_sandbox(config or simulator_config())
-    catalog = load_catalog(COLLECTIONS)
+    return app_over(sandbox, settings), sandbox.simulators
+
+
+def app_over(
+    sandbox: InProcessSandbox,
+    settings: Settings | None = None,
+    transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+) -> FastAPI:
+    """The bridge app (production factory) over ``sandbox``'s simulators, for the
+    providers it has; ``transports`` replace some of the simulators' (to rewrite or drop
+    their answers)."""
+    catalog = load_catalog(COLLECTIONS, providers=list(sandbox.simulators))
     settings = settings or Settings()
-    providers = build_providers(settings, catalog, sandbox.provider_settings, sandbox.transports)
-    app = create_app(
+    wired = {**sandbox.transports, **(transports or {})}
+    providers = build_providers(settings, catalog, sandbox.provider_settings, wired)
+    return create_app(
         settings,
         catalog=catalog,
         providers=providers,
         tenant_defaults=sandbox.provider_settings,
-        transports=sandbox.transports,
+        transports=wired,
     )
-    return app, sandbox.simulators
