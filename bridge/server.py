@@ -95,7 +95,7 @@ def plan(settings: Settings, host: str, port: int) -> Plan:
     return p
 
 
-def worker_environment(settings: Settings, p: Plan) -> dict[str, str]:
+def worker_environment(p: Plan) -> dict[str, str]:
     """The ``BRIDGE_*`` variables that make a worker's app match this plan."""
     env = {"BRIDGE_SANDBOX": "true" if p.simulators else "false"}
     if p.simulators:
@@ -200,7 +200,7 @@ def serve(settings: Settings, host: str, port: int, out: TextIO = sys.stdout) ->
     """Plan, print the banner, and serve until SIGINT/SIGTERM."""
     p = plan(settings, host, port)
     # Workers (spawned, or this process) read their settings from the environment.
-    os.environ.update(worker_environment(settings, p))
+    os.environ.update(worker_environment(p))
     with simulator_process(p), _shared_metrics(p.workers):
         if p.simulator_sockets:
             asyncio.run(forget_sandbox_orders(settings))

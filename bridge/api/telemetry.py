@@ -83,6 +83,15 @@ class RequestTelemetry:
 def add_operator_routes(app: FastAPI, db: Database, federation: Federation) -> None:
     """``/health`` (liveness), ``/ready`` (readiness) and ``/metrics`` (Prometheus)."""
 
+    def breakers() -> dict[str, dict[str, Any]]:
+        """Each provider's breaker state and last error, also set on the breaker gauge."""
+        found = {}
+        for name in federation.providers:
+            breaker = federation.resilience.breaker(name)
+            BREAKER_OPEN.labels(name).set(1 if breaker.state == "open" else 0)
+            found[name] = {"breaker": breaker.state, "last_error": breaker.last_error}
+        return found
+
     async def health() -> ORJSONResponse:
         """Liveness: the process answers. No I/O."""
         return ORJSONResponse({"status": "ok"})
@@ -98,11 +107,7 @@ def add_operator_routes(app: FastAPI, db: Database, federation: Federation) -> N
                 await session.execute(text("SELECT 1"))
         except Exception as exc:  # any failure means not ready; the reason is shown
             database = {"status": "error", "message": type(exc).__name__}
-        providers = {}
-        for name in federation.providers:
-            breaker = federation.resilience.breaker(name)
-            providers[name] = {"breaker": breaker.state, "last_error": breaker.last_error}
-            BREAKER_OPEN.labels(name).set(1 if breaker.state == "open" else 0)
+        providers = breakers()
         all_open = bool(providers) and all(p["breaker"] == "open" for p in providers.values())
         ok = database["status"] == "ok" and not all_open
         body = {"status": "ready" if ok else "not ready", "database": database}
@@ -111,9 +116,7 @@ def add_operator_routes(app: FastAPI, db: Database, federation: Federation) -> N
 
     async def metrics(request: Request) -> Response:
         """Prometheus metrics of every worker."""
-        for name in federation.providers:
-            state = federation.resilience.breaker(name).state
-            BREAKER_OPEN.labels(name).set(1 if state == "open" else 0)
+        breakers()
         return Response(metrics_body(), media_type=METRICS_CONTENT_TYPE)
 
     app.add_api_route("/health", health, methods=["GET"], tags=["Operations"])

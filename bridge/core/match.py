@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import shapely
 from shapely import prepared
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
@@ -42,10 +41,6 @@ class Matcher:
     def __init__(self, query: SearchQuery) -> None:
         self.query = query
         geom = query.geometry
-        if geom is not None:
-            # A copy of its own: preparing changes a geometry in place, and the query's
-            # geometry is shared by the matchers of every provider of a search.
-            geom = shapely.from_wkb(shapely.to_wkb(geom))
         self._geom: BaseGeometry | None = geom
         self._prepared = prepared.prep(geom) if geom is not None else None
         self._bounds: BBox | None = query.spatial_bbox
