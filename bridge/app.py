@@ -47,6 +47,7 @@ from bridge.api.telemetry import RequestTelemetry, add_operator_routes
 from bridge.auth.keys import KeyStore
 from bridge.auth.request import Authenticator
 from bridge.catalog import Catalog, load_catalog
+from bridge.core.contract import Provider
 from bridge.core.federation import Federation
 from bridge.core.resilience import Resilience, RetryPolicy
 from bridge.core.tokens import TokenSigner
@@ -56,7 +57,6 @@ from bridge.db.shared import DatabaseLease, shared_secret
 from bridge.orders.ledger import OrderLedger
 from bridge.orders.service import OrderService, OrderTiming
 from bridge.orders.tenants import Factory, TenantProviders
-from bridge.providers.base import Provider
 from bridge.sandbox import build_providers, running_sandbox
 from bridge.settings import ProviderSettings, Settings
 from bridge.telemetry import REQUEST_ID_HEADER, configure_logging

@@ -18,7 +18,8 @@ from starlette.applications import Starlette
 
 import bridge.providers
 import bridge.simulators
-from bridge.providers.base import Provider, ProviderContext
+from bridge.core.contract import Provider
+from bridge.providers.base import ProviderContext
 from bridge.simulators.common.app import SimulatorConfig
 
 _NOT_PROVIDERS = {"common", "base"}

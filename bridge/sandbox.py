@@ -16,7 +16,8 @@ from starlette.applications import Starlette
 
 from bridge import registry
 from bridge.catalog import Catalog
-from bridge.providers.base import Provider, ProviderContext
+from bridge.core.contract import Provider
+from bridge.providers.base import ProviderContext
 from bridge.settings import ProviderSettings, Settings
 from bridge.simulators.common.app import SimulatorConfig
 from bridge.simulators.common.faults import FaultSettings

@@ -13,12 +13,12 @@ import pytest
 
 from bridge.auth.keys import KeyStore, TenantRef
 from bridge.catalog import Catalog
+from bridge.core.contract import OrderOptions
 from bridge.db.engine import Database
 from bridge.errors import Conflict, PaymentRequired, ProviderTimeout
 from bridge.orders.ledger import OrderLedger
 from bridge.orders.service import OrderService, OrderTiming
 from bridge.orders.tenants import TenantProviders
-from bridge.providers.base import OrderOptions
 from bridge.settings import ProviderSettings, Settings
 from tests.support.fake_provider import OrderingFakeProvider, make_items
 
@@ -168,7 +168,7 @@ def test_two_processes_sharing_postgresql_place_one_order(postgres_url: str) -> 
         from bridge.auth.keys import KeyStore
         from bridge.db.engine import Database
         from bridge.orders.ledger import OrderLedger
-        from bridge.providers.base import OrderOptions
+        from bridge.core.contract import OrderOptions
 
         async def main():
             db = Database({postgres_url!r})

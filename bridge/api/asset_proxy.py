@@ -15,8 +15,8 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from starlette.background import BackgroundTask
 
+from bridge.core.contract import AssetLocation
 from bridge.errors import ProviderError, ProviderTimeout
-from bridge.providers.base import AssetLocation
 from bridge.providers.http import check_response
 
 # Request headers a ranged or conditional read needs; nothing else of the client's goes on.

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote as urlquote
 
+from bridge.core.contract import OrderOptions, Quote
 from bridge.core.timeutil import to_rfc3339
 from bridge.orders.ledger import OrderRecord
-from bridge.providers.base import OrderOptions, Quote
 
 # ISO 4217 minor-unit exponents that are not 2.
 _EXPONENTS = {"JPY": 0, "KRW": 0, "CLP": 0, "ISK": 0, "BHD": 3, "KWD": 3, "OMR": 3, "TND": 3}

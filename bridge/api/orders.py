@@ -15,12 +15,12 @@ from bridge.api.links import base_url
 from bridge.api.order_views import item_href, order_json, quote_json
 from bridge.auth.keys import TenantRef
 from bridge.auth.request import Authenticator
+from bridge.core.contract import OrderOptions
 from bridge.core.federation import Federation
 from bridge.errors import BadRequest, Forbidden, NotFound
 from bridge.orders.ledger import OrderRecord
 from bridge.orders.service import OrderService
 from bridge.orders.signed_urls import SignedUrlCache
-from bridge.providers.base import OrderOptions
 from bridge.settings import Settings
 
 # Assets with these roles are free to look at: no order needed.

@@ -27,9 +27,10 @@ from bridge.check.steps import (
     StepSkipped,
     describe_error,
 )
+from bridge.core.contract import CollectionDoc
 from bridge.core.query import SearchQuery
 from bridge.errors import ProviderAuthError
-from bridge.providers.base import CollectionDoc, ProviderContext
+from bridge.providers.base import ProviderContext
 from bridge.settings import ProviderSettings
 
 TOKEN_EXCHANGE = "token"

@@ -17,9 +17,9 @@ from typing import Literal, Protocol
 import httpx
 
 from bridge.check.recording import RecordingTransport, RefusedRequest, Unclosed
+from bridge.core.contract import AssetLocation, Item, OrderOptions, ProviderPage, Quote
 from bridge.core.query import SearchQuery
 from bridge.errors import BridgeError, Conflict, ProviderAuthError
-from bridge.providers.base import AssetLocation, Item, OrderOptions, ProviderPage, Quote
 
 Status = Literal["held", "differed", "failed", "skipped"]
 STEPS = ("auth", "search", "item", "price", "thumbnail")

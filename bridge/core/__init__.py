@@ -1,5 +1,5 @@
 """The federation core: search model, exact matching, sorting, merging and paging.
 
 Nothing in here imports a provider: providers are reached through
-:class:`bridge.providers.base.Provider` only.
+:class:`bridge.core.contract.Provider` only.
 """

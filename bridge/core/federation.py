@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 import orjson
 
+from bridge.core.contract import Item, Provider, ProviderPage
 from bridge.core.filters import never_true_without
 from bridge.core.match import Matcher
 from bridge.core.page_cache import PageCache
@@ -33,7 +34,6 @@ from bridge.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from bridge.providers.base import Item, Provider, ProviderPage
 from bridge.telemetry import PAGE_CACHE
 
 Status = Literal["ok", "error", "timeout", "skipped"]

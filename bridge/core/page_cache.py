@@ -12,7 +12,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
-from bridge.providers.base import ProviderPage
+from bridge.core.contract import ProviderPage
 
 
 class PageCache:

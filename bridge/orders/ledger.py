@@ -20,10 +20,10 @@ import orjson
 from sqlalchemy import and_, delete, func, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
+from bridge.core.contract import NativeOrder, OrderOptions
 from bridge.db.engine import Database
 from bridge.db.schema import IdempotencyKey, Order, Tenant
 from bridge.errors import Conflict, NotFound
-from bridge.providers.base import NativeOrder, OrderOptions
 
 PLACING = "placing"
 TERMINAL = frozenset({"succeeded", "failed", "canceled"})

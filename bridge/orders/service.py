@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from bridge.auth.keys import TenantRef
+from bridge.core.contract import OrderOptions, Provider, Quote
 from bridge.errors import (
     BadRequest,
     BridgeError,
@@ -20,7 +21,6 @@ from bridge.errors import (
 )
 from bridge.orders.ledger import PLACING, TERMINAL, OrderLedger, OrderRecord, utcnow
 from bridge.orders.tenants import TenantProviders
-from bridge.providers.base import OrderOptions, Provider, Quote
 from bridge.telemetry import ORDER_CHECKS
 
 log = logging.getLogger("bridge.orders")

@@ -12,7 +12,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 
-from bridge.providers.base import AssetLocation
+from bridge.core.contract import AssetLocation
 
 Key = tuple[int, str, str, str, str | None]
 REUSE_SHARE = 0.25

@@ -15,8 +15,9 @@ import httpx
 
 from bridge.auth.keys import TenantRef
 from bridge.catalog import Catalog
+from bridge.core.contract import Provider
 from bridge.errors import Forbidden
-from bridge.providers.base import Provider, ProviderContext
+from bridge.providers.base import ProviderContext
 from bridge.settings import ProviderSettings, Settings
 
 Factory = Callable[[ProviderContext], Provider]

@@ -15,7 +15,7 @@ from bridge.catalog import load_catalog
 from bridge.sandbox import build_providers
 from bridge.settings import ProviderSettings, Settings, TenantSettings
 from bridge.simulators.capella.archive import build_archive
-from bridge.simulators.capella.assets import native_feature
+from bridge.simulators.capella.downloads import native_feature
 from tests.support.clock import ManualClock
 from tests.support.wiring import COLLECTIONS, TEST_SCENES, TEST_SEED, sandbox_app
 

@@ -14,8 +14,9 @@ import pytest
 
 from bridge.app import create_app
 from bridge.catalog import Catalog, load_catalog
+from bridge.core.contract import Provider
 from bridge.providers import capella as capella_provider
-from bridge.providers.base import Provider, ProviderContext
+from bridge.providers.base import ProviderContext
 from bridge.settings import ProviderSettings, Settings
 from bridge.simulators.capella.archive import build_archive
 from tests.api.conftest import fake_catalog

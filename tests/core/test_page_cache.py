@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from bridge.core.contract import ProviderPage
 from bridge.core.page_cache import PageCache
-from bridge.providers.base import ProviderPage
 
 
 def page(n: int) -> ProviderPage:

@@ -17,6 +17,7 @@ from pydantic import SecretStr
 from starlette.applications import Starlette
 
 from bridge.catalog import load_catalog
+from bridge.core.contract import Item
 from bridge.core.match import Matcher
 from bridge.core.query import SearchQuery, SortField, build_query
 from bridge.core.sorting import sort_key_function
@@ -28,7 +29,7 @@ from bridge.providers.arlula.ids import item_id, parse_item_id
 from bridge.providers.arlula.mapping import item_from_native
 from bridge.providers.arlula.names import GSD_CLASSES
 from bridge.providers.arlula.translate import to_native_query
-from bridge.providers.base import Item, ProviderContext
+from bridge.providers.base import ProviderContext
 from bridge.settings import ProviderSettings
 from bridge.simulators.arlula import DEMO_KEY, DEMO_SECRET, create_app
 from tests.support.stac_schemas import assert_valid

@@ -18,13 +18,13 @@ from rasterio.io import MemoryFile
 from rasterio.warp import transform_bounds
 from starlette.applications import Starlette
 
+from bridge.core.contract import Item, NativeOrder, OrderOptions
 from bridge.core.query import build_query
 from bridge.errors import BadRequest, Conflict, Gone, NotFound, PaymentRequired
 from bridge.providers.arlula import ArlulaProvider
-from bridge.providers.arlula.orders import choose, order_from_2020, order_from_2023
-from bridge.providers.base import Item, NativeOrder, OrderOptions
+from bridge.providers.arlula.order_mapping import choose, order_from_2020, order_from_2023
 from bridge.simulators.arlula import DEMO_KEY, DEMO_SECRET
-from bridge.simulators.arlula.ordering import file_stem
+from bridge.simulators.arlula.orders_api import file_stem
 from tests.support.wiring import provider_for, simulator_config
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "arlula"

@@ -19,7 +19,7 @@ from bridge.catalog import load_catalog
 from bridge.core.query import build_query
 from bridge.errors import ProviderBadResponse
 from bridge.providers.arlula import ArlulaProvider
-from bridge.providers.arlula.orders import order_from_2023
+from bridge.providers.arlula.order_mapping import order_from_2023
 from bridge.providers.base import ProviderContext
 from bridge.settings import ProviderSettings
 from bridge.simulators.arlula import DEMO_KEY, DEMO_SECRET, create_app

@@ -20,13 +20,14 @@ from starlette.applications import Starlette
 
 from bridge.auth.keys import KeyStore
 from bridge.catalog import load_catalog
+from bridge.core.contract import Item, OrderOptions
 from bridge.core.query import build_query
 from bridge.db.engine import Database
 from bridge.orders.ledger import OrderLedger
 from bridge.orders.service import OrderService, OrderTiming
 from bridge.orders.tenants import TenantProviders
 from bridge.providers.arlula import ArlulaProvider
-from bridge.providers.base import Item, OrderOptions, ProviderContext
+from bridge.providers.base import ProviderContext
 from bridge.settings import ProviderSettings, Settings, TenantSettings
 from bridge.simulators.arlula import DEMO_KEY, DEMO_SECRET, create_app
 from bridge.simulators.common.faults import FaultSettings

@@ -16,6 +16,7 @@ import pytest
 from starlette.applications import Starlette
 
 from bridge.catalog import load_catalog
+from bridge.core.contract import Item, Provider
 from bridge.core.match import Matcher
 from bridge.core.query import SearchQuery, SortField, build_query
 from bridge.core.sorting import sort_key_function
@@ -28,7 +29,7 @@ from bridge.errors import (
     ProviderRateLimited,
 )
 from bridge.providers import capella as capella_provider
-from bridge.providers.base import Item, Provider, ProviderContext
+from bridge.providers.base import ProviderContext
 from bridge.providers.capella import adapter as adapter_module
 from bridge.providers.capella.mapping import item_from_native
 from bridge.providers.capella.translate import to_native_query

@@ -14,6 +14,7 @@ import orjson
 import pytest
 
 from bridge.catalog import load_catalog
+from bridge.core.contract import OrderOptions, Provider
 from bridge.core.query import SortField, build_query
 from bridge.errors import (
     BadRequest,
@@ -26,13 +27,13 @@ from bridge.errors import (
     ProviderBadResponse,
 )
 from bridge.providers import capella as capella_provider
-from bridge.providers.base import OrderOptions, Provider, ProviderContext
+from bridge.providers.base import ProviderContext
 from bridge.providers.capella.mapping import item_from_native
-from bridge.providers.capella.orders import error_from_native, quote_from_review
+from bridge.providers.capella.order_mapping import error_from_native, quote_from_review
 from bridge.providers.capella.translate import to_native_query
 from bridge.settings import ProviderSettings
 from bridge.simulators.capella.archive import build_archive
-from bridge.simulators.capella.assets import file_names, native_feature
+from bridge.simulators.capella.downloads import file_names, native_feature
 from tests.support.wiring import (
     COLLECTIONS,
     TEST_SCENES,

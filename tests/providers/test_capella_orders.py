@@ -17,9 +17,9 @@ from rasterio.io import MemoryFile
 from rasterio.warp import transform_bounds
 from starlette.applications import Starlette
 
+from bridge.core.contract import OrderOptions, Provider
 from bridge.errors import BadRequest, Conflict, NotFound, PaymentRequired
-from bridge.providers.base import OrderOptions, Provider
-from bridge.providers.capella.orders import (
+from bridge.providers.capella.order_mapping import (
     error_from_native,
     order_from_native,
     quote_from_review,

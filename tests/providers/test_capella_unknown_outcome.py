@@ -19,12 +19,12 @@ from starlette.applications import Starlette
 
 from bridge.auth.keys import KeyStore, TenantRef
 from bridge.catalog import load_catalog
+from bridge.core.contract import OrderOptions
 from bridge.db.engine import Database
 from bridge.orders.ledger import OrderLedger
 from bridge.orders.service import OrderService, OrderTiming
 from bridge.orders.tenants import TenantProviders
 from bridge.providers import capella as capella_provider
-from bridge.providers.base import OrderOptions
 from bridge.settings import ProviderSettings, Settings
 from bridge.simulators.capella import DEMO_API_KEY, create_app
 from bridge.simulators.capella.archive import build_archive

@@ -18,6 +18,7 @@ import pytest
 from starlette.applications import Starlette
 
 from bridge.catalog import load_catalog
+from bridge.core.contract import Provider
 from bridge.core.match import Matcher
 from bridge.core.query import SearchQuery, SortField, build_query
 from bridge.core.sorting import sort_key_function
@@ -28,7 +29,7 @@ from bridge.errors import (
     ProviderError,
     ProviderRateLimited,
 )
-from bridge.providers.base import Provider, ProviderContext
+from bridge.providers.base import ProviderContext
 from bridge.providers.iceye import V1_TO_V2, create_provider
 from bridge.providers.iceye.mapping import AssetPlan, item_from_native
 from bridge.providers.iceye.names import PRODUCT_TYPES_BY_COLLECTION

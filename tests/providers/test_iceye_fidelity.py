@@ -13,9 +13,9 @@ from starlette.applications import Starlette
 
 from bridge.auth.keys import KeyStore
 from bridge.catalog import load_catalog
+from bridge.core.contract import OrderOptions, Provider
 from bridge.core.query import SearchQuery
 from bridge.errors import NotFound, ProviderError
-from bridge.providers.base import OrderOptions, Provider
 from bridge.settings import Settings
 from bridge.simulators.common.faults import FaultSettings
 from bridge.simulators.iceye.auth import DEMO_CONTRACT_ID

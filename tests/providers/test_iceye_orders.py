@@ -17,9 +17,13 @@ from rasterio.io import MemoryFile
 from rasterio.warp import transform_bounds
 from starlette.applications import Starlette
 
+from bridge.core.contract import OrderOptions, Provider
 from bridge.errors import BadRequest, Conflict, Forbidden, NotFound
-from bridge.providers.base import OrderOptions, Provider
-from bridge.providers.iceye.orders import order_from_purchase, pick_product, webhook_purchase_id
+from bridge.providers.iceye.order_mapping import (
+    order_from_purchase,
+    pick_product,
+    webhook_purchase_id,
+)
 from bridge.simulators.iceye.archive import build_archive
 from tests.support import wiring
 

@@ -13,8 +13,8 @@ import orjson
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bridge.core.contract import Provider
 from bridge.core.query import SearchQuery
-from bridge.providers.base import Provider
 from bridge.sandbox import in_process_sandbox
 from bridge.settings import Settings
 from tests.support import wiring

@@ -16,11 +16,12 @@ from pydantic import SecretStr
 from starlette.applications import Starlette
 
 from bridge.catalog import load_catalog
+from bridge.core.contract import Item, Provider
 from bridge.core.match import Matcher
 from bridge.core.query import SearchQuery, SortField, build_query
 from bridge.core.sorting import sort_key_function
 from bridge.errors import BadRequest, ProviderAuthError, ProviderError, ProviderRateLimited
-from bridge.providers.base import Item, Provider, ProviderContext
+from bridge.providers.base import ProviderContext
 from bridge.providers.satellogic import adapter as satl_adapter
 from bridge.providers.satellogic import create_provider
 from bridge.providers.satellogic.mapping import item_from_native

@@ -25,12 +25,12 @@ from shapely.geometry import shape
 from starlette.applications import Starlette
 
 from bridge.catalog import load_catalog
+from bridge.core.contract import NativeOrder, OrderOptions, Provider
 from bridge.errors import BadRequest, BridgeError, Conflict, Gone, NotFound
-from bridge.providers.base import NativeOrder, OrderOptions, Provider
-from bridge.providers.satellogic import ordering
-from bridge.providers.satellogic import orders as satl_orders
+from bridge.providers.satellogic import order_client
+from bridge.providers.satellogic import order_mapping as satl_orders
 from bridge.providers.satellogic.mapping import item_from_native
-from bridge.providers.satellogic.ordering import order_id_from_webhook
+from bridge.providers.satellogic.order_client import order_id_from_webhook
 from bridge.sandbox import build_providers, in_process_sandbox
 from bridge.settings import Settings
 from bridge.simulators.common.app import SimulatorConfig
@@ -197,7 +197,7 @@ async def test_find_orders_follows_offset_pages(
     tile = _tile(QUICKVIEW, 5)
     for n in range(3):
         await provider.place_order("satellogic-quickview", tile.id, OrderOptions(), f"p-{n}")
-    monkeypatch.setattr(ordering, "LIST_LIMIT", 1)
+    monkeypatch.setattr(order_client, "LIST_LIMIT", 1)
     app.state.stats.reset()
     found = await provider.find_orders("satellogic-quickview", tile.id, "p-0")
     listed = app.state.stats.snapshot()["requests"]

@@ -9,9 +9,9 @@ import httpx
 import orjson
 import pytest
 
+from bridge.core.contract import Provider
 from bridge.core.query import SearchQuery, SortField, build_query
 from bridge.errors import BadRequest, ProviderBadResponse
-from bridge.providers.base import Provider
 from bridge.providers.satellogic import paging
 from tests.support import wiring
 from tests.support.wiring import provider_for

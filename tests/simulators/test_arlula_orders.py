@@ -18,8 +18,8 @@ from rasterio.warp import transform_bounds
 from starlette.applications import Starlette
 
 from bridge.simulators.arlula import DEMO_KEY, DEMO_SECRET, create_app
-from bridge.simulators.arlula.ledger import MONTH_S
-from bridge.simulators.arlula.ordering import stats_key
+from bridge.simulators.arlula.orders import MONTH_S
+from bridge.simulators.arlula.orders_api import stats_key
 from tests.support.clock import ManualClock
 from tests.support.wiring import simulator_config
 

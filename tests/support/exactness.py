@@ -22,8 +22,8 @@ from typing import Any
 from shapely.geometry import box, shape
 from shapely.geometry.base import BaseGeometry
 
+from bridge.core.contract import Provider
 from bridge.core.query import build_query
-from bridge.providers.base import Provider
 from tests.support.paging import drain as paged
 from tests.support.wiring import provider_for
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bridge.core.contract import Item, ProviderPage
 from bridge.core.query import SearchQuery
 from bridge.core.sorting import sort_key_function
 from bridge.errors import ProviderError
-from bridge.providers.base import Item, ProviderPage
 
 
 def make_items(provider: str, collections: list[str], count: int, seed: int) -> list[Item]:
@@ -144,7 +144,7 @@ class OrderingFakeProvider(FakeProvider):
     ) -> Any:
         from datetime import UTC, datetime, timedelta
 
-        from bridge.providers.base import AssetLocation
+        from bridge.core.contract import AssetLocation
 
         self.locations += 1
         expires = datetime.now(UTC) + timedelta(hours=1)
@@ -154,7 +154,7 @@ class OrderingFakeProvider(FakeProvider):
         return AssetLocation(href, expires)
 
     async def quote(self, collection_id: str, item_id: str, options: Any) -> Any:
-        from bridge.providers.base import OrderOptions, Quote
+        from bridge.core.contract import OrderOptions, Quote
 
         if await self.get_item(collection_id, item_id) is None:
             from bridge.errors import NotFound
@@ -172,7 +172,7 @@ class OrderingFakeProvider(FakeProvider):
     ) -> Any:
         import asyncio
 
-        from bridge.providers.base import NativeOrder
+        from bridge.core.contract import NativeOrder
 
         if self.ordering.delay_s:
             await asyncio.sleep(self.ordering.delay_s)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from bridge.core.contract import Item, Provider
 from bridge.core.query import SearchQuery
-from bridge.providers.base import Item, Provider
 
 
 async def drain(

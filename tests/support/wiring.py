@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 
 from bridge.app import create_app
 from bridge.catalog import load_catalog
-from bridge.providers.base import Provider
+from bridge.core.contract import Provider
 from bridge.sandbox import InProcessSandbox, build_providers, in_process_sandbox
 from bridge.settings import Settings
 from bridge.simulators.common.app import SimulatorConfig

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from bridge.core.contract import Provider
 from bridge.providers.arlula.adapter import ArlulaProvider
-from bridge.providers.base import Provider, ProviderContext
+from bridge.providers.base import ProviderContext
 
 __all__ = ["ArlulaProvider", "create_provider"]
 

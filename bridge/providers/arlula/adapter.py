@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import orjson
 
+from bridge.core.contract import Item, ProviderPage
 from bridge.core.query import SearchQuery, SortField
 from bridge.core.sorting import sort_key_function
 from bridge.errors import ProviderBadResponse, ProviderError
@@ -33,9 +34,9 @@ from bridge.providers.arlula.names import (
     GSD_CLASSES,
     VERSION_GENERATIONS,
 )
-from bridge.providers.arlula.ordering import OrderingMixin
+from bridge.providers.arlula.order_client import OrderingMixin
 from bridge.providers.arlula.translate import NativeRequest, lookup_request, to_native_query
-from bridge.providers.base import Item, ProviderContext, ProviderPage
+from bridge.providers.base import ProviderContext
 from bridge.providers.http import send
 
 NAME = "arlula"
@@ -59,7 +60,7 @@ def _today() -> date:
 
 
 class ArlulaProvider(OrderingMixin):
-    """Arlula's archive as the federation core sees it (orders: :mod:`.ordering`)."""
+    """Arlula's archive as the federation core sees it (orders: :mod:`.order_client`)."""
 
     name = NAME
     property_aliases: Mapping[str, str] = MappingProxyType({})
@@ -94,7 +95,7 @@ class ArlulaProvider(OrderingMixin):
             headers={"X-API-Version": header},
         )
         # Per-operation deadlines (whole request, not per read): a search answers within
-        # timeout_s; placing an order may take order_timeout_s (see :mod:`.ordering`).
+        # timeout_s; placing an order may take order_timeout_s (see :mod:`.order_client`).
         self.timeout_s = settings.timeout_s
         self.order_timeout_s = settings.order_timeout_s
         self._in_flight = {}

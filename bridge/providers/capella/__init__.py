@@ -1,6 +1,7 @@
 """Capella Space: the archive catalog (``POST /catalog/search``) behind STAC."""
 
-from bridge.providers.base import Provider, ProviderContext
+from bridge.core.contract import Provider
+from bridge.providers.base import ProviderContext
 from bridge.providers.capella.adapter import CapellaProvider
 
 

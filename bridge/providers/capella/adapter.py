@@ -1,6 +1,6 @@
 """The Capella Space provider: catalog search and item lookup over the native API.
 
-Orders, prices and downloads come from :class:`.ordering.CapellaOrdering`.
+Orders, prices and downloads come from :class:`.order_client.CapellaOrdering`.
 
 Auth is a static API key sent as ``Authorization: ApiKey <key>`` on every request. There
 is no token to cache or refresh, so a 401 is final: retrying the same key cannot succeed.
@@ -14,14 +14,15 @@ from typing import Any
 from pydantic import SecretStr
 from shapely.errors import ShapelyError
 
+from bridge.core.contract import Item, ProviderPage
 from bridge.core.query import SearchQuery
 from bridge.core.sorting import sort_key_function
 from bridge.errors import BadRequest, ProviderAuthError, ProviderBadResponse
-from bridge.providers.base import Item, ProviderContext, ProviderPage
+from bridge.providers.base import ProviderContext
 from bridge.providers.capella.cursor import decode_cursor, encode_cursor
 from bridge.providers.capella.mapping import item_from_native
 from bridge.providers.capella.names import NATIVE_COLLECTIONS, RENAMED
-from bridge.providers.capella.ordering import CapellaOrdering
+from bridge.providers.capella.order_client import CapellaOrdering
 from bridge.providers.capella.translate import (
     MAX_PAGE_SIZE,
     MAX_WINDOW,

@@ -19,10 +19,10 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from bridge.core.contract import NativeOrder
 from bridge.core.timeutil import parse_instant
 from bridge.errors import BadRequest, Conflict, Gone, PaymentRequired, ProviderBadResponse
-from bridge.providers.base import NativeOrder
-from bridge.providers.capella.orders import (
+from bridge.providers.capella.order_mapping import (
     denial_message,
     names_item,
     order_from_native,
@@ -43,7 +43,7 @@ def _expiry(order: dict[str, Any]) -> datetime | None:
 
 
 class DeliveryRenewal:
-    """The renewal half of :class:`~bridge.providers.capella.ordering.CapellaOrdering`."""
+    """The renewal half of :class:`~bridge.providers.capella.order_client.CapellaOrdering`."""
 
     name: str
     # Provided by the class this one is mixed into.

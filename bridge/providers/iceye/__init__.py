@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bridge.providers.base import Provider, ProviderContext
+from bridge.core.contract import Provider
+from bridge.providers.base import ProviderContext
 from bridge.providers.iceye.adapter import IceyeProvider
 from bridge.providers.iceye.names import V1_TO_V2
 

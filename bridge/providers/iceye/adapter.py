@@ -1,5 +1,5 @@
 """The ICEYE adapter: OAuth2 client credentials, Catalog API v2 (default) or v1, paging,
-and purchases (delegated to :mod:`bridge.providers.iceye.ordering`)."""
+and purchases (delegated to :mod:`bridge.providers.iceye.order_client`)."""
 
 from __future__ import annotations
 
@@ -8,27 +8,20 @@ from typing import Any
 
 import httpx
 
+from bridge.core.contract import AssetLocation, Item, NativeOrder, OrderOptions, ProviderPage, Quote
 from bridge.core.query import SearchQuery
 from bridge.core.sorting import sort_key_function
 from bridge.errors import (
     BadRequest,
     ProviderBadResponse,
 )
-from bridge.providers.base import (
-    AssetLocation,
-    Item,
-    NativeOrder,
-    OrderOptions,
-    ProviderContext,
-    ProviderPage,
-    Quote,
-)
+from bridge.providers.base import ProviderContext
 from bridge.providers.http import decode_json
 from bridge.providers.iceye.cursor import decode_cursor, encode_cursor
 from bridge.providers.iceye.mapping import AssetPlan, item_from_native
 from bridge.providers.iceye.names import PRODUCT_TYPES_BY_COLLECTION, V1_TO_V2
-from bridge.providers.iceye.ordering import Purchases
-from bridge.providers.iceye.orders import webhook_purchase_id
+from bridge.providers.iceye.order_client import Purchases
+from bridge.providers.iceye.order_mapping import webhook_purchase_id
 from bridge.providers.iceye.problems import raise_for_status
 from bridge.providers.iceye.session import IceyeSession
 from bridge.providers.iceye.translate import MAX_LIMIT, NativeRequest, to_native_query
@@ -205,7 +198,7 @@ class IceyeProvider:
                 return item
         return None
 
-    # --- ordering: see :mod:`bridge.providers.iceye.ordering` ---------------------------
+    # --- ordering: see :mod:`bridge.providers.iceye.order_client` ---------------------------
 
     async def quote(self, collection_id: str, item_id: str, options: OrderOptions) -> Quote:
         """The price of the item's frame (v2 ``GET /price``)."""

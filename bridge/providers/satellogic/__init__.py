@@ -1,13 +1,14 @@
 """Satellogic (Aleph) adapter: the archive STAC API behind an OAuth token and a contract id.
 
-Search: :mod:`.names` (tables), :mod:`.translate`, :mod:`.mapping`. Ordering: :mod:`.orders`
-(pure mapping of Aleph V2 orders, SKUs, prices) and :mod:`.ordering` (the calls: orders,
+Search: :mod:`.names` (tables), :mod:`.translate`, :mod:`.mapping`. Ordering: :mod:`.order_mapping`
+(pure mapping of Aleph V2 orders, SKUs, prices) and :mod:`.order_client` (the calls: orders,
 deliverables, Telluric downloads). :mod:`.adapter` ties them together.
 """
 
 from __future__ import annotations
 
-from bridge.providers.base import Provider, ProviderContext
+from bridge.core.contract import Provider
+from bridge.providers.base import ProviderContext
 from bridge.providers.satellogic.adapter import SatellogicProvider
 
 __all__ = ["SatellogicProvider", "create_provider"]

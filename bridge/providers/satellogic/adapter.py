@@ -1,5 +1,5 @@
 """The Satellogic provider: archive STAC search with Aleph's OAuth token and contract header,
-and archive orders and downloads (delegated to :mod:`.ordering`).
+and archive orders and downloads (delegated to :mod:`.order_client`).
 
 Paging: when the archive can sort by the whole ``sortby`` (see
 :func:`translate.native_sortby`), pages are native pages and the cursor carries the
@@ -21,6 +21,7 @@ from urllib.parse import quote
 import httpx
 import orjson
 
+from bridge.core.contract import AssetLocation, Item, NativeOrder, OrderOptions, ProviderPage, Quote
 from bridge.core.query import SearchQuery
 from bridge.core.sorting import sort_key_function
 from bridge.errors import (
@@ -28,20 +29,12 @@ from bridge.errors import (
     ProviderAuthError,
     ProviderBadResponse,
 )
-from bridge.providers.base import (
-    AssetLocation,
-    Item,
-    NativeOrder,
-    OrderOptions,
-    ProviderContext,
-    ProviderPage,
-    Quote,
-)
+from bridge.providers.base import ProviderContext
 from bridge.providers.http import check_response, decode_json, exchange, send
 from bridge.providers.oauth import TokenCache
 from bridge.providers.satellogic import contracts, names, paging, translate
 from bridge.providers.satellogic.mapping import UnknownCollection, item_from_native
-from bridge.providers.satellogic.ordering import OrderClient, order_id_from_webhook
+from bridge.providers.satellogic.order_client import OrderClient, order_id_from_webhook
 
 MAX_LOCAL_SORT = 10_000
 """The most tiles the adapter reads to sort a search the archive cannot sort."""
@@ -249,7 +242,7 @@ class SatellogicProvider:
         record = await self._native_item(collection_id, item_id)
         return None if record is None else self._items([record])[0]
 
-    # Ordering (Aleph V2 orders, Telluric downloads): see :mod:`.ordering`.
+    # Ordering (Aleph V2 orders, Telluric downloads): see :mod:`.order_client`.
 
     async def quote(self, collection_id: str, item_id: str, options: OrderOptions) -> Quote:
         """The tile's price under the contract (assumed per-km² price list)."""

@@ -5,7 +5,7 @@ Speaks both generations the adapter supports: 2023-01 (``POST /api/archive/searc
 and 2020-12 (``GET /api/search``, ``/api/order/new|get|list|resource/get``, seed 002),
 with HTTP Basic ``key:secret`` on every request and ``GET /api/test`` to check
 credentials. Every behaviour's source is in ``SOURCES.md`` beside this file. Orders move
-through their statuses with time (:mod:`.ledger`), deliver files through signed storage
+through their statuses with time (:mod:`.orders`), deliver files through signed storage
 URLs (:mod:`.delivery`) and call webhooks (:mod:`.webhooks`).
 
 ``config.extra`` keys (all optional): ``api_key``/``api_secret``; ``arlula_order_step_s``,
@@ -26,8 +26,8 @@ from starlette.applications import Starlette
 
 from bridge.simulators.arlula.app import DEMO_KEY, DEMO_SECRET, routes
 from bridge.simulators.arlula.archive import build_archive
-from bridge.simulators.arlula.delivery import make_resolver
-from bridge.simulators.arlula.ledger import Ledger, OrderSettings
+from bridge.simulators.arlula.downloads import make_resolver
+from bridge.simulators.arlula.orders import Ledger, OrderSettings
 from bridge.simulators.common.app import SimulatorConfig, simulator_app
 from bridge.simulators.common.storage import ObjectStore
 

@@ -1,5 +1,5 @@
 """The Arlula simulator's routes: credentials check, archive search (both generations),
-and the order, dataset, resource and storage routes of :mod:`.ordering` and :mod:`.delivery`.
+and the order, dataset, resource and storage routes of :mod:`.orders_api` and :mod:`.downloads`.
 
 The 2023-01 validation envelope ``{state, errors, warnings, results}`` with status 400,
 and the texts of errors, are assumed: no public source shows them.
@@ -14,8 +14,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bridge.simulators.arlula import delivery
-from bridge.simulators.arlula import ordering as ordering
+from bridge.simulators.arlula import downloads, orders_api
 from bridge.simulators.arlula.auth import DEMO_KEY, DEMO_SECRET, refusal
 from bridge.simulators.arlula.parse import InvalidSearch, search_2020, search_2023
 from bridge.simulators.arlula.records import run_search
@@ -83,7 +82,7 @@ def routes(store: ObjectStore) -> list[BaseRoute]:
         Route("/api/test", api_test, methods=["GET"]),
         Route("/api/archive/search", archive_search, methods=["POST"]),
         Route("/api/search", search_v2020, methods=["GET"]),
-        *ordering.routes(),
-        *delivery.routes(),
+        *orders_api.routes(),
+        *downloads.routes(),
         *store.routes(),
     ]

@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bridge.simulators.arlula.ledger import (
+from bridge.simulators.arlula.orders import (
     REFUNDED,
     Dataset,
     Order,

@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 
-from bridge.simulators.arlula.ledger import Order, delivered_at
+from bridge.simulators.arlula.orders import Order, delivered_at
 from bridge.simulators.arlula.render import COMPLETE_EVENT, webhook_event
 
 ATTEMPTS = 3
@@ -75,7 +75,7 @@ async def notify(app: Starlette, order: Order) -> None:
     if not _due(app, order):
         return
     order.notified = True
-    from bridge.simulators.arlula.delivery import fill_sizes  # avoid an import cycle
+    from bridge.simulators.arlula.downloads import fill_sizes  # avoid an import cycle
 
     await fill_sizes(app, order)
     body = webhook_event(order, app.state.ledger.clock())

@@ -1,7 +1,7 @@
 """Capella's native HTTP routes: ``GET /user``, ``POST /catalog/search``, orders, storage.
 
 Routes are assembled here; archive logic lives in :mod:`.archive` / :mod:`.search`, order
-logic in :mod:`.orders` / :mod:`.orders_api`, product files in :mod:`.assets`, accounts in
+logic in :mod:`.orders` / :mod:`.orders_api`, product files in :mod:`.downloads`, accounts in
 :mod:`.auth`. Product files are served by a simulated S3 bucket at ``/capella-archive/...``
 behind presigned URLs.
 """
@@ -18,9 +18,9 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bridge.simulators.capella.archive import COLLECTIONS, Archive, build_archive
-from bridge.simulators.capella.assets import BUCKET, native_feature, resolver
 from bridge.simulators.capella.auth import DEMO_API_KEY, DEMO_USER, current_user, error
 from bridge.simulators.capella.body import MAX_WINDOW, SearchError, parse_search
+from bridge.simulators.capella.downloads import BUCKET, native_feature, resolver
 from bridge.simulators.capella.orders import (
     DEFAULT_BUDGET_USD,
     DEFAULT_STEP_S,

@@ -23,8 +23,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bridge.simulators.capella.assets import file_names, native_feature, stored_object
 from bridge.simulators.capella.auth import contract_id, current_user, error
+from bridge.simulators.capella.downloads import file_names, native_feature, stored_object
 from bridge.simulators.capella.orders import Order, OrderBook, OrderError
 from bridge.simulators.common.app import JSONResponse, SimulatorConfig, read_json
 from bridge.simulators.common.storage import ObjectStore

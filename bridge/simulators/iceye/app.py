@@ -21,8 +21,8 @@ from bridge.simulators.iceye.archive import PUBLIC, build_archive
 from bridge.simulators.iceye.auth import TOKEN_PATH, AuthState, api_error, authenticate
 from bridge.simulators.iceye.auth import token_endpoint as token_route
 from bridge.simulators.iceye.downloads import SimClock, build_store
-from bridge.simulators.iceye.purchase_routes import purchase_routes
-from bridge.simulators.iceye.purchases import DEFAULT_STEP_S, PurchaseBook
+from bridge.simulators.iceye.orders import DEFAULT_STEP_S, PurchaseBook
+from bridge.simulators.iceye.orders_api import purchase_routes
 from bridge.simulators.iceye.render import render
 from bridge.simulators.iceye.request import (
     ITEMS_PARAMS,

@@ -21,6 +21,7 @@ import httpx
 import orjson
 from pydantic import SecretStr
 
+from bridge.core.contract import AssetLocation, Item, NativeOrder, OrderOptions, Quote
 from bridge.errors import (
     BadRequest,
     Conflict,
@@ -28,9 +29,8 @@ from bridge.errors import (
     PaymentRequired,
     ProviderBadResponse,
 )
-from bridge.providers.base import AssetLocation, Item, NativeOrder, OrderOptions, Quote
 from bridge.providers.capella.names import NATIVE_COLLECTIONS
-from bridge.providers.capella.orders import (
+from bridge.providers.capella.order_mapping import (
     denial_message,
     error_from_native,
     expires_from_href,

@@ -26,6 +26,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+from bridge.core.contract import NativeOrder, OrderOptions, OrderState, Quote
 from bridge.core.timeutil import parse_instant
 from bridge.errors import (
     BadRequest,
@@ -38,7 +39,6 @@ from bridge.errors import (
     ProviderAuthError,
     ProviderBadResponse,
 )
-from bridge.providers.base import NativeOrder, OrderOptions, OrderState, Quote
 
 LICENSES = ("standard",)
 """Capella's one archive license (its EULA, for the ordering organization)."""

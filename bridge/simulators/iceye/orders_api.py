@@ -33,7 +33,7 @@ from starlette.routing import Route
 from bridge.simulators.common.app import JSONResponse, read_json
 from bridge.simulators.iceye.archive import PRIVATE, Archive
 from bridge.simulators.iceye.auth import AuthState, api_error, authenticate
-from bridge.simulators.iceye.purchases import (
+from bridge.simulators.iceye.orders import (
     CURRENCY,
     DEFAULT_EULA,
     EULAS,

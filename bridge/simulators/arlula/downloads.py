@@ -36,7 +36,7 @@ from starlette.routing import BaseRoute, Route
 from bridge.simulators.arlula import webhooks
 from bridge.simulators.arlula.archive import Archive
 from bridge.simulators.arlula.auth import account_key, refusal
-from bridge.simulators.arlula.ledger import Ledger, Order, Resource, expires_at
+from bridge.simulators.arlula.orders import Ledger, Order, Resource, expires_at
 from bridge.simulators.arlula.render import (
     dataset_2023,
     order_2020,

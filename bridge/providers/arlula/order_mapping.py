@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from bridge.core.contract import NativeOrder, OrderOptions, OrderState, Quote
 from bridge.core.timeutil import parse_instant
 from bridge.errors import BadRequest
-from bridge.providers.base import NativeOrder, OrderOptions, OrderState, Quote
 
 CURRENCY = "USD"
 

@@ -27,6 +27,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
+from bridge.core.contract import AssetLocation, Item, NativeOrder, OrderOptions, Quote
 from bridge.errors import (
     BadRequest,
     BridgeError,
@@ -38,13 +39,12 @@ from bridge.errors import (
     ProviderBadResponse,
 )
 from bridge.providers.arlula.ids import parse_item_id
-from bridge.providers.arlula.orders import (
+from bridge.providers.arlula.order_mapping import (
     choose,
     order_from_2020,
     order_from_2023,
     order_id_from_webhook,
 )
-from bridge.providers.base import AssetLocation, Item, NativeOrder, OrderOptions, Quote
 from bridge.providers.http import check_response, decode_json, exchange
 
 NAME = "arlula"

@@ -25,8 +25,8 @@ from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
+from bridge.core.contract import NativeOrder, OrderOptions, OrderState
 from bridge.errors import BadRequest
-from bridge.providers.base import NativeOrder, OrderOptions, OrderState
 
 SKU_BY_LEVEL: dict[str, str] = {
     "L1B": "ARCIMG-M.02.00",

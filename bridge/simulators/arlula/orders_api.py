@@ -31,8 +31,7 @@ from starlette.routing import BaseRoute, Route
 from bridge.simulators.arlula import webhooks
 from bridge.simulators.arlula.archive import SUPPLIERS_BY_KEY
 from bridge.simulators.arlula.auth import account_key, refusal
-from bridge.simulators.arlula.delivery import fill_sizes
-from bridge.simulators.arlula.ledger import Dataset, Order, Resource, new_id
+from bridge.simulators.arlula.downloads import fill_sizes
 from bridge.simulators.arlula.offers import (
     bundles,
     decode_ordering_id,
@@ -42,6 +41,7 @@ from bridge.simulators.arlula.offers import (
     seats_price,
     seats_total,
 )
+from bridge.simulators.arlula.orders import Dataset, Order, Resource, new_id
 from bridge.simulators.arlula.render import order_2020, order_2023
 from bridge.simulators.common.app import JSONResponse, read_json
 from bridge.simulators.common.cog import COG_MEDIA_TYPE, PNG_MEDIA_TYPE

@@ -28,6 +28,7 @@ from typing import Any
 
 import httpx
 
+from bridge.core.contract import AssetLocation, Item, NativeOrder, OrderOptions, Quote
 from bridge.errors import (
     BadRequest,
     Conflict,
@@ -36,11 +37,10 @@ from bridge.errors import (
     PaymentRequired,
     ProviderBadResponse,
 )
-from bridge.providers.base import AssetLocation, Item, NativeOrder, OrderOptions, Quote
 from bridge.providers.http import decode_json
 from bridge.providers.iceye.mapping import stable_assets
 from bridge.providers.iceye.names import PRODUCT_TYPES_BY_COLLECTION
-from bridge.providers.iceye.orders import (
+from bridge.providers.iceye.order_mapping import (
     EULAS,
     LIVE_STATUSES,
     eula_for,

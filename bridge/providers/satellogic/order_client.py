@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from bridge.core.contract import AssetLocation, NativeOrder, OrderOptions, Quote
 from bridge.errors import (
     BadRequest,
     Conflict,
@@ -32,9 +33,8 @@ from bridge.errors import (
     PaymentRequired,
     ProviderBadResponse,
 )
-from bridge.providers.base import AssetLocation, NativeOrder, OrderOptions, Quote
 from bridge.providers.http import check_response, decode_json
-from bridge.providers.satellogic import names, orders
+from bridge.providers.satellogic import names, order_mapping
 
 URL_LIFETIME_S = 600.0
 PRODUCTS_TTL_S = 600.0
@@ -129,10 +129,12 @@ class OrderClient:
         """The tile's area at the contract's price per km² of its SKU."""
         item = self._to_item(await self._item(collection_id, item_id))
         level = str(item["properties"]["processing:level"])
-        priced = orders.check_options(level, options)
-        sku = orders.sku_for(level)
+        priced = order_mapping.check_options(level, options)
+        sku = order_mapping.sku_for(level)
         per_km2 = await self._price_per_km2(sku)
-        quantity, cents = orders.price_cents(orders.area_km2(item["geometry"]), per_km2)
+        quantity, cents = order_mapping.price_cents(
+            order_mapping.area_km2(item["geometry"]), per_km2
+        )
         return Quote(
             amount=cents,
             currency="USD",
@@ -149,7 +151,7 @@ class OrderClient:
         feature = await self._json("GET", f"{names.ORDERS_PATH}{native_id}")
         body = await self._json("GET", f"{names.ORDERS_PATH}{native_id}/deliverables?limit=100")
         try:
-            return orders.native_order(feature, list(body.get("results") or []))
+            return order_mapping.native_order(feature, list(body.get("results") or []))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ProviderBadResponse(self.name, f"unreadable order: {exc!r}") from exc
 
@@ -159,11 +161,11 @@ class OrderClient:
         """``POST /v2/orders/`` for the tile's footprint and capture, named ``reference``."""
         item = self._to_item(await self._item(collection_id, item_id))
         level = str(item["properties"]["processing:level"])
-        orders.check_options(level, options)
-        body = orders.order_body(item, orders.sku_for(level), reference)
+        order_mapping.check_options(level, options)
+        body = order_mapping.order_body(item, order_mapping.sku_for(level), reference)
         feature = await self._json("POST", names.ORDERS_PATH, body)
         try:
-            return orders.native_order(feature, [])
+            return order_mapping.native_order(feature, [])
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ProviderBadResponse(self.name, f"unreadable order: {exc!r}") from exc
 
@@ -180,7 +182,7 @@ class OrderClient:
                 break
             body = await self._json("GET", path)
             for feature in body.get("features") or []:
-                if orders.matches(feature, reference, item):
+                if order_mapping.matches(feature, reference, item):
                     found.append(str(feature["properties"]["order_id"]))
             next_link = body.get("next")
             path = str(next_link) if next_link else None
@@ -207,7 +209,7 @@ class OrderClient:
         if not isinstance(asset, dict) or not asset.get("href"):
             raise NotFound(f"item {item_id} has no asset {asset_key}")
         expires = datetime.now(UTC) + timedelta(seconds=URL_LIFETIME_S)
-        if asset_key in orders.BROWSE_ASSETS:
+        if asset_key in order_mapping.BROWSE_ASSETS:
             # Archive quicklooks answer only with the API headers (docs archive-service
             # "search by outcome id" downloads preview with them): the bridge fetches them.
             _, headers = await self._credentials()
@@ -226,7 +228,7 @@ class OrderClient:
         scenes = body.get("results") or []
         if not scenes:
             raise Gone(f"{self.name} delivery of order {native_order_id} is no longer available")
-        raster = orders.pick_raster(list(scenes[0].get("rasters") or []), asset_key)
+        raster = order_mapping.pick_raster(list(scenes[0].get("rasters") or []), asset_key)
         if raster is None or not raster.get("url"):
             raise NotFound(f"order {native_order_id} delivers no {asset_key} raster")
         return AssetLocation(str(raster["url"]), expires, COG)

@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from bridge.core.contract import NativeOrder, OrderOptions, OrderState
 from bridge.errors import BadRequest
-from bridge.providers.base import NativeOrder, OrderOptions, OrderState
 
 EULAS = ("STANDARD", "GOVERNMENT", "MULTI")
 """The seed's v2 license types; STANDARD is the standard choice."""
