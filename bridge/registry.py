@@ -1,8 +1,9 @@
 """Finding provider adapters and simulators by convention, not by import side effects.
 
 A provider named ``x`` is the package ``bridge.providers.x`` exposing
-``create_provider(context)``; its simulator is ``bridge.simulators.x`` exposing
-``create_app(config)`` and ``sandbox_settings(base_url)``. Adding a provider means adding
+``create_provider(context)`` (and ``create_tasking(context)`` if it can task); its
+simulator is ``bridge.simulators.x`` exposing ``create_app(config)`` and
+``sandbox_settings(base_url)``. Adding a provider means adding
 those two subpackages and ``collections/x/``, nothing else.
 """
 
@@ -19,6 +20,7 @@ from starlette.applications import Starlette
 import bridge.providers
 import bridge.simulators
 from bridge.core.contract import Provider
+from bridge.core.tasking_contract import TaskingProvider
 from bridge.providers.base import ProviderContext
 from bridge.simulators.common.app import SimulatorConfig
 
@@ -42,6 +44,13 @@ def provider_factory(name: str) -> Callable[[ProviderContext], Provider]:
     """The ``create_provider`` function of provider ``name``."""
     module = importlib.import_module(f"bridge.providers.{name}")
     return cast(Callable[[ProviderContext], Provider], module.create_provider)
+
+
+def tasking_factory(name: str) -> Callable[[ProviderContext], TaskingProvider] | None:
+    """The ``create_tasking`` function of provider ``name``; None when it cannot task."""
+    module = importlib.import_module(f"bridge.providers.{name}")
+    factory = getattr(module, "create_tasking", None)
+    return cast(Callable[[ProviderContext], TaskingProvider], factory) if factory else None
 
 
 def simulator_names() -> list[str]:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -28,6 +29,33 @@ class SimulatorConfig:
     runtime_faults: bool = True
     """Accept ``POST/DELETE /_simulator/faults`` (sandbox mode and tests)."""
     extra: dict[str, Any] = field(default_factory=dict)
+    """Per-simulator settings, keys prefixed with the simulator's name
+    (``iceye_order_step_s``); each simulator reads its own with :func:`simulator_settings`."""
+    clock: Callable[[], float] = time.time
+    """The one clock of every simulator (unix seconds): tests pass a manual one."""
+
+
+SettingsT = TypeVar("SettingsT", bound=BaseModel)
+
+
+def simulator_settings(model: type[SettingsT], name: str, config: SimulatorConfig) -> SettingsT:
+    """Simulator ``name``'s typed settings from ``config.extra``.
+
+    Keys ``<name>_<field>`` become the fields of ``model`` (a pydantic model whose fields
+    all have defaults); keys of other simulators are not its business. A key with this
+    simulator's prefix that ``model`` does not know, or a bad value, raises
+    ``ValueError`` naming it, so a typo in a test or sandbox setting fails loudly.
+    """
+    prefix = f"{name}_"
+    own = {k[len(prefix) :]: v for k, v in config.extra.items() if k.startswith(prefix)}
+    unknown = sorted(set(own) - set(model.model_fields))
+    if unknown:
+        known = ", ".join(prefix + f for f in model.model_fields)
+        raise ValueError(f"unknown {name} simulator settings {unknown}; known: {known}")
+    try:
+        return model.model_validate(own)
+    except ValidationError as exc:
+        raise ValueError(f"invalid {name} simulator settings: {exc}") from exc
 
 
 class JSONResponse(Response):
