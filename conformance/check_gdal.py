@@ -46,21 +46,35 @@ from conformance.core import (
 NAME = "gdal"
 TITLE = "GDAL STACIT mosaic and /vsicurl/ of ordered items"
 PROJ_EXTENSION = re.compile(r"https://stac-extensions\.github\.io/projection/v[\d.]+/schema\.json")
-# One collection a provider with COG data assets; for the mosaic, scenes in one UTM zone.
-COLLECTIONS = {
-    "arlula": "arlula-vhr",
-    "capella": "capella-geo",
-    "iceye": "iceye-grd",
-    "satellogic": "satellogic-l1d",
-}
-NO_GRID = {
-    "arlula": "Arlula's archive API does not describe the delivered file's grid",
-    "iceye": "ICEYE's public catalog items link only thumbnails: the data file's grid "
-    "is known only from a purchase's products",
-}
 MOSAIC_ITEMS = 3
 ORDER_TIMEOUT_S = 120.0
 GDAL_TIMEOUT_S = 180
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The collection of one provider this check orders from, read from the documents."""
+
+    collection: str
+    grid: bool
+    """Whether its summaries declare the projection fields a mosaic needs."""
+
+
+def choose_collections(collections: list[dict[str, Any]]) -> dict[str, Choice]:
+    """Per provider (the collection id's prefix), the first collection by id whose
+    ``item_assets`` offer a COG data asset, preferring one whose summaries declare
+    ``proj:epsg`` (its items can be mosaicked): the choice comes from each provider's own
+    collection documents, so a new provider needs no entry here."""
+    chosen: dict[str, Choice] = {}
+    for doc in sorted(collections, key=lambda d: str(d["id"])):
+        assets = (doc.get("item_assets") or {}).values()
+        if not any(a.get("type") == COG and "data" in (a.get("roles") or []) for a in assets):
+            continue
+        provider = str(doc["id"]).split("-")[0]
+        grid = "proj:epsg" in (doc.get("summaries") or {})
+        if provider not in chosen or (grid and not chosen[provider].grid):
+            chosen[provider] = Choice(str(doc["id"]), grid)
+    return chosen
 
 
 @dataclass
@@ -138,6 +152,18 @@ class Orders:
     def __init__(self, ctx: Context, http: httpx.Client) -> None:
         self.ctx = ctx
         self.http = http
+
+    def collections(self) -> list[dict[str, Any]]:
+        """Every collection document the bridge serves (following ``next`` links)."""
+        docs: list[dict[str, Any]] = []
+        url: str | None = self.ctx.url("collections")
+        while url:
+            resp = self.http.get(url)
+            expect(resp.status_code == 200, f"collections: {resp.status_code} {resp.text}")
+            body = resp.json()
+            docs.extend(body["collections"])
+            url = next((ln["href"] for ln in body.get("links", []) if ln["rel"] == "next"), None)
+        return docs
 
     def search(self, collection: str) -> list[dict[str, Any]]:
         body = {"collections": [collection], "bbox": HELSINKI_BBOX, "limit": 100}
@@ -269,21 +295,28 @@ def run(ctx: Context) -> CheckResult:
     chosen: dict[str, Ordered] = {}
     with httpx.Client(headers=ctx.headers, timeout=120) as http:
         orders = Orders(ctx, http)
+        choices: dict[str, Choice] = {}
         with cases.case("scenes near Helsinki with COG data assets, per provider") as notes:
+            choices = choose_collections(orders.collections())
+            missing = set(PROVIDERS) - set(choices)
+            expect(not missing, f"no collection with a COG data asset: {sorted(missing)}")
             for provider in PROVIDERS:
-                collection = COLLECTIONS[provider]
-                items = orders.search(collection)
-                expect(items, f"{collection}: no item with a COG data asset near Helsinki")
-                searched.extend(items)
-                picked = items[:1] if provider in NO_GRID else _one_layer(items)
-                chosen[provider] = Ordered(collection, picked, data_asset(picked[0]) or "")
+                choice = choices[provider]
+                items = orders.search(choice.collection)
+                expect(items, f"{choice.collection}: no item with a COG data asset near Helsinki")
+                if choice.grid:
+                    searched.extend(items)
+                picked = _one_layer(items) if choice.grid else items[:1]
+                chosen[provider] = Ordered(choice.collection, picked, data_asset(picked[0]) or "")
             notes.append(", ".join(f"{len(o.items)} of {o.collection}" for o in chosen.values()))
         with cases.case("projection fields GDAL 3.6 needs, on every COG data asset") as notes:
-            with_grid = [i for i in searched if i["collection"].split("-")[0] not in NO_GRID]
-            problems = {f"{i['collection']}/{i['id']}": stacit_problems(i) for i in with_grid}
+            problems = {f"{i['collection']}/{i['id']}": stacit_problems(i) for i in searched}
             bad = {k: v for k, v in problems.items() if v}
             expect(not bad, f"{len(bad)} items: {list(bad.items())[:3]}")
-            notes.append(f"{len(with_grid)} items of {len(COLLECTIONS) - len(NO_GRID)} providers")
+            gridded = sorted(p for p, c in choices.items() if c.grid)
+            notes.append(
+                f"{len(searched)} items of {len(gridded)} providers ({', '.join(gridded)})"
+            )
         ordered = False
         if http.get(ctx.url("sandbox")).status_code != 200:
             # Against a bridge with real provider contracts, ordering would buy imagery.
@@ -294,8 +327,9 @@ def run(ctx: Context) -> CheckResult:
                 notes.append("every order succeeded")
                 ordered = True
         for provider, picked in chosen.items() if ordered else ():
-            if provider in NO_GRID:
-                cases.add(f"{provider}: STACIT mosaic", NOT_COVERED, NO_GRID[provider])
+            if not choices[provider].grid:
+                reason = f"{picked.collection}'s summaries declare no projection fields (proj:*)"
+                cases.add(f"{provider}: STACIT mosaic", NOT_COVERED, reason)
             else:
                 _mosaic(ctx, gdal, cases, provider, picked)
             _vsicurl(gdal, cases, provider, picked)

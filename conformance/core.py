@@ -13,6 +13,8 @@ from typing import Any
 
 import orjson
 
+from bridge import registry
+
 PASS = "pass"
 FAIL = "fail"
 WAIVED = "waived"
@@ -26,7 +28,7 @@ HELSINKI_POLYGON = {
     "coordinates": [[[24.5, 60.0], [25.3, 60.0], [25.3, 60.4], [24.5, 60.4], [24.5, 60.0]]],
 }
 WINDOW = "2019-01-01T00:00:00Z/2026-12-31T23:59:59Z"
-PROVIDERS = ("arlula", "capella", "iceye", "satellogic")
+PROVIDERS = tuple(registry.provider_names())
 # The media type QGIS streams and GDAL's STACIT driver mosaics.
 COG = "image/tiff; application=geotiff; profile=cloud-optimized"
 

@@ -28,6 +28,7 @@ from conformance import (
 )
 from conformance.__main__ import run_checks
 from conformance.core import FAIL, NOT_APPLICABLE_YET, PASS, WAIVED, CheckResult, Context, Received
+from conformance.core import PROVIDERS as CONFORMANCE_PROVIDERS
 from conformance.live import free_port, running_bridge
 from conformance.offline import OfflineRefused, offline
 from conformance.schemas import MissingSchema, document_errors
@@ -64,7 +65,7 @@ def test_check_passes_against_the_sandbox(
 
 # -- a tiny fake STAC API, to show the checks fail when a behaviour breaks ----------------
 
-PROVIDERS = ["arlula", "capella", "iceye", "satellogic"]
+PROVIDERS = list(CONFORMANCE_PROVIDERS)
 PER_COLLECTION = 12
 PAGE = 10
 
@@ -388,6 +389,15 @@ def test_gdal_check_buys_nothing_from_a_bridge_that_is_not_a_sandbox(
     app = FastAPI()
     orders: list[str] = []
 
+    @app.get("/collections")
+    def collections() -> dict[str, Any]:
+        data = {"data": {"type": COG, "roles": ["data"]}}
+        docs = [
+            {"id": f"{p}-data", "item_assets": data, "summaries": {"proj:epsg": [32635]}}
+            for p in PROVIDERS
+        ]
+        return {"collections": docs, "links": []}
+
     @app.post("/search")
     async def search(request: Request) -> dict[str, Any]:
         body = await request.json()
@@ -413,6 +423,21 @@ def test_browser_check_fails_where_no_stac_browser_is_served(serve: Any, tmp_pat
     assert not result.passed
     failed = [c for c in result.cases if c.status == FAIL]
     assert failed and ("not built" in failed[0].detail or "chromium" in failed[0].name)
+
+
+def test_gdal_check_chooses_from_the_collection_documents() -> None:
+    cog = {"data": {"type": COG, "roles": ["data"]}}
+    docs = [
+        {"id": "alpha-b", "item_assets": cog, "summaries": {"proj:epsg": [32635]}},
+        {"id": "alpha-a", "item_assets": cog, "summaries": {}},
+        {"id": "beta-a", "item_assets": {"png": {"type": "image/png", "roles": ["data"]}}},
+        {"id": "gamma-x", "item_assets": cog},
+    ]
+    chosen = check_gdal.choose_collections(docs)
+    assert chosen == {
+        "alpha": check_gdal.Choice("alpha-b", grid=True),
+        "gamma": check_gdal.Choice("gamma-x", grid=False),
+    }
 
 
 def test_report_names_checks_classes_and_versions(tmp_path: Path) -> None:

@@ -999,7 +999,8 @@ async def test_paged_result_equals_brute_force(
     case = _with_ids(case, archives)
     expected = expected_items(case, archives)
     assert expected, "the query matches nothing: it proves nothing"
-    assert {provider_of(i["collection"]) for i in expected} == case.providers
+    # At least the providers the case is about (a provider added later may match too).
+    assert {provider_of(i["collection"]) for i in expected} >= case.providers
 
     features, pages = await page_through(client, method, case.body, case.limit)
     got = [_key(f) for f in features]

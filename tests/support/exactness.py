@@ -22,6 +22,7 @@ from typing import Any
 from shapely.geometry import box, shape
 from shapely.geometry.base import BaseGeometry
 
+from bridge import registry
 from bridge.core.contract import Provider
 from bridge.core.query import build_query
 from tests.support.paging import drain as paged
@@ -30,7 +31,7 @@ from tests.support.wiring import provider_for
 Item = dict[str, Any]
 Truth = bool | None  # None is SQL's UNKNOWN
 
-PROVIDERS = ("arlula", "capella", "iceye", "satellogic")
+PROVIDERS = tuple(registry.provider_names())
 WHOLE_WORLD = [-180.0, -90.0, 180.0, 90.0]
 WIDE_WINDOW = "1900-01-01T00:00:00Z/2100-01-01T00:00:00Z"
 """Every simulated scene is acquired between 2019 and 2026 (``simulators.common.synth``)."""

@@ -29,7 +29,10 @@ def simulator_config(**overrides: object) -> SimulatorConfig:
 
 
 def provider_for(
-    name: str, api_version: str | None = None, config: SimulatorConfig | None = None
+    name: str,
+    api_version: str | None = None,
+    config: SimulatorConfig | None = None,
+    collections: Path = COLLECTIONS,
 ) -> tuple[Provider, Starlette]:
     """Provider ``name`` talking to a fresh in-process simulator; returns both."""
     sandbox = in_process_sandbox(
@@ -37,7 +40,7 @@ def provider_for(
         names=[name],
         api_versions={name: api_version} if api_version else None,
     )
-    catalog = load_catalog(COLLECTIONS, providers=[name])
+    catalog = load_catalog(collections, providers=[name])
     providers = build_providers(Settings(), catalog, sandbox.provider_settings, sandbox.transports)
     return providers[name], sandbox.simulators[name]
 
@@ -54,11 +57,12 @@ def app_over(
     sandbox: InProcessSandbox,
     settings: Settings | None = None,
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+    collections: Path = COLLECTIONS,
 ) -> FastAPI:
     """The bridge app (production factory) over ``sandbox``'s simulators, for the
     providers it has; ``transports`` replace some of the simulators' (to rewrite or drop
     their answers)."""
-    catalog = load_catalog(COLLECTIONS, providers=list(sandbox.simulators))
+    catalog = load_catalog(collections, providers=list(sandbox.simulators))
     settings = settings or Settings()
     wired = {**sandbox.transports, **(transports or {})}
     providers = build_providers(settings, catalog, sandbox.provider_settings, wired)
