@@ -164,7 +164,7 @@ class TaskBook:
         found = [t for t in self.tasks.values() if t.organization_id == organization_id]
         for task in found:
             self.advance(task)
-        return sorted(found, key=lambda t: t.created, reverse=True)
+        return sorted(found, key=lambda t: t.created)[::-1]  # ties: latest created first
 
     def delivered(self, organization_id: str) -> frozenset[str]:
         """Granules of the organization's completed requests (its own, unordered)."""
