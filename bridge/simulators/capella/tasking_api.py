@@ -35,6 +35,8 @@ QUERY_PROPERTIES = {
     "userId": "userId",
 }
 QUERY_LISTS = {"taskingrequestIds": "taskingrequestId", "organizationIds": "orgId"}
+REPEATING = "includeRepeatingTasks"
+"""``{"eq": false}`` on every SDK 0.20 search: leave out requests a repeat request made."""
 OPERATORS = {
     "eq": lambda a, b: a == b,
     "gt": lambda a, b: a > b,
@@ -124,6 +126,10 @@ def _matches(feature: dict[str, Any], query: dict[str, Any]) -> bool:
         "lastStatusTime": feature["properties"]["statusHistory"][0]["time"],
     }
     for name, condition in query.items():
+        if name == REPEATING:
+            if condition == {"eq": False} and props.get("repeatrequestId") is not None:
+                return False
+            continue
         if name in QUERY_LISTS:
             if props.get(QUERY_LISTS[name]) not in condition:
                 return False
@@ -140,22 +146,38 @@ def _matches(feature: dict[str, Any], query: dict[str, Any]) -> bool:
     return True
 
 
+def _as_list(name: str, condition: Any) -> list[Any]:
+    """An id-list filter as a list: the SDK sends a list, or ``{"eq": id}`` for one id."""
+    if isinstance(condition, list):
+        return condition
+    if isinstance(condition, str):
+        return [condition]
+    if isinstance(condition, dict) and set(condition) == {"eq"}:
+        return [condition["eq"]]
+    raise TaskError(400, f"query.{name} must be a list of ids", "VALIDATION_ERROR")
+
+
 def _check_query(query: Any) -> dict[str, Any]:
+    """The query with id-list filters as lists; an unknown filter or operator is a 400."""
     if query is None:
         return {}
     if not isinstance(query, dict):
         raise TaskError(400, "query must be an object", "VALIDATION_ERROR")
+    out: dict[str, Any] = {}
     for name, condition in query.items():
-        if name in QUERY_LISTS:
-            if not isinstance(condition, list):
-                raise TaskError(400, f"query.{name} must be a list", "VALIDATION_ERROR")
+        if name == REPEATING:
+            if condition not in ({"eq": False}, {"eq": True}):
+                raise TaskError(400, f"query.{name} takes eq true or false", "VALIDATION_ERROR")
+        elif name in QUERY_LISTS:
+            condition = _as_list(name, condition)
         elif name not in QUERY_PROPERTIES:
             raise TaskError(400, f"query.{name} is not a supported filter", "VALIDATION_ERROR")
         elif isinstance(condition, dict) and not set(condition) <= set(OPERATORS):
             raise TaskError(
                 400, f"query.{name}: operators are eq, gt, gte, lt, lte", "VALIDATION_ERROR"
             )
-    return query
+        out[name] = condition
+    return out
 
 
 def _paging(request: Request) -> tuple[int, int]:
