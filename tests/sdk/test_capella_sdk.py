@@ -12,7 +12,10 @@ download, resume of a partial download (``Range: bytes=N-`` -> 206), the SDK's 4
 the insufficient-funds and rejected-order errors, a search with the SDK's time and
 property filters (``datetime__gt``, ``created__gte``, ``center_frequency__gt``, lists as
 ``in``; sorted, paged plainly and threaded), and an expired order renewed as the SDK does
-(``OrderExpiredError``, then ``submit_order(check_active_orders=True)``, free).
+(``OrderExpiredError``, then ``submit_order(check_active_orders=True)``, free); and the
+tasking flow: ``create_tasking_request``, ``get_task`` until completed,
+``get_collects_for_task``, ``download_products(tasking_request_id=...)``,
+``search_tasking_requests`` and ``cancel_tasking_requests``.
 """
 
 from __future__ import annotations
