@@ -180,13 +180,13 @@ def create_app(config: SimulatorConfig) -> Starlette:
         Route("/orders", list_orders, methods=["GET"]),
         Route("/orders/{order_id}", get_order, methods=["GET"]),
         Route("/orders/{order_id}/download", download_order, methods=["GET"]),
-        Route("/orders/task/{task_id}", order_task, methods=["POST"]),
+        Route("/orders/task/{taskingrequestId}", order_task, methods=["POST"]),
         Route("/task", create_task, methods=["POST"]),
-        Route("/task/{task_id}", get_task, methods=["GET"]),
-        Route("/task/{task_id}/status", patch_task_status, methods=["PATCH"]),
+        Route("/task/{taskingrequestId}", get_task, methods=["GET"]),
+        Route("/task/{taskingrequestId}/status", patch_task_status, methods=["PATCH"]),
         Route("/tasks/search", search_tasks, methods=["POST"]),
         Route("/tasks/paged", paged_tasks, methods=["POST"]),
-        Route("/collects/list/{task_id}", list_collects, methods=["GET"]),
+        Route("/collects/list/{taskingrequestId}", list_collects, methods=["GET"]),
         *store.routes(),
     ]
     app = simulator_app(

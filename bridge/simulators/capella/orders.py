@@ -22,7 +22,6 @@ can be downloaded; ``rejected`` ones carry no items. Assumed, and kept here:
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -101,10 +100,11 @@ class OrderBook:
     """Every organization's orders and spending, in memory (one book per simulator app)."""
 
     archive: Archive
+    clock: Callable[[], float]
+    """The simulator's one clock (``SimulatorConfig.clock``)."""
     step_s: float = DEFAULT_STEP_S
     ttl_s: float = DEFAULT_TTL_S
     budget_usd: float = DEFAULT_BUDGET_USD
-    clock: Callable[[], float] = time.time
     prepaid: Callable[[str], frozenset[str]] = lambda organization_id: frozenset()
     """Granules an organization holds without an order (its tasks' deliveries)."""
     orders: dict[str, Order] = field(default_factory=dict)

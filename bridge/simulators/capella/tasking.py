@@ -119,11 +119,12 @@ class TaskBook:
     archive: Archive
     orders: OrderBook
     seed: int
+    clock: Callable[[], float]
+    """The simulator's one clock (``SimulatorConfig.clock``)."""
     step_s: float = 3.0
     reject_rate: float = 0.0
     fail_rate: float = 0.0
     dice_seed: int = 0
-    clock: Callable[[], float] = lambda: 0.0
     tasks: dict[str, Task] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

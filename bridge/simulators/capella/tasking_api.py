@@ -95,7 +95,7 @@ async def create_task(request: Request) -> Response:
 
 def _owned(request: Request) -> Task:
     user = _caller(request)
-    return _tasks(request).get(user["organizationId"], request.path_params["task_id"])
+    return _tasks(request).get(user["organizationId"], request.path_params["taskingrequestId"])
 
 
 async def get_task(request: Request) -> Response:
@@ -251,7 +251,7 @@ async def order_task(request: Request) -> Response:
     """
     try:
         user = _caller(request)
-        task = _tasks(request).get(user["organizationId"], request.path_params["task_id"])
+        task = _tasks(request).get(user["organizationId"], request.path_params["taskingrequestId"])
     except (TaskError, _Denied) as exc:
         return _answer(exc)
     if task.status != "completed":
