@@ -270,6 +270,8 @@ async def test_delivered_collects_are_in_the_archive_and_can_be_ordered(sim: Sim
     assert props["capella:collection_type"] == "spotlight"
     assert props["sar:observation_direction"] == "left"
     assert props["sat:orbit_state"] == "descending" and props["sar:polarizations"] == ["VV"]
+    assert props["created"] == iso_ms(T0 + 3 * STEP), "catalogued when delivered"
+    assert iso_ms(T0 + 2 * STEP) <= props["start_datetime"][:23] + "Z" <= iso_ms(T0 + 3 * STEP)
     owned = await sim.client.post(
         "/catalog/search",
         json={"ownership": "ownedByOrganization", "ids": [geo["id"]]},

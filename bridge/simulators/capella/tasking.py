@@ -9,24 +9,15 @@ steps. What the sources say and what is assumed is in ``SOURCES.md`` ("Tasking")
 
 from __future__ import annotations
 
-import math
 import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-from shapely.geometry import shape
-
-from bridge.simulators.capella.archive import (
-    MODES,
-    Archive,
-    CollectChoice,
-    collect_items,
-    make_collect,
-)
+from bridge.simulators.capella.archive import Archive
 from bridge.simulators.capella.orders import OrderBook, iso_ms, usd
+from bridge.simulators.capella.task_delivery import deliver_collect, mode_code
 from bridge.simulators.capella.task_rules import TaskError, validate_task
 
 # Invented list prices (USD) for a standard-tier request, and the area each covers.
@@ -44,7 +35,6 @@ TASK_PRICE_USD = {
 ACCOUNTING_SQKM = {"spotlight": 25, "spotlight_ultra": 25, "spotlight_wide": 100}
 STRIPMAP_SQKM = 100
 TIER_FACTOR = {"urgent": 3.0, "priority": 2.0, "standard": 1.0, "flexible": 0.75}
-DELIVERED_PRODUCTS = ["SLC", "GEO", "GEC", "SICD"]
 CANCELLABLE = frozenset({"received", "review", "submitted", "active", "accepted"})
 TERMINAL = frozenset({"completed", "rejected", "canceled", "expired", "failed", "error"})
 MESSAGES = {
@@ -67,20 +57,6 @@ Event = tuple[float, str, str]
 def task_price_usd(collection_type: str, tier: str) -> float:
     """The cost estimate of one request."""
     return round(TASK_PRICE_USD[collection_type] * TIER_FACTOR[tier], 2)
-
-
-def _mode_code(collection_type: str) -> str:
-    return "SP" if collection_type.startswith("spotlight") else "SM"
-
-
-def _incidence_for(constraints: dict[str, Any]) -> float | None:
-    """An incidence angle whose look (off-nadir) angle is mid-range of the constraints."""
-    low, high = constraints.get("offNadirMin"), constraints.get("offNadirMax")
-    if low is None and high is None:
-        return None
-    look = ((low if low is not None else 5.0) + (high if high is not None else 45.0)) / 2
-    factor = 6371.0 / (6371.0 + 525.0)
-    return round(math.degrees(math.asin(min(1.0, math.sin(math.radians(look)) / factor))), 1)
 
 
 @dataclass
@@ -215,7 +191,17 @@ class TaskBook:
                 self._submit(task, when, message)
             else:
                 if code == "completed":
-                    self._deliver(task, when)
+                    collect, items = deliver_collect(
+                        self.archive,
+                        self.seed,
+                        task.task_id,
+                        task.geometry,
+                        task.props,
+                        collected_at=when - self.step_s,  # inside the window (see _next)
+                        delivered_at=when,
+                    )
+                    task.collects.append(collect)
+                    task.item_ids.extend(items)
                 task.events.append(step)
 
     def _next(self, task: Task) -> Event | None:
@@ -244,48 +230,6 @@ class TaskBook:
             task.events.append((when, "submitted", message))
         else:
             task.events.append((when, "rejected", MESSAGES["funds"]))
-
-    def _deliver(self, task: Task, when: float) -> None:
-        """Make the request's collect and add its products to the archive."""
-        constraints = task.props["collectConstraints"]
-        ctype = task.props["collectionType"]
-        mode = next(m for m in MODES if m.code == _mode_code(ctype))
-        centre = shape(task.geometry).centroid
-        either = (None, "either")
-        choice = CollectChoice(
-            collection_type=ctype,
-            orbit_state=None if constraints.get("ascDsc") in either else constraints["ascDsc"],
-            direction=None
-            if constraints.get("lookDirection") in either
-            else constraints["lookDirection"],
-            pol=constraints.get("polarization"),
-            incidence=_incidence_for(constraints),
-        )
-        rng = random.Random(f"{self.seed}:{task.task_id}")
-        lon = max(-178.5, min(178.5, centre.x))
-        start = datetime.fromtimestamp(when - self.step_s, UTC)
-        collect = make_collect(rng, mode, lon, centre.y, start, choice)
-        for item in collect_items(collect, DELIVERED_PRODUCTS):
-            if self.archive.add(item):
-                task.item_ids.append(item["id"])
-        task.collects.append(
-            {
-                "collectId": collect["collect_id"],
-                "taskingrequestId": task.task_id,
-                "repeatrequestId": None,
-                "spacecraftId": collect["number"],
-                "center": [round(centre.x, 6), round(centre.y, 6), 0.0],
-                "windowOpen": iso_ms(collect["start"].timestamp()),
-                "windowClose": iso_ms(collect["end"].timestamp()),
-                "windowDuration": (collect["end"] - collect["start"]).total_seconds(),
-                "collectStatus": "delivered",
-                "accessProperties": {
-                    "ascdsc": collect["orbit_state"],
-                    "lookDirection": collect["direction"],
-                    "offNadirAngle": round(collect["incidence"], 1),
-                },
-            }
-        )
 
     def transaction_status(self, task: Task) -> str:
         """``''`` before the cost estimate, ``pending-customer-approval`` while it waits."""
@@ -317,7 +261,7 @@ class TaskBook:
             "statusHistory": [
                 {"time": iso_ms(t), "code": c, "message": m} for t, c, m in reversed(task.events)
             ],
-            "type": "spotlight" if _mode_code(ctype) == "SP" else "stripmap",
+            "type": "spotlight" if mode_code(ctype) == "SP" else "stripmap",
             "transactionStatus": self.transaction_status(task),
             "sandbox": False,
         }
