@@ -12,12 +12,20 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 from starlette.applications import Starlette
 
 from bridge.catalog import load_catalog
 from bridge.core.contract import Provider
 from bridge.core.tasking_contract import TaskingProvider, TaskingRequest
-from bridge.errors import BadRequest, Conflict, NotFound, ProviderBadResponse, ProviderTimeout
+from bridge.errors import (
+    BadRequest,
+    Conflict,
+    NotFound,
+    ProviderAuthError,
+    ProviderBadResponse,
+    ProviderTimeout,
+)
 from bridge.providers.base import ProviderContext
 from bridge.providers.capella.tasking_mapping import stapi_status, task_body, task_from_native
 from bridge.registry import tasking_factory
@@ -47,12 +55,15 @@ class Wired:
             return await client.get(href)
 
 
-def wire(timeout_s: float = 10.0, **extra: Any) -> Wired:
+def wire(timeout_s: float = 10.0, api_key: str | None = None, **extra: Any) -> Wired:
     clock = ManualClock(T0)
     config = simulator_config(extra={"capella_task_step_s": STEP, **extra}, clock=clock)
     sandbox = in_process_sandbox(config, names=["capella"])
     catalog = load_catalog(COLLECTIONS, providers=["capella"])
-    settings = sandbox.provider_settings["capella"].model_copy(update={"timeout_s": timeout_s})
+    update: dict[str, Any] = {"timeout_s": timeout_s}
+    if api_key is not None:
+        update["api_key"] = SecretStr(api_key)
+    settings = sandbox.provider_settings["capella"].model_copy(update=update)
     archive = build_providers(Settings(), catalog, {"capella": settings}, sandbox.transports)
     factory = tasking_factory("capella")
     assert factory is not None
@@ -367,3 +378,21 @@ def test_status_table_golden() -> None:
 def test_unexpected_native_shapes_are_provider_errors(feature: Any) -> None:
     with pytest.raises(ProviderBadResponse):
         task_from_native(feature)
+
+
+async def test_broken_answers_are_provider_errors(wired: Wired) -> None:
+    wired.sim.state.faults.set(FaultSettings(malformed_rate=1.0, paths=["/task/"]))
+    with pytest.raises(ProviderBadResponse):
+        await wired.tasking.get_task("00000000-0000-4000-8000-000000000000")
+
+
+async def test_a_refused_key_is_an_auth_error_that_keeps_the_key_secret() -> None:
+    w = wire(api_key="not-a-capella-key")
+    try:
+        with pytest.raises(ProviderAuthError) as caught:
+            await w.tasking.create_task(request(), reference="ord-x")
+        assert "not-a-capella-key" not in str(caught.value)
+        assert w.native_tasks() == 0
+    finally:
+        await w.tasking.aclose()
+        await w.archive.aclose()
