@@ -324,3 +324,15 @@ async def test_search_and_paged_listing(sim: Sim) -> None:
     assert [r["properties"]["taskingrequestId"] for r in paged.json()["results"]] == ids[::-1]
     foreign = await sim.client.post("/tasks/paged?organizationId=someone-else", headers=AUTH)
     assert foreign.status_code == 403
+
+
+async def test_name_description_and_attributes_can_be_updated(sim: Sim) -> None:
+    task_id = (await create(sim))["properties"]["taskingrequestId"]
+    changes = {"taskingrequestName": "renamed", "customAttribute2": "team-b"}
+    updated = await sim.client.patch(f"/task/{task_id}", json={"properties": changes}, headers=AUTH)
+    assert updated.status_code == 200
+    props = (await sim.task(task_id))["properties"]
+    assert props["taskingrequestName"] == "renamed" and props["customAttribute2"] == "team-b"
+    window = {"properties": {"windowClose": iso_ms(T0 + 60)}}
+    refused = await sim.client.patch(f"/task/{task_id}", json=window, headers=AUTH)
+    assert refused.status_code == 400 and "windowClose" in refused.json()["error"]["message"]

@@ -41,6 +41,7 @@ from bridge.simulators.capella.tasking_api import (
     paged_tasks,
     patch_task_status,
     search_tasks,
+    update_task,
 )
 from bridge.simulators.common.app import (
     JSONResponse,
@@ -183,6 +184,7 @@ def create_app(config: SimulatorConfig) -> Starlette:
         Route("/orders/task/{taskingrequestId}", order_task, methods=["POST"]),
         Route("/task", create_task, methods=["POST"]),
         Route("/task/{taskingrequestId}", get_task, methods=["GET"]),
+        Route("/task/{taskingrequestId}", update_task, methods=["PATCH"]),
         Route("/task/{taskingrequestId}/status", patch_task_status, methods=["PATCH"]),
         Route("/tasks/search", search_tasks, methods=["POST"]),
         Route("/tasks/paged", paged_tasks, methods=["POST"]),

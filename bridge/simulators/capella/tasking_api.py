@@ -1,8 +1,9 @@
 """Capella's tasking routes over the :class:`.tasking.TaskBook`.
 
-``POST /task``, ``GET /task/{id}``, ``PATCH /task/{id}/status``, ``POST /tasks/search``,
-``POST /tasks/paged``, ``GET /collects/list/{id}`` and ``POST /orders/task/{id}`` (an
-order of every product the request delivered, downloaded as any order is). Errors use
+``POST /task``, ``GET /task/{id}``, ``PATCH /task/{id}``, ``PATCH /task/{id}/status``,
+``POST /tasks/search``, ``POST /tasks/paged``, ``GET /collects/list/{id}`` and
+``POST /orders/task/{id}`` (an order of every product the request delivered, downloaded
+as any order is). Errors use
 Capella's body ``{"error": {"message", "code"}}``.
 """
 
@@ -102,6 +103,38 @@ async def get_task(request: Request) -> Response:
     """``GET /task/{taskingrequestId}``."""
     try:
         task = _owned(request)
+    except (TaskError, _Denied) as exc:
+        return _answer(exc)
+    return JSONResponse(_tasks(request).to_feature(task))
+
+
+UPDATABLE = frozenset(
+    {"taskingrequestName", "taskingrequestDescription", "customAttribute1", "customAttribute2"}
+)
+"""What ``PATCH /task/{id}`` may change (SDK ``config.py`` ``TR_UPDATABLE_PROPERTIES``)."""
+
+
+async def update_task(request: Request) -> Response:
+    """``PATCH /task/{id}`` ``{"properties": {...}}``: rename, describe, re-attribute."""
+    try:
+        task = _owned(request)
+        body = await _json(request)
+        props = body.get("properties") if isinstance(body, dict) else None
+        if not isinstance(props, dict):
+            raise TaskError(400, "properties must be an object", "VALIDATION_ERROR")
+        allowed = UPDATABLE | {"processingConfig"}
+        refused = sorted(set(props) - allowed)
+        if refused:
+            raise TaskError(400, f"properties.{refused[0]} cannot be updated", "VALIDATION_ERROR")
+        for name, value in props.items():
+            valid = (
+                isinstance(value, dict)
+                if name == "processingConfig"
+                else value is None or isinstance(value, str)
+            )
+            if not valid:
+                raise TaskError(400, f"properties.{name} has the wrong type", "VALIDATION_ERROR")
+        task.props.update(props)
     except (TaskError, _Denied) as exc:
         return _answer(exc)
     return JSONResponse(_tasks(request).to_feature(task))
