@@ -17,14 +17,22 @@ from bridge.settings import ProviderSettings, Settings, TenantSettings
 from bridge.simulators.capella.archive import build_archive
 from bridge.simulators.capella.downloads import native_feature
 from tests.support.clock import ManualClock
-from tests.support.wiring import COLLECTIONS, TEST_SCENES, TEST_SEED, sandbox_app
+from tests.support.wiring import (
+    COLLECTIONS,
+    TEST_SCENES,
+    TEST_SEED,
+    sandbox_app,
+    simulator_config,
+)
 
 
 async def test_an_expired_capella_delivery_is_renewed_never_410(tmp_path: Path) -> None:
-    app, sims = sandbox_app(settings=Settings(data_dir=tmp_path, order_check_min_s=0.001))
-    sim = sims["capella"]
     clock = ManualClock(time.time())
-    sim.state.orders.clock = clock
+    app, sims = sandbox_app(
+        simulator_config(clock=clock),
+        settings=Settings(data_dir=tmp_path, order_check_min_s=0.001),
+    )
+    sim = sims["capella"]
     geo = next(
         i for i in build_archive(TEST_SEED, TEST_SCENES).items if i["collection"] == "capella-geo"
     )

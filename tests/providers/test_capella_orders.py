@@ -52,10 +52,9 @@ class Wired:
 
 
 async def wire(**extra: Any) -> Wired:
-    config = simulator_config(extra={"capella_order_step_s": STEP, **extra})
-    provider, sim = provider_for("capella", config=config)
     clock = ManualClock(1_800_000_000.0)
-    sim.state.orders.clock = clock
+    config = simulator_config(extra={"capella_order_step_s": STEP, **extra}, clock=clock)
+    provider, sim = provider_for("capella", config=config)
     return Wired(provider, sim, clock)
 
 

@@ -64,9 +64,8 @@ class World:
 
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[World]:
-    sim = create_app(simulator_config(extra={"capella_order_step_s": STEP_S}))
     clock = ManualClock(1_800_000_000.0)
-    sim.state.orders.clock = clock
+    sim = create_app(simulator_config(extra={"capella_order_step_s": STEP_S}, clock=clock))
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'bridge.db'}")
     await db.ready()
     catalog = load_catalog(COLLECTIONS, providers=["capella"])

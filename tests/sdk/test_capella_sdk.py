@@ -12,7 +12,10 @@ download, resume of a partial download (``Range: bytes=N-`` -> 206), the SDK's 4
 the insufficient-funds and rejected-order errors, a search with the SDK's time and
 property filters (``datetime__gt``, ``created__gte``, ``center_frequency__gt``, lists as
 ``in``; sorted, paged plainly and threaded), and an expired order renewed as the SDK does
-(``OrderExpiredError``, then ``submit_order(check_active_orders=True)``, free).
+(``OrderExpiredError``, then ``submit_order(check_active_orders=True)``, free); and the
+tasking flow: ``create_tasking_request``, ``get_task`` until completed,
+``get_collects_for_task``, ``download_products(tasking_request_id=...)``,
+``search_tasking_requests`` and ``cancel_tasking_requests``.
 """
 
 from __future__ import annotations
@@ -135,6 +138,55 @@ if mode == "order":
     Path(out).write_text(json.dumps(result))
     sys.exit(0)
 
+if mode == "tasking":
+    # The SDK's tasking flow, unmodified: create, poll get_task, collects, order and
+    # download the task's products by tasking_request_id, search, cancel.
+    point = {"type": "Point", "coordinates": [24.94, 60.17]}
+    created = client.create_tasking_request(
+        geometry=point,
+        name="sdk tasking",
+        collection_tier="standard",
+        collection_type="spotlight",
+        off_nadir_min=10,
+        off_nadir_max=30,
+        look_direction="right",
+        custom_attribute_1="sdk-ref",
+        pre_approval=True,
+    )
+    task_id = created["properties"]["taskingrequestId"]
+    result["created"] = created
+    codes = []
+    deadline = time.monotonic() + 20
+    while True:
+        task = client.get_task(task_id)
+        code = task["properties"]["statusHistory"][0]["code"]
+        if not codes or codes[-1] != code:
+            codes.append(code)
+        if client.is_task_completed(task) or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    result["codes"] = codes
+    result["task"] = task
+    result["collects"] = client.get_collects_for_task(task_id)
+    downloaded = client.download_products(
+        tasking_request_id=task_id,
+        local_dir=workdir,
+        include=["raster"],
+        product_types=["GEO"],
+        threaded=False,
+    )
+    result["downloaded"] = {k: {a: str(p) for a, p in v.items()} for k, v in downloaded.items()}
+    result["searched"] = client.search_tasking_requests(
+        tasking_request_id=task_id
+    ).tasking_request_ids
+    other = client.create_tasking_request(geometry=point, name="to cancel")
+    other_id = other["properties"]["taskingrequestId"]
+    result["cancel"] = client.cancel_tasking_requests(other_id)
+    result["canceled"] = client.get_task(other_id)["properties"]["statusHistory"][0]["code"]
+    result["cancel_completed"] = client.cancel_tasking_requests(task_id)
+    Path(out).write_text(json.dumps(result))
+    sys.exit(0)
+
 if mode == "renew":
     from capella_console_client.exceptions import OrderExpiredError
 
@@ -242,7 +294,8 @@ class Served:
 @pytest.fixture(scope="module")
 def served() -> Iterator[Served]:
     """The Capella simulator on a free loopback port, in a uvicorn thread."""
-    app = create_app(simulator_config(extra={"capella_order_step_s": STEP_S}))
+    settings = {"capella_order_step_s": STEP_S, "capella_task_step_s": STEP_S}
+    app = create_app(simulator_config(extra=settings))
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -309,6 +362,33 @@ def test_search_review_order_download_resume(
     after = result["after_416"]
     assert after["requests"] == [[f"bytes={resume['size']}-", 416]]
     assert after["sha"] == files[data_key]["sha"]
+
+
+def test_tasking_request_status_collects_and_download(
+    sdk_python: Path, served: Served, tmp_path: Path
+) -> None:
+    result = drive(sdk_python, served, tmp_path, "tasking", "")
+    props = result["created"]["properties"]
+    assert props["taskingrequestName"] == "sdk tasking"
+    assert props["collectConstraints"]["offNadirMin"] == 10
+    assert props["collectConstraints"]["lookDirection"] == "right"
+    assert props["customAttribute1"] == "sdk-ref"
+    assert result["codes"][0] in ("received", "submitted")
+    assert result["codes"][-1] == "completed", result["codes"]
+    history = [s["code"] for s in result["task"]["properties"]["statusHistory"]]
+    assert history == ["completed", "accepted", "submitted", "review", "received"]
+    assert result["task"]["properties"]["order"]["summary"]["total"] == "$2,000.00"
+    task_id = props["taskingrequestId"]
+    assert [c["taskingrequestId"] for c in result["collects"]] == [task_id]
+    assert result["searched"] == [task_id]
+    (item_id, files), *rest = result["downloaded"].items()
+    assert not rest and "_GEO_" in item_id
+    data = Path(next(iter(files.values())))
+    assert data.read_bytes()[:4] in (b"II*\x00", b"MM\x00*")
+    assert list(result["cancel"].values()) == [{"success": True}]
+    assert result["canceled"] == "canceled"
+    (outcome,) = result["cancel_completed"].values()
+    assert outcome["success"] is False and outcome["error"]["code"] == "CONFLICT"
 
 
 FILTERS: dict[str, Any] = {

@@ -90,11 +90,16 @@ def test_sandbox_settings_hold_the_demo_key() -> None:
 
 
 async def test_extra_api_keys_from_config() -> None:
-    app = create_app(sim_config(extra={"api_keys": ["tenant-b-key"]}))
+    app = create_app(sim_config(extra={"capella_api_keys": ["tenant-b-key"]}))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url=BASE) as c:
         ok = await c.get("/user", headers={"Authorization": "ApiKey tenant-b-key"})
         assert ok.status_code == 200
+
+
+def test_unknown_capella_setting_fails_loudly() -> None:
+    with pytest.raises(ValueError, match="capella_api_key"):
+        create_app(sim_config(extra={"capella_api_key": "typo"}))
 
 
 # --- envelope and paging ------------------------------------------------------------------

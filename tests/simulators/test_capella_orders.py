@@ -44,10 +44,12 @@ class Sim:
 
 
 def make_app(**extra: Any) -> tuple[Starlette, ManualClock]:
-    config = sim_config(extra={"capella_order_step_s": STEP, "api_keys": [OTHER_KEY], **extra})
-    app = create_app(config)
     clock = ManualClock(1_800_000_000.0)
-    app.state.orders.clock = clock
+    config = sim_config(
+        extra={"capella_order_step_s": STEP, "capella_api_keys": [OTHER_KEY], **extra},
+        clock=clock,
+    )
+    app = create_app(config)
     return app, clock
 
 

@@ -1,7 +1,8 @@
-"""Capella's native HTTP routes: ``GET /user``, ``POST /catalog/search``, orders, storage.
+"""Capella's native HTTP routes: ``GET /user``, catalog search, orders, tasking, storage.
 
 Routes are assembled here; archive logic lives in :mod:`.archive` / :mod:`.search`, order
-logic in :mod:`.orders` / :mod:`.orders_api`, product files in :mod:`.downloads`, accounts in
+logic in :mod:`.orders` / :mod:`.orders_api`, tasking in :mod:`.tasking` /
+:mod:`.tasking_api`, product files in :mod:`.downloads`, accounts in
 :mod:`.auth`. Product files are served by a simulated S3 bucket at ``/capella-archive/...``
 behind presigned URLs.
 """
@@ -21,14 +22,8 @@ from bridge.simulators.capella.archive import COLLECTIONS, Archive, build_archiv
 from bridge.simulators.capella.auth import DEMO_API_KEY, DEMO_USER, current_user, error
 from bridge.simulators.capella.body import MAX_WINDOW, SearchError, parse_search
 from bridge.simulators.capella.downloads import BUCKET, native_feature, resolver
-from bridge.simulators.capella.orders import (
-    DEFAULT_BUDGET_USD,
-    DEFAULT_STEP_S,
-    DEFAULT_TTL_S,
-    OrderBook,
-)
+from bridge.simulators.capella.orders import OrderBook
 from bridge.simulators.capella.orders_api import (
-    DEFAULT_URL_TTL_S,
     download_order,
     get_order,
     list_orders,
@@ -36,7 +31,25 @@ from bridge.simulators.capella.orders_api import (
     submit_order,
 )
 from bridge.simulators.capella.search import run_search
-from bridge.simulators.common.app import JSONResponse, SimulatorConfig, read_json, simulator_app
+from bridge.simulators.capella.settings import CapellaSimulatorSettings
+from bridge.simulators.capella.tasking import TaskBook
+from bridge.simulators.capella.tasking_api import (
+    create_task,
+    get_task,
+    list_collects,
+    order_task,
+    paged_tasks,
+    patch_task_status,
+    search_tasks,
+    update_task,
+)
+from bridge.simulators.common.app import (
+    JSONResponse,
+    SimulatorConfig,
+    read_json,
+    simulator_app,
+    simulator_settings,
+)
 from bridge.simulators.common.storage import ObjectStore
 
 __all__ = ["DEMO_API_KEY", "DEMO_USER", "create_app", "native_feature", "sandbox_settings"]
@@ -96,8 +109,8 @@ async def catalog_search(request: Request) -> Response:
     matched, items = run_search(archive, search, orders.owned(user["organizationId"]))
     base = str(request.base_url).rstrip("/")
     store: ObjectStore = request.app.state.store
-    config: SimulatorConfig = request.app.state.config
-    ttl = float(config.extra.get("capella_url_ttl_s", DEFAULT_URL_TTL_S))
+    settings: CapellaSimulatorSettings = request.app.state.settings
+    ttl = settings.url_ttl_s
 
     def sign(key: str) -> str:
         # Thumbnails and previews need no order: search hands them out presigned.
@@ -128,20 +141,36 @@ async def catalog_search(request: Request) -> Response:
 
 
 def create_app(config: SimulatorConfig) -> Starlette:
-    """The Capella simulator over the archive for ``config.seed`` / ``config.scenes``."""
-    archive = build_archive(config.seed, config.scenes)
-    extra = config.extra
+    """The Capella simulator over the archive for ``config.seed`` / ``config.scenes``.
+
+    Raises:
+        ValueError: an unknown or invalid ``capella_*`` setting in ``config.extra``.
+    """
+    settings = simulator_settings(CapellaSimulatorSettings, NAME, config)
+    # An archive of its own: completed tasks add their products to it.
+    archive = build_archive(config.seed, config.scenes).copy()
     orders = OrderBook(
         archive,
-        step_s=float(extra.get("capella_order_step_s", DEFAULT_STEP_S)),
-        ttl_s=float(extra.get("capella_order_ttl_s", DEFAULT_TTL_S)),
-        budget_usd=float(extra.get("capella_budget_usd", DEFAULT_BUDGET_USD)),
+        step_s=settings.order_step_s,
+        ttl_s=settings.order_ttl_s,
+        budget_usd=settings.budget_usd,
+        clock=config.clock,
     )
+    tasks = TaskBook(
+        archive,
+        orders,
+        seed=config.seed,
+        step_s=settings.task_step_s,
+        reject_rate=settings.task_reject_rate,
+        fail_rate=settings.task_fail_rate,
+        dice_seed=settings.task_seed,
+        clock=config.clock,
+    )
+    orders.prepaid = tasks.delivered
     store = ObjectStore(
         f"capella-simulator-{config.seed}",
         prefix=f"/{BUCKET}",
-        # Orders and URLs share one clock, so a test moving it moves both.
-        clock=lambda: orders.clock(),
+        clock=config.clock,
         resolver=resolver(archive, config.seed),
     )
     routes = [
@@ -152,9 +181,26 @@ def create_app(config: SimulatorConfig) -> Starlette:
         Route("/orders", list_orders, methods=["GET"]),
         Route("/orders/{order_id}", get_order, methods=["GET"]),
         Route("/orders/{order_id}/download", download_order, methods=["GET"]),
+        Route("/orders/task/{taskingrequestId}", order_task, methods=["POST"]),
+        Route("/task", create_task, methods=["POST"]),
+        Route("/task/{taskingrequestId}", get_task, methods=["GET"]),
+        Route("/task/{taskingrequestId}", update_task, methods=["PATCH"]),
+        Route("/task/{taskingrequestId}/status", patch_task_status, methods=["PATCH"]),
+        Route("/tasks/search", search_tasks, methods=["POST"]),
+        Route("/tasks/paged", paged_tasks, methods=["POST"]),
+        Route("/collects/list/{taskingrequestId}", list_collects, methods=["GET"]),
         *store.routes(),
     ]
-    app = simulator_app(NAME, routes, config, archive=archive, orders=orders, store=store)
+    app = simulator_app(
+        NAME,
+        routes,
+        config,
+        archive=archive,
+        orders=orders,
+        tasks=tasks,
+        store=store,
+        settings=settings,
+    )
     app.add_middleware(CollapseSlashes)
     return app
 

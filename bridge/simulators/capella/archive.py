@@ -104,6 +104,22 @@ class Archive:
     by_id: dict[str, int]
     _polygons: dict[int, Polygon] = field(default_factory=dict, repr=False)
 
+    def copy(self) -> Archive:
+        """An archive of its own for one simulator app (tasks add items to it)."""
+        return Archive(list(self.items), list(self.bboxes), list(self.times), dict(self.by_id))
+
+    def add(self, item: dict[str, Any]) -> bool:
+        """Append a new item (a tasked collect's product); False if its id exists."""
+        if item["id"] in self.by_id:
+            return False
+        b = item["bbox"]
+        stamp = datetime.fromisoformat(item["properties"]["datetime"].replace("Z", "+00:00"))
+        self.by_id[item["id"]] = len(self.items)
+        self.items.append(item)
+        self.bboxes.append((float(b[0]), float(b[1]), float(b[2]), float(b[3])))
+        self.times.append(stamp.timestamp())
+        return True
+
     def polygon(self, index: int) -> Polygon:
         """The footprint of item ``index`` as a shapely polygon (built on first use)."""
         poly = self._polygons.get(index)
@@ -157,16 +173,49 @@ def _collect(rng: random.Random) -> dict[str, Any]:
     lon, lat = synth.location(rng)
     lon = max(-178.5, min(178.5, lon))  # keep footprints off the antimeridian
     start = synth.acquisition_time(rng)
+    return make_collect(rng, mode, lon, lat, start)
+
+
+@dataclass(frozen=True)
+class CollectChoice:
+    """What a tasking request fixes about its collect (None: drawn as for the archive)."""
+
+    collection_type: str | None = None
+    orbit_state: str | None = None
+    direction: str | None = None
+    pol: str | None = None
+    incidence: float | None = None
+
+
+def make_collect(
+    rng: random.Random,
+    mode: Mode,
+    lon: float,
+    lat: float,
+    start: datetime,
+    choice: CollectChoice = CollectChoice(),
+) -> dict[str, Any]:
+    """One collect of ``mode`` centred on ``lon``/``lat`` starting at ``start``.
+
+    Draws from ``rng`` in a fixed order whatever ``choice`` fixes, so the archive built
+    from a seed never changes; tasking requests use ``choice`` for their constraints.
+    """
     number, inclination = _platform(rng, start, lat)
     duration = rng.uniform(*mode.duration_s)
     end = start + timedelta(seconds=round(duration, 6))
     orbit_state = "ascending" if rng.random() < 0.5 else "descending"
+    orbit_state = choice.orbit_state or orbit_state
     heading = _heading(lat, inclination, orbit_state)
     direction = "right" if rng.random() < 0.5 else "left"
+    direction = choice.direction or direction
     incidence = min(55.0, max(15.0, rng.gauss(35.0, 9.0)))
+    incidence = incidence if choice.incidence is None else choice.incidence
     length = mode.length_km * rng.uniform(0.9, 1.1)
     width = mode.width_km * rng.uniform(0.9, 1.1)
     footprint = synth.rotated_rectangle(lon, lat, width, length, heading)
+    pol = "HH" if rng.random() < 0.65 else "VV"
+    collect_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    collection_type = synth.weighted(rng, mode.collection_types)
     return {
         "mode": mode,
         "number": number,
@@ -179,9 +228,9 @@ def _collect(rng: random.Random) -> dict[str, Any]:
         "heading": heading,
         "incidence": incidence,
         "footprint": footprint,
-        "pol": "HH" if rng.random() < 0.65 else "VV",
-        "collect_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-        "collection_type": synth.weighted(rng, mode.collection_types),
+        "pol": choice.pol or pol,
+        "collect_id": collect_id,
+        "collection_type": choice.collection_type or collection_type,
         "algorithm": "pfa" if mode.code == "SP" and rng.random() < 0.4 else "backprojection",
         "res_az": round(rng.uniform(*mode.resolution_azimuth), 2),
         "res_rg": round(rng.uniform(*mode.resolution_slant_range), 2),
@@ -250,7 +299,7 @@ def _grid_properties(c: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]
     return geocoded, complex_
 
 
-def _items(c: dict[str, Any], products: list[str]) -> list[dict[str, Any]]:
+def collect_items(c: dict[str, Any], products: list[str]) -> list[dict[str, Any]]:
     """One native item per product of collect ``c``."""
     fp: synth.Footprint = c["footprint"]
     shared = _shared_properties(c)
@@ -290,7 +339,7 @@ def build_archive(seed: int, scenes: int) -> Archive:
         products += [p for p, share in OPTIONAL_PRODUCTS.items() if rng.random() < share]
         bbox = c["footprint"].bbox
         when = c["mid"].timestamp()
-        for item in _items(c, products):
+        for item in collect_items(c, products):
             if item["id"] in archive.by_id or len(archive.items) >= scenes:
                 continue  # same satellite, mode and second twice: keep the first
             archive.by_id[item["id"]] = len(archive.items)

@@ -1,7 +1,7 @@
 """Capella API-key auth and the accounts behind the keys.
 
 The demo key belongs to the sandbox demo user. Every extra key in
-``config.extra["api_keys"]`` is a user of an organization of its own (ids derived from
+``capella_api_keys`` (:mod:`.settings`) is a user of an organization of its own (ids derived from
 the key), so tenants of the bridge holding different keys never see each other's orders,
 as different Capella customers would not. Organizations with several users are not
 modelled.
@@ -14,7 +14,8 @@ from typing import Any
 
 from starlette.requests import Request
 
-from bridge.simulators.common.app import JSONResponse, SimulatorConfig
+from bridge.simulators.capella.settings import CapellaSimulatorSettings
+from bridge.simulators.common.app import JSONResponse
 
 DEMO_API_KEY = "capella-sim-demo-key-7c1f3b2e"
 DEMO_USER = {
@@ -33,9 +34,8 @@ def error(status: int, message: str, code: str) -> JSONResponse:
 
 
 def _api_keys(request: Request) -> frozenset[str]:
-    config: SimulatorConfig = request.app.state.config
-    extra = config.extra.get("api_keys") or ()
-    return frozenset((DEMO_API_KEY, *extra))
+    settings: CapellaSimulatorSettings = request.app.state.settings
+    return frozenset((DEMO_API_KEY, *settings.api_keys))
 
 
 def _user(key: str) -> dict[str, Any]:

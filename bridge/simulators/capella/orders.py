@@ -7,7 +7,7 @@ product; ``POST /orders`` answers the order (``orderId``, ``orderStatus``, ``ord
 can be downloaded; ``rejected`` ones carry no items. Assumed, and kept here:
 
 * Status moves ``submitted`` -> ``pending`` (products being staged in the delivery
-  bucket) -> ``completed``, one ``capella_order_step_s`` (``config.extra``, default 2 s)
+  bucket) -> ``completed``, one ``capella_order_step_s`` (:mod:`.settings`, default 2 s)
   each, computed from the order's creation time. An order of products the organization
   already bought is ``completed`` at once (nothing to stage), as in the seed's example.
 * Prices (USD) by collection type, CPHD at twice the price; products the organization
@@ -22,7 +22,6 @@ can be downloaded; ``rejected`` ones carry no items. Assumed, and kept here:
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -101,10 +100,13 @@ class OrderBook:
     """Every organization's orders and spending, in memory (one book per simulator app)."""
 
     archive: Archive
+    clock: Callable[[], float]
+    """The simulator's one clock (``SimulatorConfig.clock``)."""
     step_s: float = DEFAULT_STEP_S
     ttl_s: float = DEFAULT_TTL_S
     budget_usd: float = DEFAULT_BUDGET_USD
-    clock: Callable[[], float] = time.time
+    prepaid: Callable[[str], frozenset[str]] = lambda organization_id: frozenset()
+    """Granules an organization holds without an order (its tasks' deliveries)."""
     orders: dict[str, Order] = field(default_factory=dict)
     spent: dict[str, float] = field(default_factory=dict)
 
@@ -142,17 +144,25 @@ class OrderBook:
         return list(out.values())
 
     def owned(self, organization_id: str) -> frozenset[str]:
-        """Granule ids the organization has ordered (orders not rejected)."""
-        return frozenset(
+        """Granule ids the organization holds: ordered (orders not rejected) or tasked."""
+        ordered = frozenset(
             i["granuleId"]
             for o in self.orders.values()
             if o.organization_id == organization_id and not o.rejected
             for i in o.items
         )
+        return ordered | self.prepaid(organization_id)
 
     def available_usd(self, organization_id: str) -> float:
-        """What the organization can still spend."""
+        """What the organization can still spend (orders and tasks draw on one budget)."""
         return round(self.budget_usd - self.spent.get(organization_id, 0.0), 2)
+
+    def charge(self, organization_id: str, amount_usd: float) -> bool:
+        """Draw ``amount_usd`` from the organization's budget; False (nothing drawn) beyond it."""
+        if amount_usd > self.available_usd(organization_id):
+            return False
+        self.spent[organization_id] = self.spent.get(organization_id, 0.0) + amount_usd
+        return True
 
     def review(self, organization_id: str, items: list[dict[str, Any]]) -> dict[str, Any]:
         """The ``POST /orders/review`` answer for ``items``."""

@@ -13,7 +13,7 @@ source says (the adapter reads these in one place too):
 * Downloading an order that is not ``completed`` answers 409 ``ORDER_NOT_COMPLETED``;
   after its ``expirationDate`` 410 ``{"error": "Order expired"}`` (the string body of the
   SDK's tests; the status is assumed).
-* Presigned hrefs live ``capella_url_ttl_s`` (``config.extra``, default 3600 s).
+* Presigned hrefs live ``capella_url_ttl_s`` (:mod:`.settings`, default 3600 s).
 """
 
 from __future__ import annotations
@@ -26,10 +26,9 @@ from starlette.responses import Response
 from bridge.simulators.capella.auth import contract_id, current_user, error
 from bridge.simulators.capella.downloads import file_names, native_feature, stored_object
 from bridge.simulators.capella.orders import Order, OrderBook, OrderError
+from bridge.simulators.capella.settings import CapellaSimulatorSettings
 from bridge.simulators.common.app import JSONResponse, SimulatorConfig, read_json
 from bridge.simulators.common.storage import ObjectStore
-
-DEFAULT_URL_TTL_S = 3600.0
 
 
 async def _read_order_body(request: Request) -> tuple[dict[str, Any], Any]:
@@ -75,7 +74,8 @@ async def review_order(request: Request) -> Response:
     return JSONResponse(_book(request).review(user["organizationId"], items))
 
 
-async def _data_size(request: Request, item: dict[str, Any]) -> int:
+async def data_size(request: Request, item: dict[str, Any]) -> int:
+    """Bytes of ``item``'s data file (what order items state as ``size``)."""
     config: SimulatorConfig = request.app.state.config
     data_key = item["properties"]["sar:polarizations"][0]
     stored = stored_object(item, data_key, config.seed)
@@ -89,7 +89,7 @@ async def submit_order(request: Request) -> Response:
         items = _book(request).resolve(body)
     except (OrderError, _Unauthorized) as exc:
         return _handled(exc)
-    sizes = {item["id"]: await _data_size(request, item) for item in items}
+    sizes = {item["id"]: await data_size(request, item) for item in items}
     contract = body.get("contractId") or contract_id(user["organizationId"])
     book = _book(request)
     order = book.place(user, items, sizes, contract)
@@ -155,8 +155,8 @@ async def download_order(request: Request) -> Response:
     if book.expired(order):
         # A bare string, as in the SDK's tests (test_exception_handling.py); status assumed.
         return JSONResponse({"error": "Order expired"}, status_code=410)
-    config: SimulatorConfig = request.app.state.config
-    ttl = float(config.extra.get("capella_url_ttl_s", DEFAULT_URL_TTL_S))
+    settings: CapellaSimulatorSettings = request.app.state.settings
+    ttl = settings.url_ttl_s
     store: ObjectStore = request.app.state.store
     base = str(request.base_url).rstrip("/")
 
