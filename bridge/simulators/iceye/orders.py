@@ -122,7 +122,7 @@ class PurchaseBook:
 
     def owned_frames(self, client: str, archive: Archive) -> frozenset[str]:
         """The frames ``client`` owns: those of its closed purchases (its ``private``
-        catalog; tasked frames would be there too, but the simulator has no tasking)."""
+        catalog; its acquired tasks' frames are there too, see ``TaskBook.owned_frames``)."""
         owned: set[str] = set()
         for purchase in self.purchases.values():
             if purchase.client == client and self.status(purchase) == "closed":
