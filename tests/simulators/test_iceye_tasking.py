@@ -137,13 +137,14 @@ async def test_statuses_move_over_time_and_products_join_the_catalog(
     task = await _create(client, app, productTypes=["GRD", "SLC", "SICD"])
     url = f"{TASKS}/{task['id']}"
     assert (await client.get(f"{url}/scene")).status_code == 404
-    assert (await client.get(f"{url}/products")).json() == {"data": []}
+    assert (await client.get(f"{url}/products")).status_code == 404
     seen = []
     for _ in range(4):
         seen.append((await client.get(url)).json()["status"])
         if seen[-1] == "ACTIVE":
             scene = (await client.get(f"{url}/scene")).json()
             assert scene["footprint"]["type"] == "Polygon"
+            assert scene["lookSide"] in ("LEFT", "RIGHT") and scene["duration"] > 0
         if seen[-1] == "FULFILLED":
             ready = (await client.get(f"{url}/products")).json()["data"]
             assert sorted(p["properties"]["sar:product_type"] for p in ready) == ["GRD", "SLC"]
@@ -208,7 +209,8 @@ async def test_cancel_only_received_or_active(app: Starlette, client: httpx.Asyn
     assert canceled.json()["status"] == "CANCELED"
     app.state.clock.now += 5 * STEP
     assert (await client.get(f"{TASKS}/{first['id']}")).json()["status"] == "CANCELED"
-    assert (await client.get(f"{TASKS}/{first['id']}/products")).json() == {"data": []}
+    assert (await client.get(f"{TASKS}/{first['id']}/scene")).status_code == 404
+    assert (await client.get(f"{TASKS}/{first['id']}/products")).status_code == 404
     second = await _create(client, app)
     bad = await client.patch(f"{TASKS}/{second['id']}", json={"status": "DONE"})
     assert bad.status_code == 400

@@ -57,6 +57,7 @@ TASK_PRICE = {
 PRIORITY_FACTOR = {"COMMERCIAL": 1.0, "BACKGROUND": 0.7}
 EXCLUSIVITY_FACTOR = {"PUBLIC": 1.0, "PRIVATE": 1.25}
 EULA_FACTOR = {"STANDARD": 1.0, "GOVERNMENT": 1.0, "MULTI": 1.5}
+SLA_FACTOR = {"SLA_2H": 1.5, "SLA_8H": 1.2, "SLA_12H": 1.1, "SLA_24H": 1.0}
 TASK_NUMBER_BASE = 900_000
 """Frame numbers of tasked acquisitions (above any archive frame's)."""
 
@@ -190,6 +191,7 @@ def task_price(spec: TaskSpec) -> int:
         PRIORITY_FACTOR[spec.priority]
         * EXCLUSIVITY_FACTOR[spec.exclusivity]
         * EULA_FACTOR[spec.eula]
+        * SLA_FACTOR[spec.sla]
     )
     return round(TASK_PRICE[spec.imaging_mode] * factor)
 

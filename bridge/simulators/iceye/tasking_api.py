@@ -130,16 +130,22 @@ async def scene(request: Request, client: str) -> Response:
     """``GET /tasks/{taskID}/scene``: the planned acquisition (ACTIVE and later)."""
     task = _task(request, client)
     book = _book(request)
-    if "ACTIVE" not in (status for status, _ in book.history(task)):
+    # docs "get task scene": only once ACTIVE, and no longer after a cancellation.
+    if task.canceled is not None or book.status(task) not in ("ACTIVE", "FULFILLED", "DONE"):
         raise Invalid(f"task {task.id} has no scheduled scene", 404, "NOT_FOUND")
     spec = task.spec
     mode = MODE_BY_NAME[IMAGING_MODES[spec.imaging_mode]]
     rng = random.Random(f"iceye-scene-{task.id}")
     start = spec.start + 3600.0
     footprint = synth.rotated_rectangle(spec.lon, spec.lat, mode[3], mode[4], rng.uniform(0, 30))
+    look = spec.look_side if spec.look_side != "ANY" else "RIGHT"
+    direction = spec.pass_direction if spec.pass_direction != "ANY" else "DESCENDING"
     return JSONResponse(
         {
             "imagingTime": {"start": iso(start), "end": iso(start + mode[5])},
+            "duration": mode[5],
+            "lookSide": look,
+            "passDirection": direction,
             "footprint": footprint.geometry,
         }
     )
@@ -151,7 +157,11 @@ async def products(request: Request, client: str) -> Response:
     wanted = request.path_params.get("product_type")
     if wanted is not None and wanted not in PRODUCT_TYPES:
         raise Invalid(f"productType must be one of {', '.join(PRODUCT_TYPES)}")
-    ready = [s for s in _book(request).products(task) if wanted in (None, s.product_type)]
+    book = _book(request)
+    if book.status(task) not in ("FULFILLED", "DONE"):
+        # docs changelog: task products answer 404 until the task is fulfilled.
+        raise Invalid(f"task {task.id} has no products yet", 404, "NOT_FOUND")
+    ready = [s for s in book.products(task) if wanted in (None, s.product_type)]
     records, cursor = _page(request, ready)
     base = str(request.base_url).rstrip("/")
     store = request.app.state.store
