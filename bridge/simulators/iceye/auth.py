@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import binascii
 import secrets
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -36,9 +35,9 @@ SCOPE = "catalog.read catalog.purchase tasking"
 class AuthState:
     """Registered clients and the tokens handed out (token → client id, expiry)."""
 
-    token_ttl_s: float = 3600.0
-    clock: Callable[[], float] = time.time
+    clock: Callable[[], float]
     """The simulator's one clock (``SimulatorConfig.clock``)."""
+    token_ttl_s: float = 3600.0
     clients: dict[str, str] = field(default_factory=lambda: {DEMO_CLIENT_ID: DEMO_CLIENT_SECRET})
     contracts: dict[str, frozenset[str]] = field(
         default_factory=lambda: {DEMO_CLIENT_ID: frozenset({DEMO_CONTRACT_ID})}

@@ -27,9 +27,9 @@ class IceyeSettings(BaseModel):
     """Frames whose purchases end this way after the first step."""
     unpriced_contracts: frozenset[str] = frozenset()
     """Contracts without a pricing plan: price queries answer OUT_OF_BOUND_CONTRACT."""
-    task_step_s: float = Field(4.0, ge=0)
+    task_step_s: float = Field(5.0, ge=0)
     """Seconds a task spends in each of RECEIVED, ACTIVE and FULFILLED (sandbox: a task
-    is DONE about 12 s after creation)."""
+    is DONE 10 s after creation, 15 s with non-SLA products)."""
     task_reject_rate: float = Field(0.0, ge=0, le=1)
     """Share of tasks the optimizer REJECTs after RECEIVED (drawn per task, seeded)."""
     task_fail_rate: float = Field(0.0, ge=0, le=1)

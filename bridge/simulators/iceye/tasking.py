@@ -219,7 +219,7 @@ class TaskBook:
     base: Archive
     clock: Callable[[], float]
     seed: int
-    step_s: float = 4.0
+    step_s: float = 5.0
     reject_rate: float = 0.0
     fail_rate: float = 0.0
     tasks: dict[str, Task] = field(default_factory=dict)
