@@ -20,7 +20,7 @@ from bridge import registry
 from bridge.catalog import load_catalog
 from bridge.core.contract import Provider
 from bridge.core.tasking_contract import TaskingProvider, TaskingRequest
-from bridge.errors import BadRequest, Conflict, ProviderTimeout
+from bridge.errors import BadRequest, Conflict, NotFound, PaymentRequired, ProviderTimeout
 from bridge.providers.base import ProviderContext
 from bridge.providers.iceye.tasking_mapping import (
     STATUS_TABLE,
@@ -136,13 +136,18 @@ async def test_a_contract_without_pricing_plan_is_quoted_without_amount() -> Non
         await archive.aclose()
 
 
-async def test_native_validation_is_a_bad_request_naming_the_field() -> None:
-    tasking, archive, _sim, clock = _wired()
+async def test_native_refusals_become_bridge_errors() -> None:
+    tasking, archive, sim, clock = _wired(iceye_task_budgets={DEMO_CONTRACT_ID: 100_000})
     try:
         start = datetime.fromtimestamp(clock(), UTC) + timedelta(hours=1)
         narrow = _request(clock, start=start, end=start + timedelta(hours=3))
         with pytest.raises(BadRequest, match="acquisitionWindow"):
             await tasking.create_task(narrow, "order-narrow")
+        with pytest.raises(PaymentRequired, match="BUDGET_EXCEEDED"):
+            await tasking.create_task(_request(clock), "order-poor")
+        with pytest.raises(NotFound):
+            await tasking.get_task("no-such-task")
+        assert sim.state.tasks.tasks == {}
     finally:
         await tasking.aclose()
         await archive.aclose()

@@ -302,3 +302,21 @@ async def test_feasibility_takes_an_array_and_honours_constraints(
 async def test_unknown_settings_fail_loudly() -> None:
     with pytest.raises(ValueError, match="task_stepp_s"):
         _app(iceye_task_stepp_s=1)
+
+
+async def test_a_task_over_budget_is_refused_with_402() -> None:
+    app = _app(iceye_task_budgets={CONTRACT: 500_000})
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as c:
+        token = await c.post(
+            SETTINGS["auth_url"],
+            data={"grant_type": "client_credentials"},
+            auth=(SETTINGS["client_id"], SETTINGS["client_secret"]),
+        )
+        c.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+        first = await _create(c, app)  # 450,000 of 500,000
+        refused = await c.post(TASKS, json=task_body(app))
+        assert refused.status_code == 402
+        assert refused.json()["code"] == "BUDGET_EXCEEDED"
+        assert "50000" in refused.json()["message"]
+        await c.patch(f"{TASKS}/{first['id']}", json={"status": "CANCELED"})
+        assert (await c.post(TASKS, json=task_body(app))).status_code == 201

@@ -125,6 +125,7 @@ def create_app(config: SimulatorConfig) -> Starlette:
         step_s=settings.task_step_s,
         reject_rate=settings.task_reject_rate,
         fail_rate=settings.task_fail_rate,
+        budgets=settings.task_budgets,
     )
     auth = AuthState(token_ttl_s=settings.token_ttl_s, clock=clock)
     store = build_store(tasks.archive, config.seed, clock)

@@ -27,6 +27,9 @@ class IceyeSettings(BaseModel):
     """Frames whose purchases end this way after the first step."""
     unpriced_contracts: frozenset[str] = frozenset()
     """Contracts without a pricing plan: price queries answer OUT_OF_BOUND_CONTRACT."""
+    task_budgets: dict[str, int] = Field(default_factory=dict)
+    """Tasking budget per contract (EUR cents): a task whose price would exceed what is
+    left is refused with 402 (contracts not named have no limit)."""
     task_step_s: float = Field(5.0, ge=0)
     """Seconds a task spends in each of RECEIVED, ACTIVE and FULFILLED (sandbox: a task
     is DONE 10 s after creation, 15 s with non-SLA products)."""

@@ -222,11 +222,28 @@ class TaskBook:
     step_s: float = 5.0
     reject_rate: float = 0.0
     fail_rate: float = 0.0
+    budgets: Mapping[str, int] = field(default_factory=dict)
     tasks: dict[str, Task] = field(default_factory=dict)
     _archive: Archive | None = None
 
     def create(self, client: str, spec: TaskSpec) -> Task:
-        """Record a new task (RECEIVED)."""
+        """Record a new task (RECEIVED); raises :class:`Invalid` (402) over budget."""
+        budget = self.budgets.get(spec.contract_id)
+        if budget is not None:
+            spent = sum(
+                task_price(t.spec)
+                for t in self.tasks.values()
+                if t.spec.contract_id == spec.contract_id
+                and self.status(t) not in ("REJECTED", "FAILED", "CANCELED")
+            )
+            price = task_price(spec)
+            if spent + price > budget:
+                raise Invalid(
+                    f"task price {price} exceeds the remaining budget {budget - spent} "
+                    f"of contract {spec.contract_id}",
+                    402,
+                    "BUDGET_EXCEEDED",
+                )
         number = TASK_NUMBER_BASE + len(self.tasks)
         rng = random.Random(f"iceye-task-{self.seed}-{number}")
         draw = rng.random()
