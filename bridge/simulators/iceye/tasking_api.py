@@ -28,17 +28,15 @@ from bridge.simulators.iceye.auth import AuthState, api_error, authenticate
 from bridge.simulators.iceye.orders import iso
 from bridge.simulators.iceye.orders_api import Refusal, _page
 from bridge.simulators.iceye.render import render_v2
-from bridge.simulators.iceye.tasking import (
+from bridge.simulators.iceye.task_rules import (
     IMAGING_MODES,
     PRODUCT_TYPES,
     Invalid,
-    Task,
-    TaskBook,
     TaskSpec,
     parse_task,
     price_body,
-    task_body,
 )
+from bridge.simulators.iceye.tasking import Task, TaskBook, task_body
 
 PREFIX = "/api/tasking/v2"
 PASS_INTERVAL_S = 8 * 3600.0
