@@ -3,6 +3,7 @@ stable asset keys over product-specific ones, SAR polarizations on the data asse
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from xml.etree import ElementTree
@@ -21,6 +22,7 @@ from bridge.simulators.common.faults import FaultSettings
 from bridge.simulators.iceye.auth import DEMO_CONTRACT_ID
 from tests.providers.test_iceye_orders import GRD, STEP, _pair
 from tests.support import wiring
+from tests.support.clock import ManualClock
 
 ITEM_ASSETS = {
     cid: doc["item_assets"]
@@ -61,7 +63,7 @@ async def test_advertised_data_and_metadata_resolve_to_the_product_files(
     and ``metadata`` resolve to them."""
     provider, sim = v2
     order = await provider.place_order("iceye-grd", GRD, OrderOptions(), "bridge-order-f")
-    sim.state.clock.advance(STEP * 2)
+    sim.state.clock.now += STEP * 2
     assert (await provider.get_order(order.native_id)).state == "succeeded"
     data = await provider.asset_location("iceye-grd", GRD, "data", order.native_id)
     assert "/products/" in data.href and "Signature=" in data.href
@@ -119,7 +121,9 @@ async def test_the_bridge_never_advertises_an_asset_it_cannot_resolve(tmp_path: 
     """Through the bridge: every advertised asset of an ICEYE item resolves (thumbnails at
     once; data and metadata once the order succeeded), though ICEYE's public item links
     only its thumbnails and the products name their files grd-tif/grd-xml."""
-    config = wiring.simulator_config(extra={"iceye_order_step_s": STEP})
+    config = wiring.simulator_config(
+        extra={"iceye_order_step_s": STEP}, clock=ManualClock(time.time())
+    )
     app, sims = wiring.sandbox_app(config, Settings(data_dir=tmp_path))
     sim = sims["iceye"]
     key = await KeyStore(app.state.db).add_key("acme")
@@ -130,7 +134,7 @@ async def test_the_bridge_never_advertises_an_asset_it_cannot_resolve(tmp_path: 
         before = await c.get(item["assets"]["data"]["href"], headers=auth)
         assert before.status_code == 403 and before.json()["code"] == "NotOrdered"
         placed = await c.post(f"/collections/iceye-grd/items/{GRD}/order", headers=auth)
-        sim.state.clock.advance(2 * STEP)
+        sim.state.clock.now += 2 * STEP
         order = (await c.get(f"/orders/{placed.json()['id']}", headers=auth)).json()
         assert order["status"] == "succeeded", order
         for key_, magic in (

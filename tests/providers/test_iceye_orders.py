@@ -6,6 +6,7 @@ Set ``UPDATE_GOLDEN=1`` to rewrite ``tests/golden/iceye/orders.json``.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from bridge.providers.iceye.order_mapping import (
 )
 from bridge.simulators.iceye.archive import build_archive
 from tests.support import wiring
+from tests.support.clock import ManualClock
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "iceye"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
@@ -48,7 +50,9 @@ GRD, SLC = ITEMS["GRD"], ITEMS["SLC"]
 
 
 async def _pair(version: str, **extra: Any) -> tuple[Provider, Starlette]:
-    config = wiring.simulator_config(extra={"iceye_order_step_s": STEP, **extra})
+    config = wiring.simulator_config(
+        extra={"iceye_order_step_s": STEP, **extra}, clock=ManualClock(time.time())
+    )
     return wiring.provider_for("iceye", api_version=version, config=config)
 
 
@@ -119,7 +123,7 @@ async def test_order_until_succeeded_then_download_a_georeferenced_cog(
     states = []
     for _ in range(3):
         states.append((await provider.get_order(order.native_id)).state)
-        sim.state.clock.advance(STEP)
+        sim.state.clock.now += STEP
     assert states == ["ordered", "shipping", "succeeded"]
 
     item = await provider.get_item("iceye-grd", GRD)
@@ -154,9 +158,9 @@ async def test_order_until_succeeded_then_download_a_georeferenced_cog(
 async def test_urls_are_fresh_after_the_old_one_expired(v2: tuple[Provider, Starlette]) -> None:
     provider, sim = v2
     order = await provider.place_order("iceye-grd", GRD, OrderOptions(), "bridge-order-9")
-    sim.state.clock.advance(STEP * 2)
+    sim.state.clock.now += STEP * 2
     first = await provider.asset_location("iceye-grd", GRD, "data", order.native_id)
-    sim.state.clock.advance(3601)
+    sim.state.clock.now += 3601
     assert (await _download(sim, first.href)).status_code == 403
     second = await provider.asset_location("iceye-grd", GRD, "data", order.native_id)
     assert second.href != first.href
@@ -186,7 +190,7 @@ async def test_failed_and_canceled_purchases(outcome: str) -> None:
     provider, sim = await _pair("v2", iceye_purchase_outcomes={frame: outcome})
     try:
         order = await provider.place_order("iceye-grd", GRD, OrderOptions(), "ref-x")
-        sim.state.clock.advance(STEP * 3)
+        sim.state.clock.now += STEP * 3
         now = await provider.get_order(order.native_id)
         assert now.state == outcome
         with pytest.raises(Conflict, match=outcome):
@@ -240,7 +244,7 @@ async def test_v1_orders_by_item_but_prices_and_delivers_nothing(
         await provider.place_order("iceye-grd", GRD, OrderOptions(license="STANDARD"), "r")
     order = await provider.place_order("iceye-grd", GRD, OrderOptions(), "v1-ref")
     assert order.state == "ordered" and order.reference == "v1-ref"
-    sim.state.clock.advance(STEP * 2)
+    sim.state.clock.now += STEP * 2
     assert (await provider.get_order(order.native_id)).state == "succeeded"
     found = await provider.find_orders("iceye-grd", GRD, "v1-ref")
     assert [o.native_id for o in found] == [order.native_id]

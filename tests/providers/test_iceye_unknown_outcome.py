@@ -5,6 +5,7 @@ anything is bought again: one native purchase, and the bridge's order ends succe
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import httpx
@@ -16,6 +17,7 @@ from bridge.settings import Settings
 from bridge.simulators.common.faults import FaultSettings
 from tests.providers.test_iceye_orders import GRD, STEP
 from tests.support import wiring
+from tests.support.clock import ManualClock
 
 DEADLINE_S = 1.0
 RECONCILE_AFTER_S = 0.05
@@ -23,7 +25,9 @@ RECONCILE_AFTER_S = 0.05
 
 @pytest.mark.parametrize("version", ["v2", "v1"])
 async def test_a_late_purchase_is_adopted_not_bought_twice(tmp_path: Path, version: str) -> None:
-    config = wiring.simulator_config(extra={"iceye_order_step_s": STEP})
+    config = wiring.simulator_config(
+        extra={"iceye_order_step_s": STEP}, clock=ManualClock(time.time())
+    )
     sandbox = in_process_sandbox(config, api_versions={"iceye": version})
     sim = sandbox.simulators["iceye"]
     iceye = sandbox.provider_settings["iceye"]
@@ -54,7 +58,7 @@ async def test_a_late_purchase_is_adopted_not_bought_twice(tmp_path: Path, versi
         await asyncio.sleep(RECONCILE_AFTER_S * 2)
         adopted = (await c.get(f"/orders/{order['id']}", headers=auth)).json()
         assert adopted["status"] in ("ordered", "shipping"), adopted
-        sim.state.clock.advance(2 * STEP)
+        sim.state.clock.now += 2 * STEP
         done = (await c.get(f"/orders/{order['id']}", headers=auth)).json()
         assert done["status"] == "succeeded", done
         # Ordering the same item again changes nothing either.

@@ -52,7 +52,7 @@ async def test_private_catalog_holds_the_owned_frames_with_their_product_files(
     assert await _search(client, **private) == []
     await buy(client)
     assert await _search(client, **private) == []  # not owned until the purchase closes
-    app.state.clock.advance(STEP * 2)
+    app.state.clock.now += STEP * 2
     owned = await _search(client, **private)
     assert sorted(str(i["id"]) for i in owned) == sorted(FRAME_ITEMS)
     for item in owned:

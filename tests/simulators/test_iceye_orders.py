@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -15,6 +16,7 @@ from starlette.applications import Starlette
 from bridge.simulators.iceye import create_app, sandbox_settings
 from bridge.simulators.iceye.archive import build_archive
 from tests.support import wiring
+from tests.support.clock import ManualClock
 
 BASE = "http://iceye.simulator"
 SETTINGS = sandbox_settings(BASE)
@@ -25,7 +27,11 @@ STEP = 10.0
 
 
 def _app(**extra: Any) -> Starlette:
-    return create_app(wiring.simulator_config(extra={"iceye_order_step_s": STEP, **extra}))
+    return create_app(
+        wiring.simulator_config(
+            extra={"iceye_order_step_s": STEP, **extra}, clock=ManualClock(time.time())
+        )
+    )
 
 
 def _frame_with(n_products: int) -> tuple[str, list[str]]:
@@ -121,7 +127,7 @@ async def test_purchase_moves_received_active_closed(
     for _ in range(3):
         got = await client.get(f"{V2}/purchases/{made['id']}")
         seen.append(got.json()["status"])
-        app.state.clock.advance(STEP)
+        app.state.clock.now += STEP
     assert seen == ["received", "active", "closed"]
 
 
@@ -130,7 +136,7 @@ async def test_configured_outcomes(outcome: str) -> None:
     app = _app(iceye_purchase_outcomes={FRAME: outcome})
     c = await _client(app)
     made = await _buy(c)
-    app.state.clock.advance(STEP * 3)
+    app.state.clock.now += STEP * 3
     assert (await c.get(f"{V2}/purchases/{made['id']}")).json()["status"] == outcome
     assert (await c.get(f"{V2}/purchases/{made['id']}/products")).json() == {"data": []}
     await c.aclose()
@@ -164,7 +170,7 @@ async def test_listing_pages_newest_first_and_per_account(app: Starlette) -> Non
     ids = []
     for n in range(5):
         ids.append((await _buy(mine, reference=f"r{n}"))["id"])
-        app.state.clock.advance(1)
+        app.state.clock.now += 1
     listed: list[str] = []
     cursor = None
     for _ in range(10):
@@ -190,7 +196,7 @@ async def test_listing_pages_newest_first_and_per_account(app: Starlette) -> Non
 async def _delivered(app: Starlette, c: httpx.AsyncClient) -> list[dict[str, Any]]:
     made = await _buy(c)
     assert (await c.get(f"{V2}/purchases/{made['id']}/products")).json() == {"data": []}
-    app.state.clock.advance(STEP * 2)
+    app.state.clock.now += STEP * 2
     products: list[dict[str, Any]] = (await c.get(f"{V2}/purchases/{made['id']}/products")).json()[
         "data"
     ]
@@ -229,7 +235,7 @@ async def test_range_expiry_and_tampering(app: Starlette, client: httpx.AsyncCli
     assert (await client.get(href, headers={"Range": "bytes=99999999-"})).status_code == 416
     tampered = href.replace("Signature=", "Signature=A")
     assert (await client.get(tampered)).status_code == 403
-    app.state.clock.advance(3601)
+    app.state.clock.now += 3601
     expired = await client.get(href)
     assert expired.status_code == 403 and b"Request has expired" in expired.content
 
@@ -252,9 +258,9 @@ async def test_catalog_quicklooks_need_no_purchase_but_data_does(
     # at least a day, and they do expire.
     again = (await client.post(f"{V2}/search", json=body)).json()["data"][0]
     assert again == item
-    app.state.clock.advance(86_400)
+    app.state.clock.now += 86_400
     assert (await client.get(item["assets"]["thumbnail-png"]["href"])).status_code == 200
-    app.state.clock.advance(86_400)
+    app.state.clock.now += 86_400
     assert (await client.get(item["assets"]["thumbnail-png"]["href"])).status_code == 403
 
 
@@ -275,7 +281,7 @@ async def test_v1_purchase_by_item_ids(app: Starlette, client: httpx.AsyncClient
     got = (await client.get(f"{V1}/purchases/{pid}")).json()
     assert set(got) == {"id", "customerName", "contractName", "createdAt", "status", "reference"}
     assert got["customerName"] == "ACME Corp" and got["status"] == "received"
-    app.state.clock.advance(STEP * 2)
+    app.state.clock.now += STEP * 2
     listed = (await client.get(f"{V1}/purchases")).json()["data"]
     assert [(p["id"], p["status"]) for p in listed] == [(pid, "closed")]
     assert (await client.get(f"{V2}/purchases/{pid}")).status_code == 404

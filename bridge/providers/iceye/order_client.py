@@ -56,6 +56,9 @@ MAX_LIST_PAGES = 50
 """Purchases scanned when reconciling (5,000, newest first)."""
 QUICKLOOK_ROLES = frozenset({"thumbnail", "overview"})
 UNPRICED_CURRENCY = "EUR"
+TASK_ORDER_PREFIX = "task:"
+"""``native_order_id`` of a tasked delivery: ``task:<taskID>`` (see ``bridge/providers/
+iceye/tasking.py``); its files come from the task products endpoint."""
 
 Send = Callable[..., Awaitable[httpx.Response]]
 GetItem = Callable[[str, str], Awaitable[Item | None]]
@@ -254,13 +257,19 @@ class Purchases:
                 "ICEYE API v1 delivers purchases to the contract's pre-configured bucket; "
                 "downloads through the bridge need API v2"
             )
-        path = f"{self._path}/purchases/{native_order_id}/products"
+        if native_order_id.startswith(TASK_ORDER_PREFIX):
+            task_id = native_order_id.removeprefix(TASK_ORDER_PREFIX)
+            path = f"/api/tasking/v2/tasks/{task_id}/products"
+        else:
+            path = f"{self._path}/purchases/{native_order_id}/products"
         body = checked(await self._send("GET", path), "purchase")
         products = body.get("data") if isinstance(body, dict) else None
         if not isinstance(products, list):
             raise ProviderBadResponse(NAME, "purchase products have no 'data' list")
         types = PRODUCT_TYPES_BY_COLLECTION.get(collection_id, ())
         product = pick_product(products, item_id, types)
+        if product is None and native_order_id.startswith(TASK_ORDER_PREFIX):
+            raise Conflict(f"ICEYE task {native_order_id} has not delivered {item_id} (yet)")
         if product is None:
             order = await self.get_order(native_order_id)
             if order.state in ("failed", "canceled"):

@@ -1,5 +1,6 @@
 """The ICEYE simulator's native routes: token endpoint, Catalog API v1 and v2, purchases
-(:mod:`.purchase_routes`) and the delivery storage (:mod:`.downloads`).
+(:mod:`.orders_api`), Tasking API v2 (:mod:`.tasking_api`) and the delivery storage
+(:mod:`.downloads`). One clock: ``config.clock``; settings: :mod:`.settings`.
 
 Catalog responses use ICEYE's ``CatalogItems`` envelope ``{"data": [...], "cursor": ...}``
 (``cursor`` absent on the last page). A v1 ``POST /search`` takes no cursor but answers
@@ -20,8 +21,8 @@ from bridge.simulators.common.app import JSONResponse, SimulatorConfig, read_jso
 from bridge.simulators.iceye.archive import PUBLIC, build_archive
 from bridge.simulators.iceye.auth import TOKEN_PATH, AuthState, api_error, authenticate
 from bridge.simulators.iceye.auth import token_endpoint as token_route
-from bridge.simulators.iceye.downloads import SimClock, build_store
-from bridge.simulators.iceye.orders import DEFAULT_STEP_S, PurchaseBook
+from bridge.simulators.iceye.downloads import build_store
+from bridge.simulators.iceye.orders import PurchaseBook
 from bridge.simulators.iceye.orders_api import purchase_routes
 from bridge.simulators.iceye.render import render
 from bridge.simulators.iceye.request import (
@@ -33,6 +34,9 @@ from bridge.simulators.iceye.request import (
     parse_search,
 )
 from bridge.simulators.iceye.search import collection_of, execute
+from bridge.simulators.iceye.settings import iceye_settings
+from bridge.simulators.iceye.tasking import TaskBook
+from bridge.simulators.iceye.tasking_api import tasking_routes
 
 CATALOG_PREFIX = "/api/catalog"
 
@@ -67,9 +71,12 @@ async def _answer(
         return api_error(request, "BAD_REQUEST", str(exc), 400)
     if _contract_denied(request, client, fields):
         return api_error(request, "FORBIDDEN", "contract is not available to this client", 403)
-    archive = request.app.state.archive
-    owned = request.app.state.purchases.owned_frames(client, archive) if version == "v2" else None
-    owned = owned or frozenset()
+    tasks: TaskBook = request.app.state.tasks
+    archive = tasks.archive()
+    # v1 has no private collection; tasked products still belong to their owner.
+    owned = tasks.owned_frames(client)
+    if version == "v2":
+        owned |= request.app.state.purchases.owned_frames(client, archive)
     scenes, next_offset = execute(archive, search, offset, limit, owned)
     base = _base_url(request)
     store = request.app.state.store
@@ -109,14 +116,21 @@ def _items_route(version: str) -> Any:
 
 def create_app(config: SimulatorConfig) -> Starlette:
     """The ICEYE simulator over the deterministic archive of ``config``."""
-    archive = build_archive(config.seed, config.scenes)
-    auth = AuthState(token_ttl_s=float(config.extra.get("iceye_token_ttl_s", 3600)))
-    clock = SimClock()
-    store = build_store(archive, config.seed, clock)
-    purchases = PurchaseBook(
+    settings = iceye_settings(config)
+    clock = config.clock
+    tasks = TaskBook(
+        base=build_archive(config.seed, config.scenes),
         clock=clock,
-        step_s=float(config.extra.get("iceye_order_step_s", DEFAULT_STEP_S)),
-        outcomes=dict(config.extra.get("iceye_purchase_outcomes", {})),
+        seed=config.seed,
+        step_s=settings.task_step_s,
+        reject_rate=settings.task_reject_rate,
+        fail_rate=settings.task_fail_rate,
+        budgets=settings.task_budgets,
+    )
+    auth = AuthState(token_ttl_s=settings.token_ttl_s, clock=clock)
+    store = build_store(tasks.archive, config.seed, clock)
+    purchases = PurchaseBook(
+        clock=clock, step_s=settings.order_step_s, outcomes=dict(settings.purchase_outcomes)
     )
     routes = [Route(TOKEN_PATH, token_route, methods=["POST"])]
     for version in ("v1", "v2"):
@@ -124,15 +138,16 @@ def create_app(config: SimulatorConfig) -> Starlette:
         routes.append(Route(f"{prefix}/search", _search_route(version), methods=["POST"]))
         routes.append(Route(f"{prefix}/items", _items_route(version), methods=["GET"]))
     routes += purchase_routes(CATALOG_PREFIX)
+    routes += tasking_routes()
     routes += store.routes()
     return simulator_app(
         "iceye",
         routes,
         config,
-        archive=archive,
         auth=auth,
         clock=clock,
         store=store,
         purchases=purchases,
-        unpriced_contracts=frozenset(config.extra.get("iceye_unpriced_contracts", ())),
+        tasks=tasks,
+        unpriced_contracts=settings.unpriced_contracts,
     )

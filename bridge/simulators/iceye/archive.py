@@ -8,6 +8,7 @@ catalog items, one per product type (GRD and SLC always; SICD, SIDD, CSI, VID so
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 import uuid
@@ -211,6 +212,65 @@ def _scene(frame: dict[str, Any], ptype: str) -> Scene:
         properties=props,
         assets=assets,
     )
+
+
+MODE_BY_NAME = {m[0]: m for m in MODES}
+
+
+def tasked_scenes(
+    rng: random.Random,
+    number: int,
+    acquisition_mode: str,
+    point: tuple[float, float],
+    start: datetime,
+    product_types: tuple[str, ...],
+) -> tuple[Scene, ...]:
+    """The products of one tasked acquisition: a frame like the archive's own, centred on
+    ``point`` (lon, lat) and acquired at ``start``, one scene per product type (private:
+    only the task's owner finds them, see :mod:`bridge.simulators.iceye.search`)."""
+    mode = MODE_BY_NAME[acquisition_mode]
+    orbit = "ascending" if rng.random() < 0.5 else "descending"
+    footprint = synth.rotated_rectangle(
+        point[0], point[1], mode[3], mode[4], synth.heading_for(orbit, rng)
+    )
+    incidence = round(rng.uniform(15.0, 40.0), 2)
+    end = start + timedelta(seconds=mode[5])
+    flying = max(1, bisect_right(_LAUNCH_TS, start.timestamp()))
+    frame = {
+        "number": number,
+        "frame_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        "mode": mode,
+        "start_iso": _iso(start),
+        "end_iso": _iso(end),
+        "created_iso": _iso(start + timedelta(hours=1)),
+        "stamp": start.strftime("%Y%m%dT%H%M%S"),
+        "start": start.timestamp(),
+        "end": end.timestamp(),
+        "platform": _PLATFORMS[rng.randrange(max(0, flying - 24), flying)],
+        "orbit": orbit,
+        "footprint": footprint,
+        "incidence": incidence,
+        "look": round(_look_angle(incidence), 2),
+        "direction": "right" if rng.random() < 0.7 else "left",
+        "polarization": "VV",
+        "processing": "nominal",
+    }
+    return tuple(
+        dataclasses.replace(_scene(frame, ptype), collection=PRIVATE) for ptype in product_types
+    )
+
+
+def with_scenes(base: Archive, extra: tuple[Scene, ...]) -> Archive:
+    """``base`` plus ``extra`` scenes (tasked products), indexes rebuilt."""
+    if not extra:
+        return base
+    scenes = base.scenes + extra
+    by_frame = dict(base.by_frame)
+    for scene in extra:
+        frame = scene.properties["frame_id"]
+        by_frame[frame] = (*by_frame.get(frame, ()), scene)
+    by_id = {**base.by_id, **{s.id: s for s in extra}}
+    return Archive(scenes=scenes, by_id=by_id, by_frame=by_frame)
 
 
 @cache

@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import secrets
-import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from urllib.parse import parse_qs
@@ -35,6 +35,8 @@ SCOPE = "catalog.read catalog.purchase tasking"
 class AuthState:
     """Registered clients and the tokens handed out (token → client id, expiry)."""
 
+    clock: Callable[[], float]
+    """The simulator's one clock (``SimulatorConfig.clock``)."""
     token_ttl_s: float = 3600.0
     clients: dict[str, str] = field(default_factory=lambda: {DEMO_CLIENT_ID: DEMO_CLIENT_SECRET})
     contracts: dict[str, frozenset[str]] = field(
@@ -45,7 +47,7 @@ class AuthState:
     def issue(self, client_id: str) -> str:
         """A new access token for ``client_id``."""
         token = secrets.token_urlsafe(32)
-        self.tokens[token] = (client_id, time.time() + self.token_ttl_s)
+        self.tokens[token] = (client_id, self.clock() + self.token_ttl_s)
         return token
 
     def client_of(self, token: str) -> str | None:
@@ -53,7 +55,7 @@ class AuthState:
         entry = self.tokens.get(token)
         if entry is None:
             return None
-        if time.time() >= entry[1]:
+        if self.clock() >= entry[1]:
             del self.tokens[token]
             return None
         return entry[0]

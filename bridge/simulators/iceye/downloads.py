@@ -21,7 +21,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
-import time
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -64,20 +63,6 @@ PIXELS: dict[str, PixelSpec] = {
     "CSI": PixelSpec("sar", 3, "uint8"),
     "VID": PixelSpec("sar", 1, "uint8"),
 }
-
-
-class SimClock:
-    """The simulator's wall clock (unix seconds); tests :meth:`advance` it past expiries."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def __call__(self) -> float:
-        return time.time() + self.offset
-
-    def advance(self, seconds: float) -> None:
-        """Move the clock ``seconds`` forward."""
-        self.offset += seconds
 
 
 @functools.lru_cache(maxsize=8192)
@@ -142,13 +127,16 @@ def object_key(scene: Scene, asset: str, file_name: str) -> str:
     return f"{area}/{scene.properties['frame_id']}/{file_name}"
 
 
-def make_resolver(archive: Archive, seed: int) -> Callable[[str], StoredObject | None]:
-    """The store resolver: storage key → the object, generated on demand."""
+def make_resolver(
+    archive: Callable[[], Archive], seed: int
+) -> Callable[[str], StoredObject | None]:
+    """The store resolver: storage key → the object, generated on demand from the archive
+    as it is now (tasked products join it when acquired)."""
 
     def resolve(key: str) -> StoredObject | None:
         _area, _, rest = key.partition("/")
         frame_id, _, name = rest.partition("/")
-        for scene in archive.by_frame.get(frame_id, ()):
+        for scene in archive().by_frame.get(frame_id, ()):
             for asset, file_name, _title, media, _role in scene.assets:
                 if file_name == name and object_key(scene, asset, file_name) == key:
                     return _object(scene, asset, media, file_name, seed)
@@ -176,7 +164,9 @@ def _object(scene: Scene, asset: str, media: str, name: str, seed: int) -> Store
     return StoredObject(source, media, name, created)
 
 
-def build_store(archive: Archive, seed: int, clock: SimClock) -> ObjectStore:
+def build_store(
+    archive: Callable[[], Archive], seed: int, clock: Callable[[], float]
+) -> ObjectStore:
     """The simulator's object store; the signing secret follows the seed, so two
     simulators built alike sign alike."""
     secret = hashlib.sha256(f"iceye-storage-{seed}".encode()).hexdigest()

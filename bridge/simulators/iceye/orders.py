@@ -8,9 +8,9 @@ is unconfirmed).
 
 Status is computed from the creation time, no background task: ``received`` for one
 step, ``active`` for the next, then ``closed`` (complete). A frame named in
-``config.extra["iceye_purchase_outcomes"]`` (``{frame_id: "failed" | "canceled"}``)
-ends that way after the first step instead. The step is ``config.extra
-["iceye_order_step_s"]`` (default 2 s).
+setting ``iceye_purchase_outcomes`` (``{frame_id: "failed" | "canceled"}``)
+ends that way after the first step instead. The step is setting
+``iceye_order_step_s`` (default 2 s; :mod:`bridge.simulators.iceye.settings`).
 
 Prices (assumed; the seed documents only ``{amount, currency}`` in minor units with a
 EUR example): a base price per acquisition mode, times a factor per EULA.
@@ -122,7 +122,7 @@ class PurchaseBook:
 
     def owned_frames(self, client: str, archive: Archive) -> frozenset[str]:
         """The frames ``client`` owns: those of its closed purchases (its ``private``
-        catalog; tasked frames would be there too, but the simulator has no tasking)."""
+        catalog; its acquired tasks' frames are there too, see ``TaskBook.owned_frames``)."""
         owned: set[str] = set()
         for purchase in self.purchases.values():
             if purchase.client == client and self.status(purchase) == "closed":

@@ -13,7 +13,7 @@ is not served.
 Assumed: error bodies ``{code, message}``; 400 for a missing or invalid field, 403 for a
 contract the client does not hold, 404 for an unknown frame, item or purchase (another
 account's purchases are unknown); a contract without a pricing plan
-(``config.extra["iceye_unpriced_contracts"]``) gets 400 ``OUT_OF_BOUND_CONTRACT`` "no
+(setting ``iceye_unpriced_contracts``) gets 400 ``OUT_OF_BOUND_CONTRACT`` "no
 Pricing Plan" from ``/price``; ``eula`` defaults to STANDARD on a v2 purchase;
 list paging as the catalog's (limit 1..100, default 10); an unfinished purchase lists no
 products (``{"data": []}``).
@@ -131,7 +131,7 @@ async def price(request: Request, client: str, version: str) -> Response:
     frame_id = _text(params, "frameID")
     contract = _contract(request, client, _text(params, "contractID") or "")
     eula = _eula(params.get("eula"))
-    scenes = _frame(request.app.state.archive, frame_id or "")
+    scenes = _frame(request.app.state.tasks.archive(), frame_id or "")
     if contract in request.app.state.unpriced_contracts:
         # ICEYE docs "pricing model": without a pricing plan price queries are unavailable;
         # app-examples ItemDetail.jsx matches these words (status assumed).
@@ -143,7 +143,7 @@ async def create(request: Request, client: str, version: str) -> Response:
     """``POST /api/catalog/{version}/purchases``."""
     body = await _body(request)
     book: PurchaseBook = request.app.state.purchases
-    archive: Archive = request.app.state.archive
+    archive: Archive = request.app.state.tasks.archive()
     reference = _text(body, "reference", required=False)
     if version == "v2":
         frame_id = _text(body, "frameID") or ""
@@ -225,7 +225,7 @@ async def products(request: Request, client: str, version: str) -> Response:
     book: PurchaseBook = request.app.state.purchases
     base = str(request.base_url).rstrip("/")
     store = request.app.state.store
-    scenes = book.delivered(purchase, request.app.state.archive)
+    scenes = book.delivered(purchase, request.app.state.tasks.archive())
     return JSONResponse({"data": [render_v2(s, base, store, PRIVATE) for s in scenes]})
 
 

@@ -37,8 +37,12 @@ def collection_of(scene: Scene, search: NativeSearch, owned: frozenset[str]) -> 
     """The collection ``scene`` is found in by ``search``: ``private`` when the caller owns
     its frame and asked for it, else ``public`` when asked; None when in neither."""
     wanted = search.collections if search.collections is not None else DEFAULT_COLLECTIONS
-    if PRIVATE in wanted and scene.properties["frame_id"] in owned:
+    mine = scene.properties["frame_id"] in owned
+    if PRIVATE in wanted and mine:
         return PRIVATE
+    if scene.collection == PRIVATE and not mine:
+        # A tasked product: exclusive to the task's owner (assumed for the whole session).
+        return None
     return PUBLIC if PUBLIC in wanted else None
 
 
