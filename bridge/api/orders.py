@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bridge.api.asset_proxy import deliver
 from bridge.api.client import ORJSONResponse
 from bridge.api.links import base_url
+from bridge.api.normalize import offset_token
 from bridge.api.order_views import order_json, quote_json
 from bridge.auth.keys import TenantRef
 from bridge.auth.request import Authenticator
@@ -112,10 +113,7 @@ class OrdersAPI:
         tenant = await self._tenant(request)
         if not 1 <= limit <= 1000:
             raise BadRequest("limit must be between 1 and 1000")
-        try:
-            offset = int(token or 0)
-        except ValueError as exc:
-            raise BadRequest("invalid paging token") from exc
+        offset = offset_token(token)
         base = self._base(request)
         page = await self.service.page(tenant, limit + 1, offset)
         links: list[dict[str, Any]] = [{"rel": "self", "href": str(request.url)}]
