@@ -1,37 +1,32 @@
-"""The app factory: every collaborator is a parameter; tests and ``bridge serve`` share it."""
+"""The app factory, ``create_app(settings, *, wiring, database)``, shared by tests and
+``bridge serve``, and the small builders it is made of. Production wiring by default;
+sandbox wiring comes from :mod:`bridge.sandbox`, which production code never imports."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import gc
 import logging
 import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from datetime import timedelta
 from importlib import resources
 from typing import Any
 
 import orjson
 from fastapi import FastAPI
-from limits.aio.storage import Storage
 from stac_fastapi.api.app import StacApi
 from stac_fastapi.api.models import create_get_request_model, create_post_request_model
 from stac_fastapi.types.config import ApiSettings
-from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
-from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from starlette.requests import Request
 
 from bridge import __version__
 from bridge.api.browser import add_browser_routes
-from bridge.api.client import PARTIAL_HEADER, BridgeClient, JSONSchemaResponse, ORJSONResponse
+from bridge.api.client import BridgeClient, JSONSchemaResponse, ORJSONResponse
 from bridge.api.conformance import conformance_classes
 from bridge.api.decorate import ItemDecorator
 from bridge.api.errors import add_error_handlers
-from bridge.api.guard import RequestGuard
 from bridge.api.links import base_url
+from bridge.api.middleware import middleware_stack
 from bridge.api.models import (
     CollectionsGetRequest,
     ItemsGetRequest,
@@ -41,8 +36,8 @@ from bridge.api.models import (
 from bridge.api.openapi import install_openapi
 from bridge.api.order_views import PRICE_EXTENSION_PATH
 from bridge.api.orders import OrdersAPI, add_order_routes
-from bridge.api.ratelimit import RateLimit, rate_storage
-from bridge.api.telemetry import RequestTelemetry, add_operator_routes
+from bridge.api.ratelimit import rate_storage
+from bridge.api.telemetry import add_operator_routes
 from bridge.auth.keys import KeyStore
 from bridge.auth.request import Authenticator
 from bridge.catalog import Catalog
@@ -51,55 +46,20 @@ from bridge.core.resilience import Resilience, RetryPolicy
 from bridge.core.tokens import TokenSigner
 from bridge.core.vocabulary import Vocabulary
 from bridge.db.engine import Database
-from bridge.db.shared import DatabaseLease, shared_secret
+from bridge.db.shared import shared_secret
 from bridge.orders.access import AssetAccess
 from bridge.orders.ledger import OrderLedger
+from bridge.orders.poller import OrderPoller
 from bridge.orders.service import OrderService, OrderTiming
 from bridge.provider_pool import ProviderPool, ProviderWiring
 from bridge.settings import Settings
-from bridge.telemetry import REQUEST_ID_HEADER, configure_logging
+from bridge.telemetry import configure_logging
 
 DEMO_TENANT = "demo"
 TOKEN_SECRET_NAME = "paging-token"
-POLLER_LEASE = "order-poller"
-# How long the poller lease outlives its holder's last renewal (renewed every round).
-POLLER_LEASE_S = 15.0
 
 # httpx logs every request URL at INFO; signed URLs and tokens must not reach logs.
 logging.getLogger("httpx").setLevel(logging.WARNING)
-
-
-def _middlewares(settings: Settings, rate_limits: Storage) -> list[Middleware]:
-    return [
-        # Outermost: it times and logs everything, errors from the others included.
-        Middleware(RequestTelemetry),
-        # Level 4: about half the time of the default 9 for output ~14% larger.
-        Middleware(
-            GZipMiddleware,
-            minimum_size=1024,
-            compresslevel=4,
-            # Raster bytes streamed through (ranged reads included) stay as they are.
-            exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, "image/tiff"),
-        ),
-        Middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors.allow_origins,
-            allow_methods=["GET", "HEAD", "POST", "DELETE", "OPTIONS"],
-            # stac-browser and QGIS send the key in these; the default allows none of them.
-            allow_headers=["Authorization", "X-API-Key", "Content-Type", "Accept"],
-            expose_headers=[
-                PARTIAL_HEADER,
-                "Retry-After",
-                REQUEST_ID_HEADER,
-                "RateLimit-Limit",
-                "RateLimit-Remaining",
-                "RateLimit-Reset",
-            ],
-            max_age=settings.cors.max_age_s,
-        ),
-        Middleware(RateLimit, settings=settings.rate_limits, storage=rate_limits),
-        Middleware(RequestGuard, limits=settings.limits),
-    ]
 
 
 def create_app(
@@ -118,6 +78,9 @@ def create_app(
         database: the tenants / keys / orders database; ``settings.database()`` when None.
     """
     settings = settings or Settings()
+    # Built here, not in the lifespan: the federation and the vocabulary are made from the
+    # operator's adapters. Building one does no I/O (clients connect on first use); the
+    # lifespan closes the whole pool.
     pool = ProviderPool(settings, wiring)
     federation, vocabulary = _federation(settings, pool)
     signer = _signer(settings)
@@ -138,7 +101,6 @@ def create_app(
     app.state.db = db
     app.state.keys = keys
     app.state.orders = orders
-    app.state.providers = pool
     add_error_handlers(app)
     add_operator_routes(app, db, federation)
     _add_schema_routes(app, client)
@@ -206,15 +168,10 @@ def _lifespan(
             signer.rekey((await shared_secret(db, TOKEN_SECRET_NAME)).encode())
         if demo_key:
             await keys.add_key(DEMO_TENANT, demo_key)
-        term = max(POLLER_LEASE_S, 3 * settings.order_check_min_s)
-        lease = DatabaseLease(db, POLLER_LEASE, timedelta(seconds=term))
-        poller = asyncio.create_task(_poll_orders(orders, settings.order_check_min_s, lease))
+        poller = OrderPoller(orders, db, settings.order_check_min_s)
+        poller.start()
         yield
-        poller.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await poller
-        with contextlib.suppress(Exception):  # the lease expires by itself anyway
-            await lease.release()
+        await poller.stop()
         await pool.aclose()
         await db.close()
 
@@ -280,7 +237,7 @@ def _stac_app(
         items_get_request_model=ItemsGetRequest,
         collections_get_request_model=CollectionsGetRequest,
         response_class=ORJSONResponse,
-        middlewares=_middlewares(settings, rate_storage(settings.rate_limits, db)),
+        middlewares=middleware_stack(settings, rate_storage(settings.rate_limits, db)),
     )
     return api.app
 
@@ -303,21 +260,6 @@ def _add_schema_routes(app: FastAPI, client: BridgeClient) -> None:
         app.add_api_route(
             f"/collections/{{collection_id}}/{kind}", endpoint, methods=["GET"], tags=[kind.title()]
         )
-
-
-async def _poll_orders(orders: OrderService, every_s: float, lease: DatabaseLease) -> None:
-    """Keep order states current in the background (webhooks only speed this up).
-
-    Exactly one process per database polls: the one holding the poller lease. The others
-    keep trying, and one takes over within the lease's term if the holder dies.
-    """
-    while True:
-        try:
-            if await lease.acquire():
-                await orders.poll_due()
-        except Exception:  # one bad round must not stop polling; it is logged
-            logging.getLogger("bridge.orders").exception("order polling round failed")
-        await asyncio.sleep(every_s)
 
 
 def _add_sandbox_route(app: FastAPI, info: dict[str, Any]) -> None:
