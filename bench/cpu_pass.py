@@ -28,7 +28,8 @@ from bridge import registry
 from bridge.app import create_app
 from bridge.catalog import load_catalog
 from bridge.core.page_cache import PageCache
-from bridge.sandbox import build_providers, sandbox_provider_settings
+from bridge.provider_pool import ProviderWiring
+from bridge.sandbox import sandbox_provider_settings
 from bridge.settings import ProviderSettings, Settings
 
 SEARCHES = 8
@@ -83,8 +84,8 @@ def make_app(transports: dict[str, httpx.AsyncBaseTransport], data_dir: Path) ->
         patient[name] = ps.model_copy(update={"timeout_s": 600.0})  # never time out here
     settings = Settings(sandbox=True, data_dir=data_dir, providers=patient)
     catalog = load_catalog(settings.collections_dir)
-    providers = build_providers(settings, catalog, patient, transports)
-    return create_app(settings, catalog=catalog, providers=providers)
+    wiring = ProviderWiring(catalog=catalog, operator_settings=patient, transports=transports)
+    return create_app(settings, wiring=wiring)
 
 
 class GcTimer:

@@ -10,9 +10,11 @@
     ├── NotFound                404  no such collection, item or order
     ├── Unauthorized            401  no or unknown API key
     ├── Forbidden               403  the key's tenant may not do this
+    │   └── NotOrdered          403  ... download an asset it has no live order of
     ├── Conflict                409
     ├── Gone                    410  a delivery or signed download expired at the provider
     ├── PaymentRequired         402  the provider refused the order for lack of funds
+    ├── OrderPending            202  not a failure: the asset's order is placed, not ready yet
     ├── UpstreamUnavailable     502  every provider a search involved failed
     │   └── UpstreamTimeout     504  ... and all of them by timing out
     └── ProviderError           502  a provider failed in a way the bridge cannot hide
@@ -21,7 +23,9 @@
         ├── ProviderTimeout     504  the provider did not answer within its deadline
         └── ProviderBadResponse 502  the provider answered with something unparseable
 
-Error bodies are STAC API style: ``{"code": <class name>, "description": <message>}``.
+Error bodies are STAC API style: ``{"code": <class name>, "description": <message>}``;
+the HTTP layer adds members some errors carry in ``detail`` (``providers``, an ``order``,
+the ``item`` to order) and turns ``retry_after`` into a ``Retry-After`` header.
 """
 
 from __future__ import annotations
@@ -77,6 +81,33 @@ class Unauthorized(BridgeError):
 
 class Forbidden(BridgeError):
     """The caller is known but may not do this."""
+
+
+class NotOrdered(Forbidden):
+    """The tenant has no live order of the item whose data asset it asked for.
+
+    ``detail["item"]`` is ``(collection_id, item_id)``: the answer links to its order and
+    quote endpoints.
+    """
+
+    def __init__(self, why: str, collection_id: str, item_id: str) -> None:
+        super().__init__(
+            f"{why}: order it first (POST the order link), then retry",
+            item=(collection_id, item_id),
+        )
+
+
+class OrderPending(BridgeError):
+    """The asset's order is placed but not delivered yet: come back later.
+
+    Raised rather than returned so the asset route stays one straight path and the status
+    comes from the one table; ``detail["order"]`` is the order record, shown in the body.
+    """
+
+    def __init__(self, status: str, order: Any, retry_after: int) -> None:
+        super().__init__(
+            f"the order is {status}; retry later", order=order, retry_after=retry_after
+        )
 
 
 class Conflict(BridgeError):
@@ -137,6 +168,7 @@ STATUS_BY_ERROR: dict[type[BridgeError], int] = {
     ServiceUnavailable: 503,
     Gone: 410,
     PaymentRequired: 402,
+    OrderPending: 202,
     UpstreamUnavailable: 502,
     UpstreamTimeout: 504,
     ProviderError: 502,

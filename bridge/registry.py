@@ -5,6 +5,9 @@ A provider named ``x`` is the package ``bridge.providers.x`` exposing
 simulator is ``bridge.simulators.x`` exposing ``create_app(config)`` and
 ``sandbox_settings(base_url)``. Adding a provider means adding
 those two subpackages and ``collections/x/``, nothing else.
+
+Simulators are imported only when asked for (sandbox wiring, tests): a production bridge
+that imports this module for its adapters loads no simulator code.
 """
 
 from __future__ import annotations
@@ -13,16 +16,17 @@ import importlib
 import pkgutil
 from collections.abc import Callable
 from types import ModuleType
-from typing import Any, cast
-
-from starlette.applications import Starlette
+from typing import TYPE_CHECKING, Any, cast
 
 import bridge.providers
-import bridge.simulators
 from bridge.core.contract import Provider
 from bridge.core.tasking_contract import TaskingProvider
 from bridge.providers.base import ProviderContext
-from bridge.simulators.common.app import SimulatorConfig
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
+    from bridge.simulators.common.app import SimulatorConfig
 
 _NOT_PROVIDERS = {"common", "base"}
 
@@ -55,13 +59,13 @@ def tasking_factory(name: str) -> Callable[[ProviderContext], TaskingProvider] |
 
 def simulator_names() -> list[str]:
     """Names of every simulator subpackage."""
-    return _subpackages(bridge.simulators)
+    return _subpackages(importlib.import_module("bridge.simulators"))
 
 
 def create_simulator(name: str, config: SimulatorConfig) -> Starlette:
     """Build the simulator app of provider ``name``."""
     module = importlib.import_module(f"bridge.simulators.{name}")
-    return cast(Starlette, module.create_app(config))
+    return cast("Starlette", module.create_app(config))
 
 
 def simulator_sandbox_settings(name: str, base_url: str) -> dict[str, Any]:

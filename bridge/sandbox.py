@@ -2,7 +2,9 @@
 
 Sandbox mode runs every simulator as its own HTTP server on a loopback port (provider
 SDKs assume an API at the root of a host) and points each adapter at it with the demo
-credentials the simulator accepts.
+credentials the simulator accepts. Everything sandbox-specific reaches the app as one
+:class:`~bridge.provider_pool.ProviderWiring` built here; production code never imports
+this module.
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
 from starlette.applications import Starlette
 
 from bridge import registry
-from bridge.catalog import Catalog
+from bridge.app import create_app, prepare_worker
+from bridge.catalog import Catalog, load_catalog
 from bridge.core.contract import Provider
-from bridge.providers.base import ProviderContext
+from bridge.provider_pool import ProviderPool, ProviderWiring, SandboxFront
 from bridge.settings import ProviderSettings, Settings
 from bridge.simulators.common.app import SimulatorConfig
 from bridge.simulators.common.faults import FaultSettings
@@ -30,7 +34,7 @@ def simulator_config(settings: Settings, name: str | None = None) -> SimulatorCo
     return SimulatorConfig(
         seed=sims.seed,
         scenes=sims.scenes,
-        faults=faults or FaultSettings(),
+        faults=FaultSettings.model_validate(faults or {}),
         extra=dict(sims.extra),
     )
 
@@ -61,23 +65,14 @@ def build_providers(
     provider_settings: Mapping[str, ProviderSettings] | None = None,
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
 ) -> dict[str, Provider]:
-    """Instantiate every enabled provider that has collections in ``catalog``."""
-    providers: dict[str, Provider] = {}
-    for name in registry.provider_names():
-        collections = catalog.by_provider.get(name)
-        if not collections:
-            continue
-        ps = (provider_settings or {}).get(name) or settings.provider(name)
-        if not ps.enabled:
-            continue
-        context = ProviderContext(
-            name=name,
-            settings=ps,
-            collections=collections,
-            transport=(transports or {}).get(name),
-        )
-        providers[name] = registry.provider_factory(name)(context)
-    return providers
+    """The operator adapters the app's pool would build with these settings (tests and
+    tools that want adapters without an app)."""
+    wiring = ProviderWiring(
+        catalog=catalog,
+        operator_settings=provider_settings or {},
+        transports=transports or {},
+    )
+    return ProviderPool(settings, wiring).operators
 
 
 def sandbox_info(provider_settings: Mapping[str, ProviderSettings]) -> dict[str, Any]:
@@ -94,21 +89,33 @@ def sandbox_info(provider_settings: Mapping[str, ProviderSettings]) -> dict[str,
     return {"mode": "sandbox", "providers": providers}
 
 
-def running_sandbox(settings: Settings, catalog: Catalog) -> dict[str, Any]:
-    """``create_app`` arguments for a bridge over simulators already serving at
-    ``settings.simulators.urls`` (``bridge serve`` starts them in a process of their own)."""
+def running_sandbox(settings: Settings, catalog: Catalog | None = None) -> ProviderWiring:
+    """The wiring of a bridge over simulators already serving at ``settings.simulators.urls``
+    (``bridge serve`` starts them in a process of their own)."""
     provider_settings = {
         name: sandbox_provider_settings(name, url, settings.providers.get(name))
         for name, url in settings.simulators.urls.items()
     }
     key = settings.sandbox_api_key
-    return {
-        "catalog": catalog,
-        "providers": build_providers(settings, catalog, provider_settings),
-        "sandbox_info": sandbox_info(provider_settings),
-        "demo_key": key.get_secret_value() if key else None,
-        "tenant_defaults": provider_settings,
-    }
+    return ProviderWiring(
+        catalog=catalog,
+        operator_settings=provider_settings,
+        tenant_defaults=provider_settings,
+        sandbox=SandboxFront(
+            sandbox_info(provider_settings), key.get_secret_value() if key else None
+        ),
+    )
+
+
+def create_app_from_env() -> FastAPI:
+    """``uvicorn --factory bridge.sandbox:create_app_from_env``: a sandbox worker's app.
+
+    ``bridge serve`` has put the URLs of its running simulators and the demo key in the
+    environment.
+    """
+    settings = Settings()
+    catalog = load_catalog(settings.collections_dir)
+    return prepare_worker(create_app(settings, wiring=running_sandbox(settings, catalog)))
 
 
 @dataclass
@@ -118,6 +125,20 @@ class InProcessSandbox:
     simulators: dict[str, Starlette]
     provider_settings: dict[str, ProviderSettings]
     transports: dict[str, httpx.AsyncBaseTransport] = field(default_factory=dict)
+
+    def wiring(
+        self,
+        catalog: Catalog | None = None,
+        transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+    ) -> ProviderWiring:
+        """A bridge wired to these simulators, every tenant with their demo contracts;
+        ``transports`` replace some of the simulators' (to rewrite or drop answers)."""
+        return ProviderWiring(
+            catalog=catalog,
+            operator_settings=self.provider_settings,
+            tenant_defaults=self.provider_settings,
+            transports={**self.transports, **(transports or {})},
+        )
 
 
 def in_process_sandbox(

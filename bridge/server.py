@@ -6,7 +6,8 @@ fails at once. Each simulator gets its own loopback port (provider SDKs assume a
 the root of a host); they are passed by file descriptor to ``python -m bridge.simulators``.
 With ``--workers N`` (N > 1), uvicorn's process supervisor runs N workers on the bridge's
 socket and replaces any that dies; each worker builds its app from the environment
-(:func:`bridge.app.create_app_from_env`), where this process has put the simulators'
+(:func:`bridge.app.create_app_from_env`, or in sandbox mode
+:func:`bridge.sandbox.create_app_from_env`), where this process has put the simulators'
 URLs and the demo key. State the workers must agree on lives in the database.
 """
 
@@ -28,16 +29,18 @@ from typing import TextIO
 
 import orjson
 import uvicorn
+from uvicorn.importer import import_from_string
 from uvicorn.supervisors import Multiprocess
 
 from bridge import registry
 from bridge.api import browser
-from bridge.app import create_app_from_env
 from bridge.db.engine import Database
 from bridge.orders.ledger import OrderLedger
 from bridge.settings import Settings
 
 APP_FACTORY = "bridge.app:create_app_from_env"
+# Sandbox workers wire their adapters to the simulators: production code never does.
+SANDBOX_APP_FACTORY = "bridge.sandbox:create_app_from_env"
 log = logging.getLogger("bridge.server")
 
 
@@ -173,16 +176,22 @@ def banner(p: Plan, out: TextIO) -> None:
     out.flush()
 
 
+def app_factory(p: Plan) -> str:
+    """The ``module:function`` that builds a worker's app for this plan."""
+    return SANDBOX_APP_FACTORY if p.simulators else APP_FACTORY
+
+
 def _serve_workers(p: Plan) -> None:
     """N workers under uvicorn's supervisor, which replaces any worker that dies."""
     config = uvicorn.Config(
-        APP_FACTORY, factory=True, workers=p.workers, log_level="info", access_log=False
+        app_factory(p), factory=True, workers=p.workers, log_level="info", access_log=False
     )
     Multiprocess(config, sockets=[p.sock]).run()
 
 
 async def _serve_one(p: Plan) -> None:
     """One worker, in this process."""
+    create_app_from_env = import_from_string(app_factory(p))
     config = uvicorn.Config(create_app_from_env(), log_level="info", access_log=False)
     server = uvicorn.Server(config)
 

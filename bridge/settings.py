@@ -12,8 +12,6 @@ from typing import Any
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bridge.simulators.common.faults import FaultSettings
-
 
 class ProviderSettings(BaseModel):
     """How to reach one provider: endpoint, API generation, credentials, deadline.
@@ -153,7 +151,10 @@ class SimulatorSettings(BaseModel):
         description="Simulators already serving, by provider (set by `bridge serve` for its "
         "workers: the simulators run in a process of their own).",
     )
-    faults: dict[str, FaultSettings] = Field(
+    # Plain data here: the simulators own the fault model and validate it when sandbox
+    # mode starts them (bridge.sandbox.simulator_config); production settings stay free
+    # of simulator code.
+    faults: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description="Latency and faults per simulator from start-up, e.g. "
         "BRIDGE_SIMULATORS__FAULTS__CAPELLA__DELAY_MS=100 (also settable at run time).",

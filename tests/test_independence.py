@@ -1,5 +1,6 @@
 """The oracle stays independent: no simulator imports adapter code and no adapter imports a
-simulator, so a bug shared by both cannot cancel out in the tests.
+simulator, so a bug shared by both cannot cancel out in the tests. And the simulators are a
+sandbox feature: no production module imports them (or the sandbox wiring).
 
 The check reads every module's syntax tree (``ast``), not its text: absolute and relative
 ``import``/``from`` statements (at any depth, including inside functions) and
@@ -9,6 +10,8 @@ The check reads every module's syntax tree (``ast``), not its text: absolute and
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -107,3 +110,71 @@ def test_the_check_passes_a_clean_simulator_module(tmp_path: Path) -> None:
         "from bridge.simulators.common.app import read_json\nfrom . import auth\nimport httpx\n"
     )
     assert violations(package, "bridge.providers", root=tmp_path) == []
+
+
+# Production code: what a bridge without sandbox runs. Only the sandbox wiring
+# (bridge/sandbox.py, bridge/server.py, the registry's simulator look-ups) reaches simulators.
+PRODUCTION = (
+    "bridge/app.py",
+    "bridge/provider_pool.py",
+    "bridge/settings.py",
+    "bridge/api",
+    "bridge/orders",
+    "bridge/core",
+    "bridge/auth",
+    "bridge/db",
+)
+SANDBOX_ONLY = ("bridge.simulators", "bridge.sandbox")
+
+
+def production_violations(root: Path = REPO) -> list[str]:
+    """``"module imports name"`` for each import of simulator or sandbox code by a
+    production module, at any depth (inside functions too)."""
+    found = []
+    for entry in PRODUCTION:
+        path = root / entry
+        if not path.exists():
+            continue
+        files = [path] if path.suffix == ".py" else sorted(path.rglob("*.py"))
+        for file in files:
+            module = module_name(file, root)
+            names = set(imported_names(file.read_text(), module, file.name == "__init__.py"))
+            found += [
+                f"{module} imports {name}"
+                for name in sorted(names)
+                for forbidden in SANDBOX_ONLY
+                if name == forbidden or name.startswith(forbidden + ".")
+            ]
+    return found
+
+
+def test_production_modules_import_no_simulator_or_sandbox_code() -> None:
+    assert all((REPO / entry).exists() for entry in PRODUCTION)  # none silently skipped
+    assert production_violations() == []
+
+
+def test_importing_the_production_app_loads_no_simulator_code() -> None:
+    # The whole import graph, as Python walks it: a production module reaching a simulator
+    # through any chain (settings, registry, a helper) shows up in sys.modules.
+    modules = ["bridge.app", "bridge.provider_pool", "bridge.orders.access", "bridge.registry"]
+    script = (
+        "import sys\n"
+        + "".join(f"import {m}\n" for m in modules)
+        + "print('\\n'.join(sorted(m for m in sys.modules if m.startswith('bridge.'))))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=REPO
+    )
+    loaded = done.stdout.split()
+    assert "bridge.app" in loaded and "bridge.providers.base" in loaded  # the walk is real
+    leaked = [m for m in loaded if m.startswith(SANDBOX_ONLY)]
+    assert leaked == []
+
+
+def test_the_production_check_catches_a_sandbox_import(tmp_path: Path) -> None:
+    orders = tmp_path / "bridge" / "orders"
+    orders.mkdir(parents=True)
+    for init in (tmp_path / "bridge", orders):
+        (init / "__init__.py").write_text("")
+    (orders / "access.py").write_text("def later() -> None:\n    from bridge import sandbox\n")
+    assert production_violations(tmp_path) == ["bridge.orders.access imports bridge.sandbox"]

@@ -23,7 +23,8 @@ from bridge.api.links import (
     next_get_link,
     next_post_link,
 )
-from bridge.api.models import SearchPostRequest, split_list
+from bridge.api.models import SearchPostRequest
+from bridge.api.normalize import bbox_numbers, geometry_param, id_list, json_param, sort_fields
 from bridge.auth.request import Authenticator
 from bridge.catalog import Catalog
 from bridge.core.federation import Federation
@@ -34,7 +35,7 @@ from bridge.core.limits import (
     check_query_extension,
     check_representable,
 )
-from bridge.core.query import SearchQuery, build_query, parse_sortby
+from bridge.core.query import SearchQuery, build_query
 from bridge.core.tokens import TokenSigner
 from bridge.core.vocabulary import Vocabulary
 from bridge.errors import BadRequest, NotFound
@@ -71,39 +72,6 @@ class GeoJSONResponse(ORJSONResponse):
     """GeoJSON rendered by orjson."""
 
     media_type = GEOJSON
-
-
-def parse_bbox_param(text: str | None) -> list[float] | None:
-    """``"w,s,e,n"`` → numbers, or 400."""
-    if text is None or not text.strip():
-        return None
-    try:
-        return [float(v) for v in text.split(",")]
-    except ValueError as exc:
-        raise BadRequest(f"invalid bbox {text!r}: expected comma-separated numbers") from exc
-
-
-def parse_json_param(name: str, text: str | None) -> Any:
-    """A JSON-valued GET parameter → value, or 400."""
-    if text is None or not text.strip():
-        return None
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError as exc:
-        raise BadRequest(f"invalid {name}: not JSON") from exc
-
-
-def parse_intersects_param(text: str | None) -> dict[str, Any] | None:
-    """A URL-encoded GeoJSON geometry → dict, or 400."""
-    if text is None or not text.strip():
-        return None
-    try:
-        value = orjson.loads(text)
-    except orjson.JSONDecodeError as exc:
-        raise BadRequest("invalid intersects: not JSON") from exc
-    if not isinstance(value, dict):
-        raise BadRequest("invalid intersects: expected a GeoJSON geometry object")
-    return value
 
 
 @attr.s
@@ -298,7 +266,7 @@ class BridgeClient(AsyncBaseCoreClient):
             intersects=intersects,
             datetime=datetime,
             limit=self._limit(limit),
-            sortby=parse_sortby(sortby),
+            sortby=sort_fields(sortby),
             filter=filter_expr,
             filter_lang=filter_lang,
             filter_crs=filter_crs,
@@ -346,10 +314,10 @@ class BridgeClient(AsyncBaseCoreClient):
         return await self._get_search(
             request,
             token,
-            collections=split_list(collections),
-            ids=split_list(ids),
+            collections=id_list(collections),
+            ids=id_list(ids),
             bbox=bbox,
-            intersects=parse_intersects_param(intersects),
+            intersects=geometry_param(intersects),
             datetime=datetime,
             limit=limit,
             **kwargs,
@@ -360,8 +328,8 @@ class BridgeClient(AsyncBaseCoreClient):
     ) -> Response:
         """A GET search (``/search`` or ``/collections/{id}/items``) with GET next links."""
         query, fields = self._build(
-            bbox=parse_bbox_param(bbox),
-            query=parse_json_param("query", params.pop("query", None)),
+            bbox=bbox_numbers(bbox),
+            query=json_param("query", params.pop("query", None)),
             **params,
         )
         base = self._base(request)
@@ -378,8 +346,8 @@ class BridgeClient(AsyncBaseCoreClient):
         if "fields" in r.model_fields_set and r.fields is None:
             raise BadRequest("fields must be an {include, exclude} object (or left out)")
         query, fields = self._build(
-            collections=split_list(r.collections),
-            ids=split_list(r.ids),
+            collections=id_list(r.collections),
+            ids=id_list(r.ids),
             bbox=r.bbox,
             intersects=r.intersects,
             datetime=r.datetime,

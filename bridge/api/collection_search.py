@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bridge.core.query import normalize_bbox, parse_sortby
+from bridge.api.normalize import bbox_numbers, offset_token, search_terms, sort_fields
+from bridge.core.query import normalize_bbox
 from bridge.core.timeutil import Interval, parse_instant, parse_interval
 from bridge.errors import BadRequest
 
@@ -37,16 +37,10 @@ def parse_collection_query(
     limit: int | None,
     token: str | None,
 ) -> CollectionQuery:
-    """Validate ``/collections`` parameters (400 on malformed input)."""
-    terms = tuple(t.lower() for t in re.split(r"[,\s]+", q or "") if t)
-    box = None
-    if bbox:
-        try:
-            box = normalize_bbox([float(v) for v in bbox.split(",")])
-        except ValueError as exc:
-            raise BadRequest(f"invalid bbox {bbox!r}") from exc
+    """Validate ``/collections`` parameters (400 on malformed input); loose forms are
+    normalised by :mod:`bridge.api.normalize`, like every route's."""
     sort: list[tuple[str, bool]] = []
-    for field in parse_sortby(sortby) or []:
+    for field in sort_fields(sortby) or []:
         if field.field not in SORTABLE:
             raise BadRequest(
                 f"cannot sort collections on {field.field!r}: use {', '.join(SORTABLE)}"
@@ -54,19 +48,13 @@ def parse_collection_query(
         sort.append((field.field, field.descending))
     if limit is not None and limit < 1:
         raise BadRequest("limit must be at least 1")
-    try:
-        offset = int(token) if token else 0
-    except ValueError as exc:
-        raise BadRequest("invalid paging token") from exc
-    if offset < 0:
-        raise BadRequest("invalid paging token")
     return CollectionQuery(
-        terms=terms,
-        bbox=box,
+        terms=search_terms(q),
+        bbox=normalize_bbox(bbox_numbers(bbox)),
         datetime=parse_interval(datetime_) if datetime_ else None,
         sortby=tuple(sort),
         limit=min(limit or 100, 1000),
-        offset=offset,
+        offset=offset_token(token),
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from http import HTTPStatus
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -20,6 +21,8 @@ from starlette.responses import Response
 from starlette.routing import Match, Mount
 
 from bridge.api.client import ORJSONResponse
+from bridge.api.links import base_url
+from bridge.api.order_views import item_href, order_json, order_links
 from bridge.errors import (
     BadRequest,
     BridgeError,
@@ -50,11 +53,30 @@ _ERROR_BY_STATUS: dict[int, type[BridgeError]] = {
 }
 
 
-def error_response(exc: BridgeError, headers: Mapping[str, str] | None = None) -> Response:
-    """The STAC error response for ``exc``, with its status from the one table."""
-    body = {"code": exc.code, "description": exc.description}
+def _members(exc: BridgeError, base: str) -> dict[str, Any]:
+    """The body members an error carries besides its code and description."""
+    members: dict[str, Any] = {}
     if "providers" in exc.detail:
-        body["providers"] = exc.detail["providers"]
+        members["providers"] = exc.detail["providers"]
+    if "order" in exc.detail:
+        members["order"] = order_json(base, exc.detail["order"])
+    if "item" in exc.detail:
+        members["links"] = order_links(item_href(base, *exc.detail["item"]))
+    return members
+
+
+def error_response(
+    exc: BridgeError, headers: Mapping[str, str] | None = None, base: str = "/"
+) -> Response:
+    """The STAC error response for ``exc``, with its status from the one table.
+
+    Args:
+        exc: the error.
+        headers: extra response headers.
+        base: the root URL clients see, for the links some errors carry.
+    """
+    body: dict[str, Any] = {"code": exc.code, "description": exc.description}
+    body.update(_members(exc, base))
     extra = dict(headers or {})
     if "retry_after" in exc.detail:
         extra["Retry-After"] = str(exc.detail["retry_after"])
@@ -63,7 +85,9 @@ def error_response(exc: BridgeError, headers: Mapping[str, str] | None = None) -
 
 def _bridge_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, BridgeError)
-    response = error_response(exc)
+    settings = getattr(request.app.state, "settings", None)
+    base = base_url(request, settings.public_url if settings else None)
+    response = error_response(exc, base=base)
     if response.status_code >= 500:
         log.warning(
             "%s %s -> %s %s", request.method, request.url.path, response.status_code, exc.code

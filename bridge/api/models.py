@@ -6,8 +6,9 @@ time, and the attrs-generated ``__init__`` cannot resolve postponed ones, which 
 
 stac-fastapi's defaults validate ``datetime`` and ``bbox`` themselves, rejecting datetimes
 without an offset (QGIS sends those) and letting contradictory GET parameters through.
-These models take the raw values; :func:`bridge.core.query.build_query` validates them
-the same way for GET and POST, with STAC error bodies.
+These models take the raw values; :mod:`bridge.api.normalize` turns their loose forms into
+one canonical form and :func:`bridge.core.query.build_query` validates them the same way
+for GET and POST, with STAC error bodies.
 """
 
 from typing import Annotated, Any
@@ -105,14 +106,6 @@ class SearchPostRequest(BaseModel):
     query: dict[str, Any] | None = None
     sortby: list[dict[str, Any]] | str | None = None
     fields: dict[str, Any] | str | None = None
-
-
-def split_list(value: list[str] | str | None) -> list[str] | None:
-    """Accept a list or a comma-separated string (validators send both)."""
-    if value is None:
-        return None
-    items = value.split(",") if isinstance(value, str) else value
-    return [v.strip() for v in items if v and v.strip()] or None
 
 
 @attr.s

@@ -80,3 +80,11 @@ def quote_json(base: str, collection_id: str, item_id: str, quote: Quote) -> dic
             {"rel": "order", "type": "application/json", "method": "POST", "href": f"{item}/order"},
         ],
     }
+
+
+def order_links(item: str) -> list[dict[str, Any]]:
+    """Where to order and quote the item at ``item`` (its URL): the way out of a 403."""
+    return [
+        {"rel": "order", "method": "POST", "type": "application/json", "href": f"{item}/order"},
+        {"rel": "quote", "type": "application/json", "href": f"{item}/quote"},
+    ]

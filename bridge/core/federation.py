@@ -26,8 +26,8 @@ from bridge.core.page_cache import PageCache
 from bridge.core.query import SearchQuery
 from bridge.core.resilience import CircuitOpen, Resilience
 from bridge.core.sorting import sort_key_function
+from bridge.core.tokens import PagingState
 from bridge.errors import (
-    BadRequest,
     BridgeError,
     NotFound,
     ProviderTimeout,
@@ -76,7 +76,7 @@ class FederatedPage:
     """One page of a federated search."""
 
     items: list[Item]
-    next_state: dict[str, Any] | None
+    next_state: PagingState | None
     matched: int | None
     statuses: dict[str, ProviderStatus]
 
@@ -278,17 +278,15 @@ class Federation:
 
         return fetch
 
-    async def search(
-        self, query: SearchQuery, state: dict[str, Any] | None = None
-    ) -> FederatedPage:
+    async def search(self, query: SearchQuery, state: PagingState | None = None) -> FederatedPage:
         """One page of ``query``, resuming at ``state`` (from a previous page's token).
 
         Raises:
             BadRequest: ``state`` was minted for a different search.
         """
-        fp = fingerprint(query)  # once per request: the state's layout lives here only
-        if state is not None and state.get("f") != fp:
-            raise BadRequest("invalid paging token: it belongs to a different search")
+        fp = fingerprint(query)  # once per request
+        if state is not None:
+            state.check(fp)
         plan = self.plan(query)
         page_size = min(max(query.limit, MIN_NATIVE_PAGE), MAX_NATIVE_PAGE)
         ends_at = asyncio.get_running_loop().time() + self.search_deadline_s
@@ -308,13 +306,12 @@ class Federation:
 class _Run:
     """The per-request state of one federated page: streams, statuses, counts, failures."""
 
-    def __init__(self, plan: Mapping[str, SearchQuery], state: dict[str, Any] | None) -> None:
+    def __init__(self, plan: Mapping[str, SearchQuery], state: PagingState | None) -> None:
         self.plan = plan
         self.first_page = state is None
-        state = state or {}
-        self.matched: dict[str, int | None] = dict(state.get("m", {}))
-        self.failed: dict[str, str] = dict(state.get("x", {}))
-        self.positions: dict[str, list[Any]] = state.get("p", {})
+        self.matched: dict[str, int | None] = dict(state.matched) if state else {}
+        self.failed: dict[str, str] = dict(state.failed) if state else {}
+        self.positions: dict[str, list[Any]] = state.positions if state else {}
         self.streams: dict[str, _Stream] = {}
         self.statuses = {name: ProviderStatus() for name in plan}
         self.stalled = False
@@ -423,7 +420,7 @@ class _Run:
         }
         next_state = None
         if positions:
-            next_state = {"f": fp, "p": positions, "m": self.matched, "x": self.failed}
+            next_state = PagingState(fp, positions, self.matched, self.failed)
         total = None
         if not self.failed and all(isinstance(self.matched.get(n), int) for n in self.plan):
             total = sum(int(self.matched[n] or 0) for n in self.plan)

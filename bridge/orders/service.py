@@ -59,11 +59,50 @@ class OrderService:
         self.provider_of = dict(provider_of)
         self.timing = timing or OrderTiming()
 
-    def _provider(self, tenant: TenantRef, collection_id: str) -> tuple[str, Provider]:
+    def provider_name(self, collection_id: str) -> str:
+        """The provider serving ``collection_id``.
+
+        Raises:
+            NotFound: no provider serves it.
+        """
         name = self.provider_of.get(collection_id)
         if name is None:
             raise NotFound(f"unknown collection: {collection_id}")
+        return name
+
+    def adapter(self, tenant: TenantRef, provider_name: str) -> Provider:
+        """The tenant's adapter for the provider.
+
+        Raises:
+            Forbidden: the tenant has no contract with it.
+        """
+        return self.tenants.get(tenant, provider_name)
+
+    def _provider(self, tenant: TenantRef, collection_id: str) -> tuple[str, Provider]:
+        name = self.provider_name(collection_id)
         return name, self.tenants.get(tenant, name)
+
+    async def current(
+        self, tenant: TenantRef, collection_id: str, item_id: str
+    ) -> OrderRecord | None:
+        """The tenant's most relevant order of the item (live before ended), if any."""
+        orders = await self.ledger.for_items(tenant.id, [(collection_id, item_id)])
+        return orders.get((collection_id, item_id))
+
+    async def own(self, tenant: TenantRef, order_id: str) -> OrderRecord:
+        """One of the tenant's orders.
+
+        Raises:
+            NotFound: the tenant has no such order (another tenant's is not shown).
+        """
+        record = await self.ledger.get(tenant.id, order_id)
+        if record is None:
+            raise NotFound(f"no order {order_id}")
+        return record
+
+    async def page(self, tenant: TenantRef, limit: int, offset: int) -> list[OrderRecord]:
+        """The tenant's orders, newest first."""
+        return await self.ledger.page(tenant.id, limit, offset)
 
     async def quote(
         self, tenant: TenantRef, collection_id: str, item_id: str, options: OrderOptions

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 
 from bridge.core.contract import AssetLocation
 
-Key = tuple[int, str, str, str, str | None]
+Key = tuple[Hashable, str, str, str, str | None]
+"""(whose contract, collection, item, asset, native order)."""
 REUSE_SHARE = 0.25
 """Reuse a URL only during this share of its lifetime."""
 NO_EXPIRY_REUSE_S = 60.0

@@ -10,6 +10,7 @@ the tenant whose credentials fetched it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import TypeVar
 
 import httpx
 
@@ -21,6 +22,28 @@ from bridge.providers.base import ProviderContext
 from bridge.settings import ProviderSettings, Settings
 
 Factory = Callable[[ProviderContext], Provider]
+Adapter = TypeVar("Adapter")
+
+
+def build_adapter(
+    factory: Callable[[ProviderContext], Adapter],
+    name: str,
+    settings: ProviderSettings,
+    catalog: Catalog,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Adapter:
+    """The one recipe for an adapter: its settings, its collections, its transport.
+
+    The operator's adapters (:class:`bridge.provider_pool.ProviderPool`), every tenant's
+    and the tasking adapters are built here: they differ only in the settings given.
+    """
+    context = ProviderContext(
+        name=name,
+        settings=settings,
+        collections=catalog.by_provider.get(name, {}),
+        transport=transport,
+    )
+    return factory(context)
 
 
 class TenantProviders:
@@ -63,13 +86,13 @@ class TenantProviders:
         settings = self.contract(tenant.name, provider)
         if settings is None or provider not in self.factories:
             raise Forbidden(f"tenant {tenant.name!r} has no contract with {provider}")
-        context = ProviderContext(
-            name=provider,
-            settings=settings,
-            collections=self.catalog.by_provider.get(provider, {}),
-            transport=self.transports.get(provider),
+        instance = build_adapter(
+            self.factories[provider],
+            provider,
+            settings,
+            self.catalog,
+            self.transports.get(provider),
         )
-        instance = self.factories[provider](context)
         self._instances[key] = instance
         return instance
 

@@ -35,7 +35,7 @@ def build(name: str, settings: Settings) -> Starlette:
     config = SimulatorConfig(
         seed=sims.seed,
         scenes=sims.scenes,
-        faults=sims.faults.get(name) or FaultSettings(),
+        faults=FaultSettings.model_validate(sims.faults.get(name) or {}),
         extra=dict(sims.extra),
     )
     module = importlib.import_module(f"bridge.simulators.{name}")

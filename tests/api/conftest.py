@@ -11,6 +11,7 @@ from bridge.app import create_app
 from bridge.catalog import Catalog
 from bridge.settings import Settings
 from tests.support.fake_provider import FakeProvider, fake_providers
+from tests.support.wiring import fixed_wiring
 
 
 def fake_catalog(providers: dict[str, FakeProvider]) -> Catalog:
@@ -44,7 +45,7 @@ def providers() -> dict[str, FakeProvider]:
 
 @pytest.fixture
 async def client(providers: dict[str, FakeProvider]) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(Settings(), catalog=fake_catalog(providers), providers=providers)
+    app = create_app(Settings(), wiring=fixed_wiring(providers, fake_catalog(providers)))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://bridge.test") as c:
         yield c

@@ -15,12 +15,13 @@ from bridge.app import create_app
 from bridge.settings import Settings
 from tests.api.conftest import fake_catalog
 from tests.support.fake_provider import FakeProvider
+from tests.support.wiring import fixed_wiring
 
 
 @pytest.fixture
 def serve(providers: dict[str, FakeProvider]) -> Callable[[Settings], httpx.AsyncClient]:
     def client(settings: Settings) -> httpx.AsyncClient:
-        app = create_app(settings, catalog=fake_catalog(providers), providers=providers)
+        app = create_app(settings, wiring=fixed_wiring(providers, fake_catalog(providers)))
         transport = httpx.ASGITransport(app=app)
         return httpx.AsyncClient(transport=transport, base_url="http://bridge.test:8123")
 

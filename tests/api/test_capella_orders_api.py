@@ -12,7 +12,7 @@ import orjson
 from bridge.app import create_app
 from bridge.auth.keys import KeyStore
 from bridge.catalog import load_catalog
-from bridge.sandbox import build_providers
+from bridge.provider_pool import ProviderWiring
 from bridge.settings import ProviderSettings, Settings, TenantSettings
 from bridge.simulators.capella.archive import build_archive
 from bridge.simulators.capella.downloads import native_feature
@@ -79,17 +79,16 @@ async def test_price_unavailable_is_quoted_and_never_auto_ordered(tmp_path: Path
     transport = httpx.MockTransport(capella)
     catalog = load_catalog(COLLECTIONS, providers=["capella"])
     contract = ProviderSettings(base_url="http://capella.mock", api_key="k")
-    providers = build_providers(Settings(), catalog, {"capella": contract}, {"capella": transport})
     settings = Settings(
         data_dir=tmp_path, tenants={"gdal": TenantSettings(auto_order=True, spending_cap=10**6)}
     )
-    app = create_app(
-        settings,
+    wiring = ProviderWiring(
         catalog=catalog,
-        providers=providers,
+        operator_settings={"capella": contract},
         tenant_defaults={"capella": contract},
         transports={"capella": transport},
     )
+    app = create_app(settings, wiring=wiring)
     item = f"/collections/{record['collection']}/items/{record['id']}"
     key = await KeyStore(app.state.db).add_key("gdal")
     try:

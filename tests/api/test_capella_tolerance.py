@@ -21,7 +21,7 @@ from bridge.settings import ProviderSettings, Settings
 from bridge.simulators.capella.archive import build_archive
 from tests.api.conftest import fake_catalog
 from tests.support.fake_provider import fake_providers
-from tests.support.wiring import COLLECTIONS, TEST_SCENES, TEST_SEED
+from tests.support.wiring import COLLECTIONS, TEST_SCENES, TEST_SEED, fixed_wiring
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -57,7 +57,7 @@ async def bridge(handler: Handler) -> AsyncIterator[httpx.AsyncClient]:
     providers: dict[str, Provider] = {"capella": capella(handler), **fakes}
     docs = load_catalog(COLLECTIONS, providers=["capella"]).by_provider
     catalog = Catalog({**docs, **fake_catalog(fakes).by_provider})
-    app = create_app(Settings(), catalog=catalog, providers=providers)
+    app = create_app(Settings(), wiring=fixed_wiring(providers, catalog))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://bridge.test") as c:
         yield c

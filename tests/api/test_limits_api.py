@@ -12,6 +12,7 @@ from bridge.app import create_app
 from bridge.settings import LimitSettings, Settings
 from tests.api.conftest import fake_catalog
 from tests.support.fake_provider import fake_providers
+from tests.support.wiring import fixed_wiring
 
 
 def assert_stac_error(response: httpx.Response, status: int, code: str) -> dict[str, str]:
@@ -27,7 +28,7 @@ async def small(tmp_path: object) -> AsyncIterator[httpx.AsyncClient]:
     """An app with small limits, so tests need not send megabytes."""
     providers = fake_providers()
     settings = Settings(limits=LimitSettings(max_body_bytes=4096, max_query_bytes=512))
-    app = create_app(settings, catalog=fake_catalog(providers), providers=providers)
+    app = create_app(settings, wiring=fixed_wiring(providers, fake_catalog(providers)))
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://bridge.test"
     ) as c:

@@ -23,7 +23,7 @@ from tests.api.conftest import fake_catalog
 from tests.api.test_browser import fake_build
 from tests.api.test_orders_api import ITEM, build
 from tests.support.fake_provider import OrderingFakeProvider, make_items
-from tests.support.wiring import sandbox_app, simulator_config
+from tests.support.wiring import fixed_wiring, sandbox_app, simulator_config
 
 ASSET = "/collections/{collection_id}/items/{item_id}/assets/{key}"
 COLL_T = "/collections/{collection_id}"
@@ -275,7 +275,7 @@ async def test_a_built_browser_is_documented_and_allows_only_get_and_head(tmp_pa
     """The stac-browser build is a static mount: GET (HTML, as documented) and HEAD only."""
     fakes = {"alpha": OrderingFakeProvider("alpha", make_items("alpha", ["alpha-a"], 3, seed=1))}
     settings = Settings(data_dir=tmp_path, browser_dir=fake_build(tmp_path / "dist"))
-    built = create_app(settings, catalog=fake_catalog(fakes), providers=fakes)  # type: ignore[arg-type]
+    built = create_app(settings, wiring=fixed_wiring(fakes, fake_catalog(fakes)))  # type: ignore[arg-type]
     doc = await document(built)
     documented = doc["paths"]["/browser/"]["get"]["responses"]["200"]["content"]
     async with httpx.AsyncClient(

@@ -13,7 +13,7 @@ from bridge.db.engine import Database
 from bridge.settings import Settings
 from tests.api.conftest import fake_catalog
 from tests.support.fake_provider import fake_providers
-from tests.support.wiring import sandbox_app
+from tests.support.wiring import fixed_wiring, sandbox_app
 
 
 @pytest.fixture
@@ -46,9 +46,8 @@ async def test_ready_reports_database_and_breakers(sandbox: httpx.AsyncClient) -
 async def test_ready_is_503_when_the_database_is_gone() -> None:
     providers = fake_providers()
     gone = Database("postgresql://bridge@127.0.0.1:9/nowhere")  # nothing listens on port 9
-    app = create_app(
-        Settings(), catalog=fake_catalog(providers), providers=providers, database=gone
-    )
+    wiring = fixed_wiring(providers, fake_catalog(providers))
+    app = create_app(Settings(), wiring=wiring, database=gone)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://bridge.test"
     ) as client:

@@ -15,6 +15,7 @@ from bridge.auth.keys import KeyStore
 from bridge.settings import ProviderSettings, Settings, TenantSettings
 from tests.api.conftest import fake_catalog
 from tests.support.fake_provider import OrderingFakeProvider, make_items
+from tests.support.wiring import fixed_wiring
 
 ITEM = "/collections/alpha-a/items/alpha-00000"
 
@@ -39,13 +40,12 @@ def build(
         order_check_min_s=0.001,
         search_requires_key=search_requires_key,
     )
-    return create_app(
-        settings,
-        catalog=fake_catalog(fakes),  # type: ignore[arg-type]
-        providers=fakes,  # type: ignore[arg-type]
+    wiring = fixed_wiring(
+        fakes,  # type: ignore[arg-type]
+        fake_catalog(fakes),  # type: ignore[arg-type]
         tenant_defaults={name: ProviderSettings() for name in fakes},
-        provider_factories={name: (lambda ctx, p=p: p) for name, p in fakes.items()},
     )
+    return create_app(settings, wiring=wiring)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from bridge.app import create_app
 from bridge.settings import CorsSettings, Settings
 from tests.api.conftest import fake_catalog
 from tests.support.fake_provider import fake_providers
+from tests.support.wiring import fixed_wiring
 
 ROOT = "http://bridge.test/"
 
@@ -231,7 +232,7 @@ async def test_cors_preflight_allows_auth_headers(client: httpx.AsyncClient) -> 
 async def test_cors_origins_come_from_the_settings() -> None:
     providers = fake_providers()
     settings = Settings(cors=CorsSettings(allow_origins=["https://maps.example"]))
-    app = create_app(settings, catalog=fake_catalog(providers), providers=providers)
+    app = create_app(settings, wiring=fixed_wiring(providers, fake_catalog(providers)))
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://bridge.test"
     ) as client:

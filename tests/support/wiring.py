@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import httpx
@@ -10,10 +10,12 @@ from fastapi import FastAPI
 from starlette.applications import Starlette
 
 from bridge.app import create_app
-from bridge.catalog import load_catalog
+from bridge.catalog import Catalog, load_catalog
 from bridge.core.contract import Provider
+from bridge.provider_pool import ProviderWiring
+from bridge.providers.base import ProviderContext
 from bridge.sandbox import InProcessSandbox, build_providers, in_process_sandbox
-from bridge.settings import Settings
+from bridge.settings import ProviderSettings, Settings
 from bridge.simulators.common.app import SimulatorConfig
 
 REPO = Path(__file__).resolve().parents[2]
@@ -63,13 +65,22 @@ def app_over(
     providers it has; ``transports`` replace some of the simulators' (to rewrite or drop
     their answers)."""
     catalog = load_catalog(collections, providers=list(sandbox.simulators))
-    settings = settings or Settings()
-    wired = {**sandbox.transports, **(transports or {})}
-    providers = build_providers(settings, catalog, sandbox.provider_settings, wired)
-    return create_app(
-        settings,
+    return create_app(settings or Settings(), wiring=sandbox.wiring(catalog, transports))
+
+
+def fixed_wiring(
+    providers: Mapping[str, Provider],
+    catalog: Catalog,
+    tenant_defaults: Mapping[str, ProviderSettings] | None = None,
+) -> ProviderWiring:
+    """A wiring that hands out ``providers`` (test doubles or adapters built by the test)
+    as they are, to the operator and, with ``tenant_defaults``, to every tenant."""
+    return ProviderWiring(
         catalog=catalog,
-        providers=providers,
-        tenant_defaults=sandbox.provider_settings,
-        transports=wired,
+        tenant_defaults=tenant_defaults or {},
+        factories={name: _always(p) for name, p in providers.items()},
     )
+
+
+def _always(provider: Provider) -> Callable[[ProviderContext], Provider]:
+    return lambda context: provider

@@ -1,0 +1,55 @@
+"""Keeping order states current in the background (webhooks only speed this up).
+
+Exactly one process per database polls: the one holding the poller lease. The others keep
+trying, and one takes over within the lease's term if the holder dies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+
+from bridge.db.engine import Database
+from bridge.db.shared import DatabaseLease
+from bridge.orders.service import OrderService
+
+POLLER_LEASE = "order-poller"
+POLLER_LEASE_S = 15.0
+"""How long the poller lease outlives its holder's last renewal (renewed every round)."""
+
+log = logging.getLogger("bridge.orders")
+
+
+class OrderPoller:
+    """Checks due orders every ``every_s`` seconds while this process holds the lease."""
+
+    def __init__(self, orders: OrderService, db: Database, every_s: float) -> None:
+        self.orders = orders
+        self.every_s = every_s
+        term = max(POLLER_LEASE_S, 3 * every_s)
+        self.lease = DatabaseLease(db, POLLER_LEASE, timedelta(seconds=term))
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Start polling in the background."""
+        self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                if await self.lease.acquire():
+                    await self.orders.poll_due()
+            except Exception:  # one bad round must not stop polling; it is logged
+                log.exception("order polling round failed")
+            await asyncio.sleep(self.every_s)
+
+    async def stop(self) -> None:
+        """Stop polling and hand the lease back."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        with contextlib.suppress(Exception):  # the lease expires by itself anyway
+            await self.lease.release()
