@@ -3,7 +3,7 @@
 Read once per app with :func:`bridge.simulators.common.app.simulator_settings`; an unknown
 ``satellogic_`` key or a bad value fails when the app is built. The defaults are the
 sandbox's: orders and tasks move through their states within seconds (a task completes
-``3 * task_step_s + 2 * order_step_s`` = 16 s after it was created).
+``2 * task_step_s + 2 * order_step_s`` = 12 s after it was created).
 """
 
 from __future__ import annotations

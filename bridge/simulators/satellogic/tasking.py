@@ -297,22 +297,19 @@ def captures_json(book: TaskBook, task: Task) -> list[dict[str, Any]]:
     if not any(e.status == "in_progress" for e in events):
         return []
     status = events[-1].status
-    captured = book.captured_at(task)
     if status == "completed":
-        capture_status = "published"
-    elif status in ("failed", "canceled") and book.clock() >= captured and status == "failed":
-        capture_status = "failed"
-    elif status == "canceled":
-        capture_status = "canceled" if (task.canceled_at or 0) < captured else "processing"
+        word = "published"
+    elif status in ("failed", "canceled"):  # a task is canceled only before its capture
+        word = status
     else:
-        capture_status = "processing" if book.clock() >= captured else "planned"
+        word = "processing" if book.clock() >= book.captured_at(task) else "planned"
     sat = task.tiles[0].item["properties"]["platform"] if task.tiles else "newsat-23"
     return [
         {
             "capture_id": capture_id(book.seed, task.task_id),
-            "start": iso(captured),
+            "start": iso(book.captured_at(task)),
             "satellite_name": str(sat).replace("-", ""),
-            "status": capture_status,
+            "status": word,
         }
     ]
 
