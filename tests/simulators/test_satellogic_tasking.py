@@ -263,6 +263,13 @@ async def test_list_filters_and_contract_isolation(
     assert listed["count"] == 2 and {t["task_name"] for t in listed["results"]} == {"a"}
     page = (await client.get("/tasking/tasks/?limit=1")).json()
     assert len(page["results"]) == 1 and page["next"] is not None
+    odd = "a b&c=d"
+    for _ in range(2):
+        await client.post("/tasking/tasks/", json=_task(task_name=odd))
+    first = (await client.get("/tasking/tasks/", params={"task_name": odd, "limit": 1})).json()
+    assert first["count"] == 2 and first["next"] is not None
+    second = (await client.get(first["next"])).json()  # the filter survives the link
+    assert [t["task_name"] for t in second["results"]] == [odd] and second["next"] is None
     assert (await client.get("/tasking/tasks/?status=completed")).json()["count"] == 0
     async with _client(app, QUICKVIEW_CONTRACT_ID) as other:
         assert (await other.get("/tasking/tasks/")).json()["count"] == 0

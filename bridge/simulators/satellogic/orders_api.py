@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, NamedTuple
+from urllib.parse import urlencode
 
 from shapely.geometry.base import BaseGeometry
 from starlette.requests import Request
@@ -101,9 +102,8 @@ def _paging(request: Request) -> tuple[int, int]:
 def _page(request: Request, path: str, rows: list[Any]) -> tuple[list[Any], dict[str, Any]]:
     """One offset/limit page and its ``count``/``next``/``previous`` (relative links)."""
     offset, limit = _paging(request)
-    extra = "".join(
-        f"&{k}={v}" for k, v in request.query_params.items() if k not in ("offset", "limit")
-    )
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in ("offset", "limit")]
+    extra = f"&{urlencode(kept)}" if kept else ""
 
     def link(at: int) -> str:
         return f"{path}?offset={at}&limit={limit}{extra}"
