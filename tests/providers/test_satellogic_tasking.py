@@ -237,7 +237,9 @@ async def test_deliveries_end_in_geotiff_bytes(wired: Wired) -> None:
     assert len({d.native_order_id for d in deliveries}) == 1
     first = deliveries[0]
     item = await wired.archive.get_item(first.collection_id, first.item_id)
-    assert item is not None
+    assert item is not None and item["collection"] == "satellogic-l1d"
+    order = await wired.archive.get_order(first.native_order_id)  # what the bridge records
+    assert order.state == "succeeded" and order.amount == 37500
     location = await wired.archive.asset_location(
         first.collection_id, first.item_id, "analytic", first.native_order_id
     )
