@@ -289,3 +289,16 @@ async def test_tokens_expire_on_the_simulator_clock(app: Starlette) -> None:
         assert (await client.get("/tasking/products/")).status_code == 200
         _clock(app).now += 86400 + 1
         assert (await client.get("/tasking/products/")).status_code == 401
+
+
+async def test_sandbox_defaults_complete_a_task_within_seconds() -> None:
+    app = create_app(wiring.simulator_config(clock=ManualClock(NOW)))
+    async with _client(app) as client:
+        task_id = (await client.post("/tasking/tasks/", json=_task())).json()["task_id"]
+        seen = []
+        for _ in range(20):  # one simulated second at a time
+            status = (await client.get(f"/tasking/tasks/{task_id}")).json()["status"]
+            if not seen or seen[-1] != status:
+                seen.append(status)
+            _clock(app).now += 1
+        assert seen == ["received", "in_progress", "completed"]
