@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import time
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
@@ -39,7 +40,9 @@ from bridge.simulators.satellogic.archive import L1D, QUICKVIEW, Tile, build_arc
 from bridge.simulators.satellogic.auth import QUICKVIEW_CONTRACT_ID
 from bridge.simulators.satellogic.downloads import Downloads
 from bridge.simulators.satellogic.orders import OrderBook
+from bridge.simulators.satellogic.settings import SatellogicSettings
 from tests.support import wiring
+from tests.support.clock import ManualClock
 from tests.support.stac_schemas import assert_valid
 from tests.support.wiring import TEST_SCENES, TEST_SEED, provider_for
 
@@ -248,13 +251,16 @@ async def test_unknown_items_are_not_found(wired: tuple[Provider, Starlette]) ->
 
 
 async def test_expired_delivery_is_gone() -> None:
-    provider, app = provider_for("satellogic", config=_config(satellogic_delivery_ttl_s=3600))
+    clock = ManualClock(time.time())
+    config = _config(satellogic_delivery_ttl_s=3600)
+    config.clock = clock
+    provider, _ = provider_for("satellogic", config=config)
     try:
         tile = _tile()
         placed = await provider.place_order("satellogic-l1d", tile.id, OrderOptions(), "r-exp")
+        clock.now += 2 * STEP
         await _until_succeeded(provider, placed.native_id)
-        book: OrderBook = app.state.orders
-        book.clock.advance(3601)
+        clock.now += 3601
         with pytest.raises(Gone):
             await provider.asset_location("satellogic-l1d", tile.id, "analytic", placed.native_id)
         assert (await provider.get_order(placed.native_id)).state == "succeeded"
@@ -354,7 +360,8 @@ def _fixed_tokens(value: Any) -> Any:
 
 def test_served_tile_maps_to_an_item_with_proj_on_its_rasters() -> None:
     archive = build_archive(TEST_SEED, TEST_SCENES)
-    downloads = Downloads(archive, OrderBook(1.0, 1.0, 0.0, TEST_SEED), {})
+    book = OrderBook(1.0, 1.0, 0.0, TEST_SEED, clock=ManualClock(1_767_225_600.0))
+    downloads = Downloads(archive, book, SatellogicSettings())
     tile = _tile()
     native = _fixed_tokens({**tile.item, "assets": downloads.archive_assets(tile, BASE)})
     _golden("native_served_l1d.json", native)

@@ -4,6 +4,7 @@ downloads with tokenized URLs, archive quicklooks, per-item order stats."""
 from __future__ import annotations
 
 import io
+import time
 import zipfile
 from collections.abc import AsyncIterator
 from typing import Any
@@ -17,8 +18,8 @@ from starlette.applications import Starlette
 from bridge.simulators.satellogic import create_app, sandbox_settings
 from bridge.simulators.satellogic.archive import L1D, QUICKVIEW, Tile, build_archive
 from bridge.simulators.satellogic.auth import QUICKVIEW_CONTRACT_ID
-from bridge.simulators.satellogic.orders import OrderBook
 from tests.support import wiring
+from tests.support.clock import ManualClock
 from tests.support.wiring import TEST_SCENES, TEST_SEED
 
 BASE = "http://satellogic.simulator"
@@ -35,7 +36,7 @@ def app() -> Starlette:
         "satellogic_delivery_ttl_s": TTL,
         "satellogic_token_ttl_s": TOKEN_TTL,
     }
-    return create_app(wiring.simulator_config(extra=extra))
+    return create_app(wiring.simulator_config(extra=extra, clock=ManualClock(time.time())))
 
 
 @pytest.fixture
@@ -75,8 +76,8 @@ def _order_body(tile: Tile, sku: str = "ARCIMG-M.04.00", **props: Any) -> dict[s
 
 
 def _advance(app: Starlette, seconds: float) -> None:
-    book: OrderBook = app.state.orders
-    book.clock.advance(seconds)
+    clock: ManualClock = app.state.config.clock
+    clock.now += seconds
 
 
 async def _place(client: httpx.AsyncClient, headers: dict[str, str], tile: Tile, **kw: Any) -> Any:

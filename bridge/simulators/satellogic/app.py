@@ -1,7 +1,9 @@
-"""The Satellogic simulator's routes: token endpoint, archive STAC API, orders, downloads.
+"""The Satellogic simulator's routes: token endpoint, archive STAC API, orders, tasking,
+downloads.
 
-Orders (:mod:`.orders_api`) and downloads (:mod:`.downloads`: archive quicklooks and the
-Telluric scene listing with tokenized URLs) have their own modules; this one wires them.
+Orders (:mod:`.orders_api`), tasking (:mod:`.tasking_api`) and downloads
+(:mod:`.downloads`: archive quicklooks and the Telluric scene listing with tokenized URLs)
+have their own modules; this one wires them.
 
 The archive is served under ``/archive/stac/`` (as at ``https://api.satellogic.com``);
 every archive route sits behind the API gateway checks of :mod:`.auth`, the landing page
@@ -20,7 +22,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bridge.simulators.common.app import JSONResponse, SimulatorConfig, read_json, simulator_app
+from bridge.simulators.common.app import (
+    JSONResponse,
+    SimulatorConfig,
+    read_json,
+    simulator_app,
+    simulator_settings,
+)
 from bridge.simulators.satellogic import contracts, paging
 from bridge.simulators.satellogic import search as native
 from bridge.simulators.satellogic.archive import (
@@ -32,9 +40,12 @@ from bridge.simulators.satellogic.archive import (
 from bridge.simulators.satellogic.auth import AuthState, authorize, token_endpoint
 from bridge.simulators.satellogic.collections import collection_doc
 from bridge.simulators.satellogic.downloads import Downloads
-from bridge.simulators.satellogic.orders import DEFAULT_STEP_S, DEFAULT_TTL_S, OrderBook
+from bridge.simulators.satellogic.orders import OrderBook
 from bridge.simulators.satellogic.orders_api import OrdersApi
 from bridge.simulators.satellogic.params import search_from_body, search_from_params
+from bridge.simulators.satellogic.settings import SatellogicSettings
+from bridge.simulators.satellogic.tasking import TaskBook
+from bridge.simulators.satellogic.tasking_api import SettleTasks, TaskingApi
 from bridge.simulators.satellogic.telluric import Telluric
 
 STAC = "/archive/stac"
@@ -270,20 +281,28 @@ async def conformance_route(request: Request) -> Response:
 def create_app(config: SimulatorConfig) -> Starlette:
     """The Satellogic simulator app over the archive for ``config.seed``/``config.scenes``.
 
-    ``config.extra`` keys: ``token_lifetime_s`` (OAuth), ``satellogic_order_step_s``,
-    ``satellogic_delivery_ttl_s``, ``satellogic_fail_rate`` (see :mod:`.orders`),
-    ``satellogic_token_ttl_s`` and ``satellogic_raster_px`` (see :mod:`.downloads`),
-    ``satellogic_next_link`` (see :mod:`.paging`).
+    Settings come from ``config.extra`` keys ``satellogic_<field>`` (:mod:`.settings`);
+    ``config.clock`` is the one clock of tokens, orders, tasks and download URLs.
     """
-    extra = config.extra
-    archive = build_archive(config.seed, config.scenes)
+    settings = simulator_settings(SatellogicSettings, "satellogic", config)
+    archive = build_archive(config.seed, config.scenes).copy()  # tasks add captures to it
     book = OrderBook(
-        step_s=float(extra.get("satellogic_order_step_s", DEFAULT_STEP_S)),
-        ttl_s=float(extra.get("satellogic_delivery_ttl_s", DEFAULT_TTL_S)),
-        fail_rate=float(extra.get("satellogic_fail_rate", 0.0)),
+        step_s=settings.order_step_s,
+        ttl_s=settings.delivery_ttl_s,
+        fail_rate=settings.fail_rate,
         seed=config.seed,
+        clock=config.clock,
     )
-    downloads = Downloads(archive, book, extra)
+    tasks = TaskBook(
+        step_s=settings.task_step_s,
+        reject_rate=settings.task_reject_rate,
+        fail_rate=settings.task_fail_rate,
+        seed=config.seed,
+        clock=config.clock,
+        archive=archive,
+        orders=book,
+    )
+    downloads = Downloads(archive, book, settings)
     routes = [
         Route("/oauth/token", token_endpoint, methods=["POST"]),
         Route(f"{STAC}/", landing_route, methods=["GET"]),
@@ -298,21 +317,21 @@ def create_app(config: SimulatorConfig) -> Starlette:
         Route(f"{STAC}/search", search_route, methods=["GET", "POST"]),
         *contracts.routes(),
         *OrdersApi(archive, book).routes(),
+        *TaskingApi(tasks).routes(),
         *Telluric(downloads).routes(),
         *downloads.routes(),
     ]
-    lifetime = int(config.extra.get("token_lifetime_s", 86400))
-    next_link = str(extra.get("satellogic_next_link", "pgstac"))
-    if next_link not in paging.MODES:
-        raise ValueError(f"satellogic_next_link must be one of {paging.MODES}")
-    return simulator_app(
+    app = simulator_app(
         "satellogic",
         routes,
         config,
         archive=archive,
-        auth=AuthState(lifetime_s=lifetime),
+        auth=AuthState(lifetime_s=settings.token_lifetime_s),
         orders=book,
+        tasks=tasks,
         downloads=downloads,
-        next_link=next_link,
+        next_link=settings.next_link,
         cursors=paging.Cursors(),
     )
+    app.add_middleware(SettleTasks, book=tasks)
+    return app

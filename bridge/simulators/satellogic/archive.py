@@ -98,13 +98,28 @@ class Tile:
     datetime: str
 
 
-@dataclass(frozen=True)
+@dataclass
 class Archive:
-    """Every tile, in generation order, and an index by (collection, id)."""
+    """Every tile, in generation order, and an index by (collection, id).
+
+    The generated archive is shared (cached per seed and size); an app works on its own
+    :meth:`copy`, to which completed tasks :meth:`add` their captures.
+    """
 
     tiles: tuple[Tile, ...]
     by_key: dict[tuple[str, str], Tile]
     by_id: dict[str, Tile]
+
+    def copy(self) -> Archive:
+        """An archive of the same tiles that can grow without touching this one."""
+        return Archive(self.tiles, dict(self.by_key), dict(self.by_id))
+
+    def add(self, tiles: list[Tile]) -> None:
+        """Append new tiles (a tasked capture), found by every search from now on."""
+        self.tiles = self.tiles + tuple(tiles)
+        for tile in tiles:
+            self.by_key[(tile.collection, tile.id)] = tile
+            self.by_id[tile.id] = tile
 
     def product_tile_count(self) -> int:
         """Tiles in the product collections (the browse mirror excluded)."""
@@ -291,3 +306,38 @@ def build_archive(seed: int, scenes: int) -> Archive:
             tiles.extend(_cell_tiles(capture, [*wanted, QUICKVIEW_THUMB], cell))
     by_key = {(t.collection, t.id): t for t in tiles}
     return Archive(tuple(tiles), by_key, {t.id: t for t in tiles})
+
+
+def tasked_capture(
+    seed: int, outcome_id: str, lon: float, lat: float, when: datetime, collections: list[str]
+) -> list[Tile]:
+    """The tiles of new capture ``outcome_id`` over (``lon``, ``lat``) taken at ``when``
+    (naive UTC) for a task.
+
+    It is cut into grid tiles like every archive capture, in ``collections`` plus the
+    browse mirror, with angles and cloud drawn from ``seed`` and the outcome id: the same
+    task always yields the same capture.
+    """
+    rng = random.Random(f"{seed}:{outcome_id}")
+    sun_el, sun_az = sun_position(lat, when, lon)
+    sn = rng.choice([n for n, year in _LAUNCH_YEAR.items() if year >= 2022])
+    off_nadir = round(min(30.0, abs(rng.gauss(0, 8))), 2)
+    heading = 190.0 + rng.uniform(-4, 4)
+    capture: dict[str, Any] = {
+        "start": when,
+        "stamp": when.strftime("%Y%m%d_%H%M%S"),
+        "sn": f"SN{sn}",
+        "platform": f"newsat-{sn}",
+        "outcome_id": outcome_id,
+        "off_nadir": off_nadir,
+        "view_azimuth": round((heading + 90) % 360, 2),
+        "sun_el": round(max(sun_el, 10.0), 2),
+        "sun_az": round(sun_az, 2),
+        "gsd": round(0.7 * (1 + off_nadir / 100), 2),
+        "cloud": rng.uniform(0, 10),
+        "latency": timedelta(seconds=0),
+    }
+    tiles: list[Tile] = []
+    for cell in _cells(rng, capture, lon, lat):
+        tiles.extend(_cell_tiles(capture, [*collections, QUICKVIEW_THUMB], cell))
+    return tiles

@@ -21,7 +21,6 @@
 from __future__ import annotations
 
 import secrets
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,7 +103,8 @@ async def token_endpoint(request: Request) -> Response:
     if audience not in scopes:
         return _auth0_error(403, "access_denied", f"Service not enabled within domain: {audience}")
     token = secrets.token_urlsafe(32)
-    state.tokens[token] = Grant(audience, scopes[audience], time.time() + state.lifetime_s)
+    expires = request.app.state.config.clock() + state.lifetime_s
+    state.tokens[token] = Grant(audience, scopes[audience], expires)
     state.issued += 1
     return JSONResponse(
         {
@@ -122,7 +122,7 @@ def authorize(request: Request) -> tuple[frozenset[str], str] | Response:
     header = request.headers.get("authorizationToken", "")
     scheme, _, token = header.partition(" ")
     grant = state.tokens.get(token) if scheme.lower() == "bearer" else None
-    if grant is None or grant.expires_at < time.time():
+    if grant is None or grant.expires_at < request.app.state.config.clock():
         return JSONResponse(UNAUTHORIZED, status_code=401)
     contract = request.headers.get("X-Satellogic-Contract-Id")
     if not contract:

@@ -17,7 +17,6 @@ a token of the wrong audience on either endpoint is 403 (assumed, as for other r
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from starlette.requests import Request
@@ -45,7 +44,8 @@ def _grant(request: Request, header: str) -> Grant | None:
     state: AuthState = request.app.state.auth
     scheme, _, token = request.headers.get(header, "").partition(" ")
     grant = state.tokens.get(token) if scheme.lower() == "bearer" else None
-    return grant if grant is not None and grant.expires_at >= time.time() else None
+    now = request.app.state.config.clock()
+    return grant if grant is not None and grant.expires_at >= now else None
 
 
 def _name(contract_id: str) -> str:

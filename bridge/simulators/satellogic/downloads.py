@@ -12,11 +12,11 @@
   :mod:`.telluric`): rasters, ``delivery_zip``, ``footprint``, ``thumbnail``, ``preview``
   of an available deliverable; nothing once it expired. The real catalog lives on
   ``catalog.telluric.satellogic.com``; here it shares the simulator's host. The token
-  lifetime (unpublished) is ``satellogic_token_ttl_s`` (1 h).
+  lifetime (unpublished) is the ``token_ttl_s`` setting (1 h).
 
 Pixels: a delivered raster and the archive tile's quicklooks come from the same grid
 (:func:`raster_grid`: the clipped footprint in the capture's UTM zone, longest side
-``satellogic_raster_px`` = 512) and seed, so the thumbnail shows the data one buys.
+the ``raster_px`` setting, 512) and seed, so the thumbnail shows the data one buys.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ from bridge.simulators.satellogic.archive import Archive, Tile, assets_for
 from bridge.simulators.satellogic.auth import authorize
 from bridge.simulators.satellogic.orders import Order, OrderBook
 from bridge.simulators.satellogic.products import PRODUCT_BY_COLLECTION, Product, Raster
+from bridge.simulators.satellogic.settings import SatellogicSettings
 
 ARCHIVE_PREFIX = "/archive/assets"
 SCENES_PREFIX = "/v2/scenes"
@@ -99,11 +100,11 @@ class GatewayStore(ObjectStore):
 class Downloads:
     """The simulator's two object stores and the Telluric scene listing."""
 
-    def __init__(self, archive: Archive, book: OrderBook, extra: dict[str, Any]) -> None:
+    def __init__(self, archive: Archive, book: OrderBook, settings: SatellogicSettings) -> None:
         self.archive = archive
         self.book = book
-        self.px = int(extra.get("satellogic_raster_px", 512))
-        self.token_ttl = float(extra.get("satellogic_token_ttl_s", 3600.0))
+        self.px = settings.raster_px
+        self.token_ttl = settings.token_ttl_s
         self._proj_cache: dict[tuple[str, str], dict[str, Any]] = {}
         secret = secrets.token_hex(16)
         self.archive_store = GatewayStore(

@@ -15,9 +15,8 @@ deliverable   ``pending`` → ``processing`` → ``available`` → ``expired`` |
 Everything is computed from the order's creation time, so no background task runs:
 ``step`` seconds after creation the order starts processing, ``2 * step`` after it the
 deliverable is available (or failed) and the order completed (or failed); a deliverable
-expires ``ttl`` seconds after it became available (deleted from Telluric). Config keys
-(``SimulatorConfig.extra``): ``satellogic_order_step_s`` (2.0),
-``satellogic_delivery_ttl_s`` (30 days), ``satellogic_fail_rate`` (0.0: the share of
+expires ``ttl`` seconds after it became available (deleted from Telluric). Settings
+(:mod:`.settings`): ``order_step_s``, ``delivery_ttl_s``, ``fail_rate`` (the share of
 orders whose processing fails, drawn deterministically from the order id).
 
 The documents describe no cancellation, so orders cannot be canceled. Orders belong to the
@@ -27,8 +26,8 @@ contract they were placed under (``X-Satellogic-Contract-Id``) and are invisible
 from __future__ import annotations
 
 import hashlib
-import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -37,23 +36,6 @@ from typing import Any
 from bridge.simulators.common.cog import stable_seed
 from bridge.simulators.satellogic.archive import Tile
 from bridge.simulators.satellogic.products import PRODUCT_NAME, Product
-
-DEFAULT_STEP_S = 2.0
-DEFAULT_TTL_S = 30 * 86400.0
-
-
-class Clock:
-    """Wall-clock seconds plus an offset tests advance (orders and storage share it)."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def __call__(self) -> float:
-        return time.time() + self.offset
-
-    def advance(self, seconds: float) -> None:
-        """Move simulated time forward."""
-        self.offset += seconds
 
 
 def iso(seconds: float) -> str:
@@ -153,12 +135,20 @@ class Snapshot:
 class OrderBook:
     """The simulator's orders, per app instance."""
 
-    def __init__(self, step_s: float, ttl_s: float, fail_rate: float, seed: int) -> None:
+    def __init__(
+        self,
+        step_s: float,
+        ttl_s: float,
+        fail_rate: float,
+        seed: int,
+        clock: Callable[[], float],
+    ) -> None:
         self.step_s = step_s
         self.ttl_s = ttl_s
         self.fail_rate = fail_rate
         self.seed = seed
-        self.clock = Clock()
+        self.clock = clock
+        """The simulator's one clock (``SimulatorConfig.clock``)."""
         self.orders: dict[str, Order] = {}
         self.by_scene: dict[str, Order] = {}
 

@@ -10,6 +10,7 @@
   ``project_name``) are assumed. The geometry is clipped to the capture's tiles.
 * ``GET /v2/orders/`` → ``{"type": "FeatureCollection", count, next, previous,
   features}`` with ``next`` like ``/v2/orders?offset=25&limit=25`` (documented);
+  ``?task_id=`` lists the order a V1 task delivered through (seed 000);
   ``GET /v2/orders/{id}``, ``/captures``, ``/deliverables``, ``/events`` and
   ``GET /v2/deliverables?order_id=`` (``{count, next, previous, results}``).
 * ``GET /v2/products/``: the contract's archive SKUs and prices (assumed endpoint).
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, NamedTuple
+from urllib.parse import urlencode
 
 from shapely.geometry.base import BaseGeometry
 from starlette.requests import Request
@@ -52,6 +54,7 @@ from bridge.simulators.satellogic.products import (
     product_json,
     quantity_and_price,
 )
+from bridge.simulators.satellogic.tasking import TASK_PRODUCTS
 
 CONTRACT_NAME = "Sandbox contract"
 BBox = tuple[float, float, float, float]
@@ -99,9 +102,8 @@ def _paging(request: Request) -> tuple[int, int]:
 def _page(request: Request, path: str, rows: list[Any]) -> tuple[list[Any], dict[str, Any]]:
     """One offset/limit page and its ``count``/``next``/``previous`` (relative links)."""
     offset, limit = _paging(request)
-    extra = "".join(
-        f"&{k}={v}" for k, v in request.query_params.items() if k not in ("offset", "limit")
-    )
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in ("offset", "limit")]
+    extra = f"&{urlencode(kept)}" if kept else ""
 
     def link(at: int) -> str:
         return f"{path}?offset={at}&limit={limit}{extra}"
@@ -121,10 +123,12 @@ class OrdersApi:
         self.archive = archive
         self.book = book
         self._captures: dict[str, dict[str, list[Tile]]] | None = None
+        self._indexed = 0
 
     def captures(self, outcome_id: str) -> dict[str, list[Tile]]:
         """The tiles of one archive capture, by native collection (indexed on first use)."""
-        if self._captures is None:
+        if self._captures is None or self._indexed != len(self.archive.tiles):
+            self._indexed = len(self.archive.tiles)  # tasks add captures: index them too
             index: dict[str, dict[str, list[Tile]]] = {}
             for tile in self.archive.tiles:
                 outcome = tile.item["properties"]["satl:outcome_id"]
@@ -216,7 +220,11 @@ class OrdersApi:
         auth = authorize(request)
         if isinstance(auth, Response):
             return auth
-        rows, meta = _page(request, "/v2/orders", self.book.of_contract(auth[1]))
+        orders = self.book.of_contract(auth[1])
+        task_id = request.query_params.get("task_id")
+        if task_id is not None:  # seed 000: "GET /orders?task_id=" shows a V1 task's order
+            orders = [o for o in orders if str(o.parameters.get("task_id")) == task_id]
+        rows, meta = _page(request, "/v2/orders", orders)
         features = [order_json(self.book.snapshot(o), CONTRACT_NAME) for o in rows]
         return JSONResponse({"type": "FeatureCollection", **meta, "features": features})
 
@@ -268,6 +276,17 @@ class OrdersApi:
             return auth
         visible = CONTRACT_COLLECTIONS.get(auth[1], frozenset())
         rows = [product_json(p) for p in PRODUCTS.values() if p.collection in visible]
+        rows += [  # the tasking SKUs (seed 000), priced per km² like the archive's (assumed)
+            {
+                **product_json(t.delivery),
+                "product_name": "Tasking",
+                "geometry_type": "Polygon" if t.is_area else "Point",
+                "minimum_quantity": {"value": float(t.min_km2), "unit": "km2"},
+                "tasking_product": t.pk,
+            }
+            for t in TASK_PRODUCTS.values()
+            if t.delivery.collection in visible
+        ]
         page, meta = _page(request, "/v2/products", rows)
         return JSONResponse({**meta, "results": page})
 

@@ -3,7 +3,7 @@
 The real server behind ``/archive/stac/`` is unpublished (the audit found nothing past
 pgstac-style ``token`` paging), so a client must follow a link exactly as given: its
 ``method``, ``href``, ``body`` and ``merge`` (STAC API item-search "Pagination"). The
-simulator can give three shapes (``SimulatorConfig.extra["satellogic_next_link"]``):
+simulator can give three shapes (the ``next_link`` setting, :mod:`.settings`):
 
 * ``pgstac`` (default): POST searches get ``{"method": "POST", "href", "body": {"token":
   "next:<id>"}, "merge": true}`` and GET searches the href with ``token=`` (stac-fastapi-
