@@ -110,6 +110,27 @@ def _stac_name(key: str) -> str:
     return name if ":" in name or name in COMMON_METADATA else f"capella:{name}"
 
 
+SORT_FIELDS = frozenset({"datetime"})
+"""The sortable fields :func:`sort_stub` carries."""
+
+
+def sort_stub(record: dict[str, Any]) -> Item:
+    """The part of :func:`item_from_native`'s item a sort needs (id, collection,
+    datetime), read without mapping the record whole.
+
+    Raises:
+        KeyError, ValueError: as :func:`item_from_native` does for the same record.
+    """
+    native = record["properties"]
+    if not isinstance(record["id"], str) or not isinstance(native.get("datetime"), str):
+        raise ValueError("a catalog record needs a string id and properties.datetime")
+    return {
+        "id": record["id"],
+        "collection": bridge_collection(record),
+        "properties": {"datetime": native["datetime"]},
+    }
+
+
 def item_from_native(record: dict[str, Any]) -> Item:
     """Map one native Capella catalog record to a STAC 1.1.0 item of its bridge collection.
 
