@@ -133,6 +133,28 @@ def fits(target: str, value: Any) -> bool:
     return True
 
 
+SORT_FIELDS = frozenset({"datetime"})
+"""The sortable fields :func:`sort_stub` carries."""
+
+
+def sort_stub(record: dict[str, Any], api_version: str) -> dict[str, Any] | None:
+    """The part of :func:`item_from_native`'s item a sort needs (id, collection,
+    datetime), read without mapping the record whole; None where it gives None.
+
+    Raises:
+        KeyError, TypeError: as :func:`item_from_native` does for the same record.
+    """
+    native = v2_properties(record["properties"], api_version)
+    ptype = native["sar:product_type"]
+    line = PRODUCTS.get(ptype) if isinstance(ptype, str) else None
+    if line is None:
+        return None
+    when = native.get("start_datetime")  # the one native field mapped to ``datetime``
+    if not isinstance(when, str) or not fits("datetime", when):
+        raise KeyError("start_datetime")
+    return {"id": record["id"], "collection": line.collection, "properties": {"datetime": when}}
+
+
 def item_from_native(
     record: dict[str, Any], api_version: str, plan: AssetPlan | None = None
 ) -> dict[str, Any] | None:
