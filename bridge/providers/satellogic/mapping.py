@@ -54,6 +54,28 @@ class UnknownCollection(ValueError):
     """A native tile from a collection no bridge collection maps to."""
 
 
+SORT_FIELDS = frozenset({"datetime"})
+"""The sortable fields :func:`sort_stub` carries."""
+
+
+def sort_stub(record: dict[str, Any]) -> dict[str, Any]:
+    """The part of :func:`item_from_native`'s item a sort needs (id, collection,
+    datetime), read without mapping the tile whole.
+
+    Raises:
+        UnknownCollection: as :func:`item_from_native`.
+    """
+    collection = BRIDGE_BY_NATIVE.get(record.get("collection") or "")
+    if collection is None:
+        raise UnknownCollection(f"no bridge collection for native {record.get('collection')!r}")
+    src = record.get("properties") or {}
+    return {
+        "id": record["id"],
+        "collection": collection,
+        "properties": {"datetime": src.get("datetime")},
+    }
+
+
 def item_from_native(record: dict[str, Any]) -> dict[str, Any]:
     """Map one native tile to a STAC 1.1.0 item of its bridge collection.
 
