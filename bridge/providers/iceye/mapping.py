@@ -37,8 +37,11 @@ _EXTENSIONS = (
 def _extensions(props: dict[str, Any], assets: dict[str, Any]) -> list[str]:
     """The extensions the item uses: a schema whose fields are all absent (a native value
     kept only under ``iceye:``) would make the item invalid."""
-    names = {*props, *(f for a in assets.values() for f in a)}
-    return [url for prefix, url in _EXTENSIONS if any(n.startswith(prefix) for n in names)]
+    # One pass collecting the prefixes used (per item, so kept cheap), not one per schema.
+    used = {n.partition(":")[0] for n in props if ":" in n}
+    for asset in assets.values():
+        used.update(f.partition(":")[0] for f in asset if ":" in f)
+    return [url for prefix, url in _EXTENSIONS if prefix[:-1] in used]
 
 
 _ASSET_FIELDS = ("href", "title", "type", "roles")

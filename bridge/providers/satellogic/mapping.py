@@ -11,7 +11,7 @@ from bridge.providers.satellogic.names import (
     RENAMED,
     STAC_EXTENSIONS,
     asset_bands,
-    legacy_eo_bands,
+    asset_eo_bands,
 )
 
 _ASSET_FIELDS = ("href", "title", "type", "roles")
@@ -19,14 +19,15 @@ _ASSET_FIELDS = ("href", "title", "type", "roles")
 _ASSET_PROJ = ("proj:shape", "proj:transform")
 
 
-def _asset(native: dict[str, Any], bands: list[dict[str, object]] | None) -> dict[str, Any]:
+def _asset(native: dict[str, Any], level: str, key: str) -> dict[str, Any]:
     """One native asset: its fields, the href without its ephemeral token (a search result
     must not carry a URL that expires; downloads get fresh ones), ``proj:*`` when given,
     and the ``bands`` of its file."""
     out = {f: native[f] for f in _ASSET_FIELDS if f in native}
+    bands = asset_bands(level, key)
     if bands is not None:
         out["bands"] = bands
-        out["eo:bands"] = legacy_eo_bands(bands)
+        out["eo:bands"] = asset_eo_bands(level, key)
     href = out.get("href")
     if isinstance(href, str) and "?" in href:
         out["href"] = href.partition("?")[0]
@@ -105,10 +106,7 @@ def item_from_native(record: dict[str, Any]) -> dict[str, Any]:
         props["proj:code"] = f"EPSG:{epsg}"
     level = LEVEL_BY_NATIVE[native_collection or ""]
     props["processing:level"] = level
-    assets = {
-        key: _asset(asset, asset_bands(level, key))
-        for key, asset in (record.get("assets") or {}).items()
-    }
+    assets = {key: _asset(asset, level, key) for key, asset in (record.get("assets") or {}).items()}
     return {
         "type": "Feature",
         "stac_version": "1.1.0",
