@@ -45,6 +45,22 @@ class ProviderSettings(BaseModel):
         description="Native calls in flight at once per set of credentials; more wait their "
         "turn (Capella's own SDK caps itself at 8 to avoid 429s).",
     )
+    local_sort_max_records: int | None = Field(
+        default=None,
+        ge=1,
+        description="Most native records one search reads to sort them itself, where the "
+        "native API cannot sort by the query's sortby; None: the adapter's default.",
+    )
+    result_cache_entries: int | None = Field(
+        default=None,
+        ge=1,
+        description="Locally sorted native results kept for paging; None: the adapter's default.",
+    )
+    result_cache_ttl_s: float | None = Field(
+        default=None,
+        gt=0,
+        description="How long a locally sorted native result is kept; None: the adapter's default.",
+    )
 
     def has_credentials(self) -> bool:
         """True when any secret is configured, i.e. the real API can be used."""

@@ -30,15 +30,22 @@ from bridge.errors import (
 )
 from bridge.providers import capella as capella_provider
 from bridge.providers.base import ProviderContext
-from bridge.providers.capella import adapter as adapter_module
 from bridge.providers.capella.mapping import item_from_native
 from bridge.providers.capella.translate import to_native_query
-from bridge.settings import ProviderSettings
+from bridge.sandbox import build_providers, in_process_sandbox
+from bridge.settings import ProviderSettings, Settings
 from bridge.simulators.capella.app import native_feature
 from bridge.simulators.capella.archive import build_archive
 from tests.support.paging import drain
 from tests.support.stac_schemas import assert_valid
-from tests.support.wiring import COLLECTIONS, REPO, TEST_SCENES, TEST_SEED, provider_for
+from tests.support.wiring import (
+    COLLECTIONS,
+    REPO,
+    TEST_SCENES,
+    TEST_SEED,
+    provider_for,
+    simulator_config,
+)
 
 GOLDEN = REPO / "tests" / "golden" / "capella"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
@@ -403,10 +410,18 @@ async def test_bad_cursors_are_bad_requests(provider: Provider) -> None:
             await provider.search(query, cursor, 5)
 
 
-async def test_local_sort_is_bounded(provider: Provider, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(adapter_module, "MAX_LOCAL_SORT", 100)
-    with pytest.raises(BadRequest, match="sort"):
+async def test_local_sort_is_bounded() -> None:
+    sandbox = in_process_sandbox(simulator_config(), names=["capella"])
+    bounded = sandbox.provider_settings["capella"].model_copy(
+        update={"local_sort_max_records": 100}
+    )
+    catalog = load_catalog(COLLECTIONS, providers=["capella"])
+    provider = build_providers(Settings(), catalog, {"capella": bounded}, sandbox.transports)[
+        "capella"
+    ]
+    with pytest.raises(BadRequest, match="more than 100 items"):
         await provider.search(build_query(sortby=[SortField("gsd")]), None, 10)
+    await provider.aclose()
 
 
 async def test_search_outside_capella_collections_asks_nothing(

@@ -22,12 +22,13 @@ from bridge.core.query import SearchQuery, SortField, build_query
 from bridge.core.sorting import sort_key_function
 from bridge.errors import BadRequest, ProviderAuthError, ProviderError, ProviderRateLimited
 from bridge.providers.base import ProviderContext
-from bridge.providers.satellogic import adapter as satl_adapter
+from bridge.providers.cursor import decode_cursor
 from bridge.providers.satellogic import create_provider
+from bridge.providers.satellogic.adapter import CURSOR_SCHEMAS
 from bridge.providers.satellogic.mapping import item_from_native
 from bridge.providers.satellogic.translate import native_sortby, to_native_query
-from bridge.sandbox import in_process_sandbox
-from bridge.settings import ProviderSettings
+from bridge.sandbox import build_providers, in_process_sandbox
+from bridge.settings import ProviderSettings, Settings
 from bridge.simulators.satellogic.archive import Tile, assets_for, build_archive
 from bridge.simulators.satellogic.auth import QUICKVIEW_CONTRACT_ID
 from tests.support import wiring
@@ -195,7 +196,7 @@ async def test_cursor_replays_the_same_page_whatever_page_size(
     once_more = await provider.search(query, first.next_cursor, 3)
     assert [i["id"] for i in again.items] == [i["id"] for i in once_more.items]
     assert len(again.items) == 7
-    assert orjson.loads(first.next_cursor)["limit"] == 7
+    assert decode_cursor("satellogic", first.next_cursor, CURSOR_SCHEMAS)[1]["limit"] == 7
 
 
 @pytest.mark.parametrize(
@@ -335,13 +336,18 @@ async def test_native_failures_map_to_bridge_errors(wired: tuple[Provider, Starl
         await provider.search(build_query(), None, 5)
 
 
-async def test_local_sort_is_bounded(
-    wired: tuple[Provider, Starlette], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    provider, _ = wired
-    monkeypatch.setattr(satl_adapter, "MAX_LOCAL_SORT", 100)
-    with pytest.raises(BadRequest):
-        await provider.search(build_query(sortby=[SortField("processing:level")]), None, 10)
+async def test_local_sort_is_bounded() -> None:
+    sandbox = in_process_sandbox(wiring.simulator_config(), names=["satellogic"])
+    bounded = sandbox.provider_settings["satellogic"].model_copy(
+        update={"local_sort_max_records": 100}
+    )
+    catalog = load_catalog(wiring.COLLECTIONS, providers=["satellogic"])
+    providers = build_providers(Settings(), catalog, {"satellogic": bounded}, sandbox.transports)
+    with pytest.raises(BadRequest, match="at most 100 tiles"):
+        await providers["satellogic"].search(
+            build_query(sortby=[SortField("processing:level")]), None, 10
+        )
+    await providers["satellogic"].aclose()
 
 
 def test_collections_cover_what_the_archive_produces() -> None:

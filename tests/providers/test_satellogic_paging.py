@@ -3,16 +3,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
-import orjson
 import pytest
 
 from bridge.core.contract import Provider
 from bridge.core.query import SearchQuery, SortField, build_query
 from bridge.errors import BadRequest, ProviderBadResponse
+from bridge.providers.cursor import decode_cursor, encode_cursor
 from bridge.providers.satellogic import paging
+from bridge.providers.satellogic.adapter import CURSOR_SCHEMAS
 from tests.support import wiring
 from tests.support.wiring import provider_for
 
@@ -60,11 +59,11 @@ async def test_a_cursor_never_sends_credentials_off_the_archive() -> None:
         query = QUERIES["native sort"]
         first = await provider.search(query, None, 5)
         assert first.next_cursor is not None
-        forged: dict[str, Any] = orjson.loads(first.next_cursor)
+        kind, forged = decode_cursor("satellogic", first.next_cursor, CURSOR_SCHEMAS)
         forged["next"]["href"] = "https://attacker.example/collect"
         app.state.stats.reset()
         with pytest.raises(BadRequest, match="origin"):
-            await provider.search(query, orjson.dumps(forged).decode(), 5)
+            await provider.search(query, encode_cursor("satellogic", kind, forged), 5)
         assert app.state.stats.snapshot()["requests"] == {}
     finally:
         await provider.aclose()

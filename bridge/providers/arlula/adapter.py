@@ -4,7 +4,10 @@ Auth is HTTP Basic ``key:secret`` on every request (no token, so nothing to refr
 401 means the credentials are wrong and becomes :class:`ProviderAuthError`). Arlula
 returns a search's whole result in one response: the adapter maps it, keeps only the
 requested resolution classes, sorts it with the bridge's key and pages through it
-locally (:mod:`.cache`, :mod:`.cursor`). ``matched`` is never given: instants, exact
+locally: each record is keyed once from a cheap stub and only the page served is mapped
+(:mod:`bridge.providers.local_sort`), the keyed result is cached
+(:mod:`bridge.providers.result_cache`) and the cursor names the native request(s), so an
+expired entry is fetched again from the cursor alone. ``matched`` is never given: instants, exact
 geometries and ids are evaluated by the bridge, not natively.
 """
 
@@ -18,32 +21,37 @@ from types import MappingProxyType
 from typing import Any
 
 import httpx
-import orjson
 
 from bridge.core.contract import Item, ProviderPage
 from bridge.core.query import SearchQuery, SortField
-from bridge.core.sorting import sort_key_function
-from bridge.errors import ProviderBadResponse, ProviderError
-from bridge.providers.arlula.cache import ResultCache
-from bridge.providers.arlula.cursor import Cursor, decode_cursor
+from bridge.errors import BadRequest, ProviderBadResponse, ProviderError
 from bridge.providers.arlula.ids import parse_item_id
-from bridge.providers.arlula.mapping import collection_for, item_from_native
+from bridge.providers.arlula.mapping import SORT_FIELDS, collection_for, item_from_native, sort_stub
 from bridge.providers.arlula.names import (
     DEFAULT_API_VERSION,
     DEFAULT_BASE_URL,
     GSD_CLASSES,
+    SEARCH_ENDPOINTS,
     VERSION_GENERATIONS,
 )
 from bridge.providers.arlula.order_client import OrderingMixin
 from bridge.providers.arlula.translate import NativeRequest, lookup_request, to_native_query
 from bridge.providers.base import ProviderContext
+from bridge.providers.cursor import Schemas, decode_cursor, encode_cursor
 from bridge.providers.http import send
+from bridge.providers.local_sort import Held, SortView, check_bound, page_of, sort_records
+from bridge.providers.result_cache import ResultCache, cache_key
 
 NAME = "arlula"
 log = logging.getLogger(__name__)
 # Up to this many ids are looked up one narrow native search each; beyond, the normal
 # search runs and the bridge picks the ids out of its result.
 MAX_ID_LOOKUPS = 20
+MAX_LOCAL_SORT = 20_000
+"""Default bound on the native results one search keeps (Arlula answers whole results)."""
+CACHE_TTL_S = 600.0
+CURSOR_SCHEMAS: Schemas = {"local": {"api": "text", "req": "list", "o": "offset", "n": "count"}}
+Record = dict[str, Any]
 
 
 def _summary(errors: Any) -> str:
@@ -69,7 +77,7 @@ class ArlulaProvider(OrderingMixin):
         self,
         context: ProviderContext,
         *,
-        cache: ResultCache | None = None,
+        cache: ResultCache[list[Held[Record]]] | None = None,
         today: Callable[[], date] = _today,
     ) -> None:
         settings = context.settings
@@ -99,7 +107,10 @@ class ArlulaProvider(OrderingMixin):
         self.timeout_s = settings.timeout_s
         self.order_timeout_s = settings.order_timeout_s
         self._in_flight = {}
-        self.cache = cache or ResultCache()
+        self.cache = cache or ResultCache(
+            settings.result_cache_entries or 16, settings.result_cache_ttl_s or CACHE_TTL_S
+        )
+        self.max_local_sort = settings.local_sort_max_records or MAX_LOCAL_SORT
         self._today = today
 
     def __repr__(self) -> str:
@@ -151,11 +162,16 @@ class ArlulaProvider(OrderingMixin):
             raise ProviderBadResponse(NAME, "search answered without a list of result objects")
         return results
 
+    def _collection(self, record: Record, collections: Sequence[str]) -> str | None:
+        """The served collection of ``record`` (by resolution class), or None."""
+        gsd = record["gsd"] if self.api_version == "2023-01" else record["resolution"]
+        collection = collection_for(float(gsd))
+        return collection if collection in collections else None
+
     def _map(self, record: Any, collections: Sequence[str]) -> Item | None:
         try:
-            gsd = record["gsd"] if self.api_version == "2023-01" else record["resolution"]
-            collection = collection_for(float(gsd))
-            if collection is None or collection not in collections:
+            collection = self._collection(record, collections)
+            if collection is None:
                 return None
             return item_from_native(
                 record,
@@ -166,30 +182,61 @@ class ArlulaProvider(OrderingMixin):
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
             raise ProviderBadResponse(NAME, f"unreadable search result: {exc!r}") from exc
 
+    def _stub(self, record: Any, collections: Sequence[str]) -> Item | None:
+        try:
+            collection = self._collection(record, collections)
+            return None if collection is None else sort_stub(record, collection=collection)
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+            raise ProviderBadResponse(NAME, f"unreadable search result: {exc!r}") from exc
+
+    def _view(self, collections: Sequence[str]) -> SortView[Record]:
+        return SortView(
+            stub=lambda r: self._stub(r, collections),
+            fields=SORT_FIELDS,
+            full=lambda r: self._map(r, collections),
+        )
+
     async def _result(
         self,
         requests: list[NativeRequest],
         collections: Sequence[str],
         sortby: Sequence[SortField],
-    ) -> list[Item]:
-        """The mapped, de-duplicated, sorted result of ``requests`` (cached)."""
-        key = orjson.dumps(
-            [self.api_version, requests, collections, [f.to_stac() for f in sortby]],
-            option=orjson.OPT_SORT_KEYS,
-        )
+    ) -> list[Held[Record]]:
+        """The de-duplicated, sorted (keyed, not yet mapped) result of ``requests``."""
+        key = cache_key(self.api_version, requests, collections, [f.to_stac() for f in sortby])
         cached = self.cache.get(key)
         if cached is not None:
             return cached
         answers = await asyncio.gather(*(self._fetch(r) for r in requests))
-        items: dict[str, Item] = {}
-        for records in answers:
-            for record in records:
-                item = self._map(record, collections)
-                if item is not None:
-                    items.setdefault(item["id"], item)
-        ordered = sorted(items.values(), key=sort_key_function(sortby))
-        self.cache.put(key, ordered)
-        return ordered
+        check_bound(
+            NAME,
+            sum(map(len, answers)),
+            self.max_local_sort,
+            "the search's result is too large to sort; narrow it (bbox, datetime)",
+        )
+        records = (record for records in answers for record in records)
+        held = sort_records(records, sortby, self._view(collections), unique_ids=True)
+        self.cache.put(key, held)
+        return held
+
+    def _position(self, cursor: str) -> tuple[list[NativeRequest], int, int]:
+        _, state = decode_cursor(NAME, cursor, CURSOR_SCHEMAS)
+        # A cursor is replayed with the tenant's credentials: accept only archive searches
+        # of this generation, never another endpoint smuggled into a forged cursor.
+        if state["api"] != self.api_version or not all(map(self._is_search, state["req"])):
+            raise BadRequest(f"invalid {NAME} paging cursor")
+        return state["req"], state["o"], state["n"]
+
+    def _is_search(self, request: Any) -> bool:
+        method, path = SEARCH_ENDPOINTS[self.api_version]
+        payload = "json" if self.api_version == "2023-01" else "params"
+        return (
+            isinstance(request, dict)
+            and request.keys() == {"method", "path", payload}
+            and request["method"] == method
+            and request["path"] == path
+            and isinstance(request[payload], dict)
+        )
 
     async def search(self, query: SearchQuery, cursor: str | None, page_size: int) -> ProviderPage:
         """One page of items that may match ``query``, in the bridge's sort order."""
@@ -197,19 +244,17 @@ class ArlulaProvider(OrderingMixin):
         if not collections:
             return ProviderPage(items=[])
         if cursor is None:
-            position = Cursor(
-                self.api_version, self._plan(query, collections), 0, max(page_size, 1)
-            )
+            requests, offset, size = self._plan(query, collections), 0, max(page_size, 1)
         else:
-            position = decode_cursor(cursor, self.api_version)
-        items = await self._result(position.requests, collections, query.sortby)
-        end = position.offset + position.size
+            requests, offset, size = self._position(cursor)
+        held = await self._result(requests, collections, query.sortby)
+        end = offset + size
         next_cursor = None
-        if end < len(items):
-            next_cursor = Cursor(
-                position.api_version, position.requests, end, position.size
-            ).encode()
-        return ProviderPage(items=items[position.offset : end], next_cursor=next_cursor)
+        if end < len(held):
+            state = {"api": self.api_version, "req": requests, "o": end, "n": size}
+            next_cursor = encode_cursor(NAME, "local", state)
+        items = page_of(held, offset, size, self._view(collections))
+        return ProviderPage(items=items, next_cursor=next_cursor)
 
     async def get_item(self, collection_id: str, item_id: str) -> Item | None:
         """Find one item by id with a narrow native search (see :mod:`.ids`)."""

@@ -94,6 +94,24 @@ def _number(value: Any) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
+SORT_FIELDS = frozenset({"datetime"})
+"""The sortable fields :func:`sort_stub` carries."""
+
+
+def sort_stub(record: dict[str, Any], *, collection: str) -> Item:
+    """The part of :func:`item_from_native`'s item a sort needs (id, collection,
+    datetime), read cheaply: a search keys every record and maps only the page served."""
+    when = _instant(record["date"])
+    center = record["center"]
+    return {
+        "id": item_id(
+            record["supplier"], record["sceneID"], when[:10], center["long"], center["lat"]
+        ),
+        "collection": collection,
+        "properties": {"datetime": when},
+    }
+
+
 def item_from_native(
     record: dict[str, Any],
     *,

@@ -16,11 +16,9 @@ from shapely.errors import ShapelyError
 
 from bridge.core.contract import Item, ProviderPage
 from bridge.core.query import SearchQuery
-from bridge.core.sorting import sort_key_function
 from bridge.errors import BadRequest, ProviderAuthError, ProviderBadResponse
 from bridge.providers.base import ProviderContext
-from bridge.providers.capella.cursor import decode_cursor, encode_cursor
-from bridge.providers.capella.mapping import item_from_native
+from bridge.providers.capella.mapping import SORT_FIELDS, item_from_native, sort_stub
 from bridge.providers.capella.names import NATIVE_COLLECTIONS, RENAMED
 from bridge.providers.capella.order_client import CapellaOrdering
 from bridge.providers.capella.translate import (
@@ -30,11 +28,21 @@ from bridge.providers.capella.translate import (
     to_native_query,
     window_page_size,
 )
+from bridge.providers.cursor import Schemas, decode_cursor, encode_cursor
+from bridge.providers.local_sort import SortView, page_of, sort_records
 
 PUBLIC_API = "https://api.capellaspace.com"
 
 MAX_LOCAL_SORT = 10 * MAX_PAGE_SIZE
-"""Most native items the adapter fetches to sort a search Capella cannot sort itself."""
+"""Default of the most native items the adapter fetches to sort a search Capella cannot
+sort itself (``ProviderSettings.local_sort_max_records``)."""
+CURSOR_SCHEMAS: Schemas = {
+    # Native page N of size L (Capella sorted natively).
+    "page": {"page": "count", "limit": "count"},
+    # A slice of the whole native result the adapter sorted.
+    "offset": {"offset": "offset", "limit": "count"},
+}
+Record = dict[str, Any]
 
 
 def _has_next(body: dict[str, Any]) -> bool:
@@ -57,6 +65,7 @@ class CapellaProvider(CapellaOrdering):
         self._contract_id = settings.contract_id
         self._user_id = None
         self._deadline_s = settings.timeout_s
+        self.max_local_sort = settings.local_sort_max_records or MAX_LOCAL_SORT
         self._client = context.http_client((settings.base_url or PUBLIC_API).rstrip("/"))
 
     def __repr__(self) -> str:
@@ -85,11 +94,26 @@ class CapellaProvider(CapellaOrdering):
         return data
 
     def _map(self, features: list[Any]) -> list[Item]:
+        return [self._map_one(f) for f in features]
+
+    def _map_one(self, feature: Any) -> Item:
         try:
-            return [item_from_native(f) for f in features]
+            return item_from_native(feature)
         except (KeyError, TypeError, AttributeError, ValueError, ShapelyError) as exc:
             # One unreadable record makes the page unreadable: say so, drop nothing quietly.
             raise ProviderBadResponse(self.name, "unreadable catalog record") from exc
+
+    def _stub(self, feature: Any) -> Item:
+        try:
+            return sort_stub(feature)
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
+            raise ProviderBadResponse(self.name, "unreadable catalog record") from exc
+
+    def _cursor(self, text: str, kind: str) -> dict[str, int]:
+        found, state = decode_cursor(self.name, text, CURSOR_SCHEMAS)
+        if found != kind:  # minted for a differently sorted search
+            raise BadRequest(f"invalid {self.name} paging cursor")
+        return state
 
     async def search(self, query: SearchQuery, cursor: str | None, page_size: int) -> ProviderPage:
         """One page of items that may match ``query``, in ``query.sortby`` order."""
@@ -103,7 +127,7 @@ class CapellaProvider(CapellaOrdering):
     async def _search_native(
         self, query: SearchQuery, collections: list[str], cursor: str | None, page_size: int
     ) -> ProviderPage:
-        state = decode_cursor(cursor, "page") if cursor else {"page": 1, "limit": page_size}
+        state = self._cursor(cursor, "page") if cursor else {"page": 1, "limit": page_size}
         limit = window_page_size(state["limit"])
         if (state["page"] - 1) * limit >= MAX_WINDOW:
             # Say so rather than page on: Capella would refuse, or answer nothing. Not a
@@ -121,7 +145,9 @@ class CapellaProvider(CapellaOrdering):
         more = bool(items) and (_has_next(data) or beyond)
         return ProviderPage(
             items,
-            next_cursor=encode_cursor({"page": state["page"] + 1, "limit": limit})
+            next_cursor=encode_cursor(
+                self.name, "page", {"page": state["page"] + 1, "limit": limit}
+            )
             if more
             else None,
             matched=data["numberMatched"] if request.exact else None,
@@ -131,38 +157,39 @@ class CapellaProvider(CapellaOrdering):
         self, query: SearchQuery, collections: list[str], cursor: str | None, page_size: int
     ) -> ProviderPage:
         # Capella cannot sort by one of the keys: fetch the whole (bounded) native result,
-        # sort it with the core's key, and page through it by offset.
-        state = decode_cursor(cursor, "offset") if cursor else {"offset": 0, "limit": page_size}
+        # key it with the core's sort key, page through it by offset, map only the page.
+        state = self._cursor(cursor, "offset") if cursor else {"offset": 0, "limit": page_size}
         limit = max(1, min(state["limit"], MAX_PAGE_SIZE))
-        items, matched, exact = await self._fetch_all(query, collections)
-        items.sort(key=sort_key_function(query.sortby))
+        records, matched, exact = await self._fetch_all(query, collections)
+        view: SortView[Record] = SortView(self._stub, SORT_FIELDS, self._map_one)
+        held = sort_records(records, query.sortby, view)
         end = state["offset"] + limit
         return ProviderPage(
-            items[state["offset"] : end],
-            next_cursor=encode_cursor({"offset": end, "limit": limit})
-            if end < len(items)
+            page_of(held, state["offset"], limit, view),
+            next_cursor=encode_cursor(self.name, "offset", {"offset": end, "limit": limit})
+            if end < len(held)
             else None,
             matched=matched if exact else None,
         )
 
     async def _fetch_all(
         self, query: SearchQuery, collections: list[str]
-    ) -> tuple[list[Item], int, bool]:
-        items: list[Item] = []
+    ) -> tuple[list[Record], int, bool]:
+        records: list[Record] = []
         page = 1
         while True:
             request = to_native_query(
                 query, collections=collections, limit=MAX_PAGE_SIZE, page=page
             )
             data = await self._post_search(request.body)
-            if data["numberMatched"] > MAX_LOCAL_SORT:
+            if data["numberMatched"] > self.max_local_sort:
                 raise BadRequest(
                     f"Capella cannot sort this search natively and it matches more than "
-                    f"{MAX_LOCAL_SORT} items; narrow it or sort by datetime"
+                    f"{self.max_local_sort} items; narrow it or sort by datetime"
                 )
-            items.extend(self._map(data["features"]))
+            records.extend(data["features"])
             if not data["features"] or not _has_next(data):
-                return items, data["numberMatched"], request.exact
+                return records, data["numberMatched"], request.exact
             page += 1
 
     async def get_item(self, collection_id: str, item_id: str) -> Item | None:

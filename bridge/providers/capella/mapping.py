@@ -110,6 +110,32 @@ def _stac_name(key: str) -> str:
     return name if ":" in name or name in COMMON_METADATA else f"capella:{name}"
 
 
+SORT_FIELDS = frozenset({"datetime"})
+"""The sortable fields :func:`sort_stub` carries."""
+
+
+def sort_stub(record: dict[str, Any]) -> Item:
+    """The part of :func:`item_from_native`'s item a sort needs (id, collection,
+    datetime), read without mapping the record whole.
+
+    Raises:
+        KeyError, ValueError: as :func:`item_from_native` does for the same record.
+    """
+    native = record["properties"]
+    if not isinstance(record["id"], str) or not isinstance(native.get("datetime"), str):
+        raise ValueError("a catalog record needs a string id and properties.datetime")
+    return {
+        "id": record["id"],
+        "collection": bridge_collection(record),
+        "properties": {"datetime": native["datetime"]},
+    }
+
+
+_NAMES: dict[str, str] = {}
+"""Native property name -> bridge name, filled as names are met (a record has dozens)."""
+_MAX_NAMES = 4096
+
+
 def item_from_native(record: dict[str, Any]) -> Item:
     """Map one native Capella catalog record to a STAC 1.1.0 item of its bridge collection.
 
@@ -123,9 +149,16 @@ def item_from_native(record: dict[str, Any]) -> Item:
     if not isinstance(record["id"], str) or not isinstance(native.get("datetime"), str):
         raise ValueError("a catalog record needs a string id and properties.datetime")
     props: dict[str, Any] = {}
+    names = _NAMES
     for key, value in native.items():
-        if key not in DROPPED:
-            props[_stac_name(str(key))] = value
+        if key in DROPPED:
+            continue
+        name = names.get(key)
+        if name is None:
+            name = _stac_name(str(key))
+            if len(names) < _MAX_NAMES:  # native keys are few; a flood is not kept
+                names[key] = name
+        props[name] = value
     product = native.get("sar:product_type")
     if isinstance(product, str):
         props["product:type"] = product

@@ -10,27 +10,35 @@ import httpx
 
 from bridge.core.contract import AssetLocation, Item, NativeOrder, OrderOptions, ProviderPage, Quote
 from bridge.core.query import SearchQuery
-from bridge.core.sorting import sort_key_function
 from bridge.errors import (
     BadRequest,
     ProviderBadResponse,
 )
 from bridge.providers.base import ProviderContext
+from bridge.providers.cursor import Schemas, decode_cursor, encode_cursor
 from bridge.providers.http import decode_json
-from bridge.providers.iceye.cursor import decode_cursor, encode_cursor
-from bridge.providers.iceye.mapping import AssetPlan, item_from_native
+from bridge.providers.iceye.mapping import SORT_FIELDS, AssetPlan, item_from_native, sort_stub
 from bridge.providers.iceye.names import PRODUCT_TYPES_BY_COLLECTION, V1_TO_V2
 from bridge.providers.iceye.order_client import Purchases
 from bridge.providers.iceye.order_mapping import webhook_purchase_id
 from bridge.providers.iceye.problems import raise_for_status
 from bridge.providers.iceye.session import IceyeSession
 from bridge.providers.iceye.translate import MAX_LIMIT, NativeRequest, to_native_query
+from bridge.providers.local_sort import SortView, page_of, sort_records
 
 NAME = "iceye"
 DEFAULT_BASE_URL = "https://platform.iceye.com"
 API_VERSIONS = ("v2", "v1")
 LOCAL_SORT_MAX_ITEMS = 2000
-"""Most native items the adapter fetches to sort a result ICEYE cannot sort itself."""
+"""Default of the most native items the adapter fetches to sort a result ICEYE cannot
+sort itself (``ProviderSettings.local_sort_max_records``)."""
+CURSOR_SCHEMAS: Schemas = {
+    # Continue ICEYE's own paging (its cursor ``c``) with page size ``n``.
+    "native": {"v": "text", "c": "text", "n": "count"},
+    # The adapter sorted the whole (bounded) native result; the page starts at ``o``.
+    "local": {"v": "text", "o": "offset", "n": "count"},
+}
+Record = dict[str, Any]
 MAX_EMPTY_PAGES = 10
 """Native pages read in one call while every item belongs to other collections (v1)."""
 
@@ -50,6 +58,7 @@ class IceyeProvider:
         self.api_version = version
         self.collection_ids = frozenset(context.collections)
         self._settings = settings
+        self.max_local_sort = settings.local_sort_max_records or LOCAL_SORT_MAX_ITEMS
         base_url = settings.base_url or DEFAULT_BASE_URL
         self._client = context.http_client(base_url)
         self._plan = AssetPlan(
@@ -97,15 +106,28 @@ class IceyeProvider:
         return await self._call(build)
 
     def _map(self, records: list[Any], wanted: frozenset[str]) -> list[Item]:
-        items = []
-        for record in records:
-            try:
-                item = item_from_native(record, self.api_version, self._plan)
-            except (KeyError, TypeError, IndexError, AttributeError, ValueError) as exc:
-                raise ProviderBadResponse(NAME, f"unreadable catalog item ({exc!r})") from exc
-            if item is not None and item["collection"] in wanted:
-                items.append(item)
-        return items
+        mapped = (self._map_one(record, wanted) for record in records)
+        return [item for item in mapped if item is not None]
+
+    def _map_one(self, record: Any, wanted: frozenset[str]) -> Item | None:
+        try:
+            item = item_from_native(record, self.api_version, self._plan)
+        except (KeyError, TypeError, IndexError, AttributeError, ValueError) as exc:
+            raise ProviderBadResponse(NAME, f"unreadable catalog item ({exc!r})") from exc
+        return item if item is not None and item["collection"] in wanted else None
+
+    def _stub(self, record: Any, wanted: frozenset[str]) -> Item | None:
+        try:
+            item = sort_stub(record, self.api_version)
+        except (KeyError, TypeError, IndexError, AttributeError, ValueError) as exc:
+            raise ProviderBadResponse(NAME, f"unreadable catalog item ({exc!r})") from exc
+        return item if item is not None and item["collection"] in wanted else None
+
+    def _cursor(self, cursor: str) -> tuple[str, dict[str, Any]]:
+        kind, state = decode_cursor(NAME, cursor, CURSOR_SCHEMAS)
+        if state["v"] != self.api_version:
+            raise BadRequest("ICEYE paging cursor was made for another API version")
+        return kind, state
 
     def _request(self, query: SearchQuery, wanted: frozenset[str], size: int) -> NativeRequest:
         types = None
@@ -121,7 +143,7 @@ class IceyeProvider:
 
     async def search(self, query: SearchQuery, cursor: str | None, page_size: int) -> ProviderPage:
         """One page of items that may match ``query``, in the bridge's sort order."""
-        state = decode_cursor(cursor, self.api_version) if cursor else None
+        kind, state = self._cursor(cursor) if cursor else (None, None)
         size = state["n"] if state else max(1, min(page_size, MAX_LIMIT))
         wanted = self.collection_ids
         if query.collections is not None:
@@ -130,14 +152,16 @@ class IceyeProvider:
             return ProviderPage(items=[])
         req = self._request(query, wanted, size)
         if req.paged and req.sorted_natively:
+            if kind not in (None, "native"):
+                raise BadRequest("ICEYE paging cursor does not belong to this search")
             return await self._native_page(req, wanted, state, size)
+        if kind not in (None, "local"):
+            raise BadRequest("ICEYE paging cursor does not belong to this search")
         return await self._local_page(query, req, wanted, state, size)
 
     async def _native_page(
         self, req: NativeRequest, wanted: frozenset[str], state: dict[str, Any] | None, size: int
     ) -> ProviderPage:
-        if state is not None and state["k"] != "native":
-            raise BadRequest("ICEYE paging cursor does not belong to this search")
         native_cursor = state["c"] if state else None
         items: list[Item] = []
         for _ in range(MAX_EMPTY_PAGES):
@@ -148,8 +172,8 @@ class IceyeProvider:
                 break
         if not native_cursor:
             return ProviderPage(items=items)
-        state = {"v": self.api_version, "k": "native", "c": native_cursor, "n": size}
-        return ProviderPage(items=items, next_cursor=encode_cursor(state))
+        state = {"v": self.api_version, "c": native_cursor, "n": size}
+        return ProviderPage(items=items, next_cursor=encode_cursor(NAME, "native", state))
 
     async def _local_page(
         self,
@@ -159,32 +183,33 @@ class IceyeProvider:
         state: dict[str, Any] | None,
         size: int,
     ) -> ProviderPage:
-        """Fetch the whole native result (bounded), sort it, and cut the asked page."""
-        if state is not None and state["k"] != "local":
-            raise BadRequest("ICEYE paging cursor does not belong to this search")
-        items: list[Item] = []
-        fetched = 0
+        """Fetch the whole native result (bounded), key it, and map only the asked page."""
+        records: list[Record] = []
         native_cursor: str | None = None
         while True:
             body = await self._fetch(req, native_cursor)
-            fetched += len(body["data"])
-            if fetched > LOCAL_SORT_MAX_ITEMS:
+            records.extend(body["data"])
+            if len(records) > self.max_local_sort:
                 raise BadRequest(
                     f"ICEYE ({self.api_version}) cannot sort this search natively and it "
-                    f"matches more than {LOCAL_SORT_MAX_ITEMS} scenes: narrow it or sort by "
+                    f"matches more than {self.max_local_sort} scenes: narrow it or sort by "
                     "datetime"
                 )
-            items.extend(self._map(body["data"], wanted))
             native_cursor = body.get("cursor") if req.paged else None
             if not native_cursor:
                 break
-        items.sort(key=sort_key_function(query.sortby))
+        view: SortView[Record] = SortView(
+            stub=lambda r: self._stub(r, wanted),
+            fields=SORT_FIELDS,
+            full=lambda r: self._map_one(r, wanted),
+        )
+        held = sort_records(records, query.sortby, view)
         offset = state["o"] if state else 0
-        page = items[offset : offset + size]
-        if offset + size >= len(items):
+        page = page_of(held, offset, size, view)
+        if offset + size >= len(held):
             return ProviderPage(items=page)
-        state = {"v": self.api_version, "k": "local", "o": offset + size, "n": size}
-        return ProviderPage(items=page, next_cursor=encode_cursor(state))
+        state = {"v": self.api_version, "o": offset + size, "n": size}
+        return ProviderPage(items=page, next_cursor=encode_cursor(NAME, "local", state))
 
     async def get_item(self, collection_id: str, item_id: str) -> Item | None:
         """The item ``item_id`` of ``collection_id``; None when ICEYE has no such item there."""

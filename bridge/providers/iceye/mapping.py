@@ -37,8 +37,11 @@ _EXTENSIONS = (
 def _extensions(props: dict[str, Any], assets: dict[str, Any]) -> list[str]:
     """The extensions the item uses: a schema whose fields are all absent (a native value
     kept only under ``iceye:``) would make the item invalid."""
-    names = {*props, *(f for a in assets.values() for f in a)}
-    return [url for prefix, url in _EXTENSIONS if any(n.startswith(prefix) for n in names)]
+    # One pass collecting the prefixes used (per item, so kept cheap), not one per schema.
+    used = {n.partition(":")[0] for n in props if ":" in n}
+    for asset in assets.values():
+        used.update(f.partition(":")[0] for f in asset if ":" in f)
+    return [url for prefix, url in _EXTENSIONS if prefix[:-1] in used]
 
 
 _ASSET_FIELDS = ("href", "title", "type", "roles")
@@ -131,6 +134,28 @@ def fits(target: str, value: Any) -> bool:
     if target in STAC_NUMBERS:
         return isinstance(value, (int, float)) and not isinstance(value, bool)
     return True
+
+
+SORT_FIELDS = frozenset({"datetime"})
+"""The sortable fields :func:`sort_stub` carries."""
+
+
+def sort_stub(record: dict[str, Any], api_version: str) -> dict[str, Any] | None:
+    """The part of :func:`item_from_native`'s item a sort needs (id, collection,
+    datetime), read without mapping the record whole; None where it gives None.
+
+    Raises:
+        KeyError, TypeError: as :func:`item_from_native` does for the same record.
+    """
+    native = v2_properties(record["properties"], api_version)
+    ptype = native["sar:product_type"]
+    line = PRODUCTS.get(ptype) if isinstance(ptype, str) else None
+    if line is None:
+        return None
+    when = native.get("start_datetime")  # the one native field mapped to ``datetime``
+    if not isinstance(when, str) or not fits("datetime", when):
+        raise KeyError("start_datetime")
+    return {"id": record["id"], "collection": line.collection, "properties": {"datetime": when}}
 
 
 def item_from_native(

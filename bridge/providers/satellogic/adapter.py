@@ -3,44 +3,57 @@ and archive orders and downloads (delegated to :mod:`.order_client`).
 
 Paging: when the archive can sort by the whole ``sortby`` (see
 :func:`translate.native_sortby`), pages are native pages and the cursor carries the
-archive's ``next`` link as given (see :mod:`.paging`) and the page size:
-``{"next": {"method", "href", "body", "merge"}, "limit": N}``.
-Otherwise the adapter reads the whole native result (at most :data:`MAX_LOCAL_SORT`
-tiles), sorts it itself and the cursor is ``{"offset": K, "limit": N}``. Either cursor is
-compact JSON text, so the same cursor always yields the same page.
+archive's ``next`` link as given (see :mod:`.paging`) and the page size (kind
+``native``: ``{"next": {"method", "href", "body", "merge"}, "limit": N}``). Otherwise the
+adapter reads the whole native result (at most ``local_sort_max_records``, default
+:data:`MAX_LOCAL_SORT` tiles), keys each tile once from a stub, maps only the page served
+and keeps the keyed result a while (kind ``local``: ``{"offset": K, "limit": N}``).
+Cursors are the toolkit's (:mod:`bridge.providers.cursor`), so the same cursor always
+yields the same page.
 """
 
 from __future__ import annotations
 
-import time
-from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
 import httpx
-import orjson
 
 from bridge.core.contract import AssetLocation, Item, NativeOrder, OrderOptions, ProviderPage, Quote
 from bridge.core.query import SearchQuery
-from bridge.core.sorting import sort_key_function
 from bridge.errors import (
     BadRequest,
     ProviderAuthError,
     ProviderBadResponse,
 )
 from bridge.providers.base import ProviderContext
+from bridge.providers.cursor import Schemas, decode_cursor, encode_cursor
 from bridge.providers.http import check_response, decode_json, exchange, send
+from bridge.providers.local_sort import Held, SortView, page_of, sort_records
 from bridge.providers.oauth import TokenCache
+from bridge.providers.result_cache import ResultCache, cache_key
 from bridge.providers.satellogic import contracts, names, paging, translate
-from bridge.providers.satellogic.mapping import UnknownCollection, item_from_native
+from bridge.providers.satellogic.mapping import (
+    SORT_FIELDS,
+    UnknownCollection,
+    item_from_native,
+    sort_stub,
+)
 from bridge.providers.satellogic.order_client import OrderClient, order_id_from_webhook
 
 MAX_LOCAL_SORT = 10_000
-"""The most tiles the adapter reads to sort a search the archive cannot sort."""
+"""Default of the most tiles the adapter reads to sort a search the archive cannot sort."""
 SORTED_CACHE_SIZE = 8
 SORTED_CACHE_TTL_S = 300.0
-"""Locally sorted results are kept a while so paging through them reads the archive once."""
+"""Defaults: locally sorted results are kept a while so paging reads the archive once."""
+CURSOR_SCHEMAS: Schemas = {
+    "native": {"next": "object", "limit": "count"},
+    "local": {"offset": "offset", "limit": "count"},
+}
+Record = dict[str, Any]
+Sorted = tuple[list[Held[Record]], int | None]
+"""A locally sorted result: the keyed tiles and the exact count, if known."""
 
 
 class SatellogicProvider:
@@ -55,9 +68,14 @@ class SatellogicProvider:
         self._client = context.http_client(self.settings.base_url or names.DEFAULT_BASE_URL)
         self._tokens = TokenCache(self.name, self._fetch_token)
         self._contract_id: str | None = self.settings.contract_id or None
-        # native request -> (when read, sorted items, exact count): one tenant's results
-        # only, as the provider instance belongs to one set of credentials.
-        self._sorted: OrderedDict[bytes, tuple[float, list[Item], int | None]] = OrderedDict()
+        self.max_local_sort = self.settings.local_sort_max_records or MAX_LOCAL_SORT
+        # One tenant's results only, as the provider instance belongs to one set of
+        # credentials.
+        self._sorted: ResultCache[Sorted] = ResultCache(
+            self.settings.result_cache_entries or SORTED_CACHE_SIZE,
+            self.settings.result_cache_ttl_s or SORTED_CACHE_TTL_S,
+        )
+        self._view: SortView[Record] = SortView(self._stub, SORT_FIELDS, self._item)
         self._orders = OrderClient(
             self.name, self._call, self._native_item, item_from_native, self._headers, self._client
         )
@@ -136,24 +154,38 @@ class SatellogicProvider:
         return result
 
     def _items(self, features: list[dict[str, Any]]) -> list[Item]:
-        out = []
-        for feature in features:
-            if not isinstance(feature, dict) or not isinstance(feature.get("id"), str):
-                raise ProviderBadResponse(self.name, "a search feature without an id")
-            try:
-                out.append(item_from_native(feature))
-            except UnknownCollection:
-                continue  # a native collection the bridge does not expose
-            except (KeyError, TypeError, AttributeError) as exc:
-                raise ProviderBadResponse(self.name, f"unreadable tile: {exc!r}") from exc
-        return out
+        mapped = (self._item(feature) for feature in features)
+        return [item for item in mapped if item is not None]
+
+    def _item(self, feature: Any) -> Item | None:
+        """The item of one native tile; None for a collection the bridge does not expose."""
+        return self._read(feature, item_from_native)
+
+    def _stub(self, feature: Any) -> Item | None:
+        return self._read(feature, sort_stub)
+
+    def _read(self, feature: Any, read: Callable[[dict[str, Any]], Item]) -> Item | None:
+        if not isinstance(feature, dict) or not isinstance(feature.get("id"), str):
+            raise ProviderBadResponse(self.name, "a search feature without an id")
+        try:
+            item = read(feature)
+        except UnknownCollection:
+            return None  # a native collection the bridge does not expose
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ProviderBadResponse(self.name, f"unreadable tile: {exc!r}") from exc
+        return item
 
     async def search(self, query: SearchQuery, cursor: str | None, page_size: int) -> ProviderPage:
         """One page of tiles that may match ``query``, in the bridge's sort order."""
         if not translate.native_collections(query.collections):
             return ProviderPage(items=[])
-        state: dict[str, Any] = paging.decode_cursor(cursor) if cursor else {"limit": page_size}
         sortby = translate.native_sortby(query.sortby)
+        kind = "native" if sortby is not None else "local"
+        state: dict[str, Any] = {"limit": page_size}
+        if cursor:
+            found, state = decode_cursor(self.name, cursor, CURSOR_SCHEMAS)
+            if found != kind:  # minted for a differently sorted search
+                raise BadRequest(f"invalid {self.name} paging cursor")
         if sortby is None:
             return await self._search_sorted_locally(query, state)
         limit = max(1, min(int(state["limit"]), translate.NATIVE_MAX_LIMIT))
@@ -163,7 +195,9 @@ class SatellogicProvider:
         result = await self._search_page(body, link)
         following = paging.next_link(self.name, result, base)
         next_cursor = (
-            paging.encode_cursor({"next": following, "limit": limit}) if following else None
+            encode_cursor(self.name, "native", {"next": following, "limit": limit})
+            if following
+            else None
         )
         return ProviderPage(
             items=self._items(result["features"]),
@@ -179,30 +213,28 @@ class SatellogicProvider:
         self, query: SearchQuery, state: dict[str, Any]
     ) -> ProviderPage:
         """Serve one slice of the whole (bounded) native result, sorted by the adapter."""
-        key = orjson.dumps(
-            [translate.to_native_query(query, limit=1), [f.to_stac() for f in query.sortby]],
-            option=orjson.OPT_SORT_KEYS,
+        key = cache_key(
+            translate.to_native_query(query, limit=1), [f.to_stac() for f in query.sortby]
         )
         cached = self._sorted.get(key)
-        if cached is None or time.monotonic() - cached[0] > SORTED_CACHE_TTL_S:
-            items, matched = await self._read_all(query)
-            items.sort(key=sort_key_function(query.sortby))
-            cached = (time.monotonic(), items, matched)
-            self._sorted[key] = cached
-            while len(self._sorted) > SORTED_CACHE_SIZE:
-                self._sorted.popitem(last=False)
-        self._sorted.move_to_end(key)
-        _, items, matched = cached
+        if cached is None:
+            records, matched = await self._read_all(query)
+            cached = (sort_records(records, query.sortby, self._view), matched)
+            self._sorted.put(key, cached)
+        held, matched = cached
         offset, limit = int(state.get("offset", 0)), max(1, int(state["limit"]))
         end = offset + limit
         next_cursor = (
-            paging.encode_cursor({"offset": end, "limit": limit}) if end < len(items) else None
+            encode_cursor(self.name, "local", {"offset": end, "limit": limit})
+            if end < len(held)
+            else None
         )
-        return ProviderPage(items=items[offset:end], next_cursor=next_cursor, matched=matched)
+        items = page_of(held, offset, limit, self._view)
+        return ProviderPage(items=items, next_cursor=next_cursor, matched=matched)
 
-    async def _read_all(self, query: SearchQuery) -> tuple[list[Item], int | None]:
-        """Every native tile for ``query`` (at most MAX_LOCAL_SORT), and the exact count."""
-        items: list[Item] = []
+    async def _read_all(self, query: SearchQuery) -> tuple[list[Record], int | None]:
+        """Every native tile for ``query`` (at most the bound), and the exact count."""
+        records: list[Record] = []
         link: paging.Link | None = None
         matched: int | None = None
         body = translate.to_native_query(query, limit=translate.NATIVE_MAX_LIMIT)
@@ -210,16 +242,17 @@ class SatellogicProvider:
             result = await self._search_page(body, link)
             if link is None:
                 total = result.get("numberMatched")
-                if isinstance(total, int) and total > MAX_LOCAL_SORT:
+                if isinstance(total, int) and total > self.max_local_sort:
                     raise BadRequest(
                         f"satellogic cannot sort {total} tiles by {query.sortby[0].field}: "
-                        f"narrow the search to at most {MAX_LOCAL_SORT} tiles or sort by datetime"
+                        f"narrow the search to at most {self.max_local_sort} tiles or sort "
+                        "by datetime"
                     )
                 matched = self._matched(query, result)
-            items.extend(self._items(result["features"]))
+            records.extend(result["features"])
             link = paging.next_link(self.name, result, self._client.base_url)
-            if link is None or len(items) > MAX_LOCAL_SORT:
-                return items, matched
+            if link is None or len(records) > self.max_local_sort:
+                return records, matched
 
     async def _native_item(self, collection_id: str, item_id: str) -> dict[str, Any] | None:
         """The native tile behind a bridge item (fresh: its browse hrefs carry new tokens)."""

@@ -11,7 +11,7 @@ from bridge.providers.satellogic.names import (
     RENAMED,
     STAC_EXTENSIONS,
     asset_bands,
-    legacy_eo_bands,
+    asset_eo_bands,
 )
 
 _ASSET_FIELDS = ("href", "title", "type", "roles")
@@ -19,14 +19,15 @@ _ASSET_FIELDS = ("href", "title", "type", "roles")
 _ASSET_PROJ = ("proj:shape", "proj:transform")
 
 
-def _asset(native: dict[str, Any], bands: list[dict[str, object]] | None) -> dict[str, Any]:
+def _asset(native: dict[str, Any], level: str, key: str) -> dict[str, Any]:
     """One native asset: its fields, the href without its ephemeral token (a search result
     must not carry a URL that expires; downloads get fresh ones), ``proj:*`` when given,
     and the ``bands`` of its file."""
     out = {f: native[f] for f in _ASSET_FIELDS if f in native}
+    bands = asset_bands(level, key)
     if bands is not None:
         out["bands"] = bands
-        out["eo:bands"] = legacy_eo_bands(bands)
+        out["eo:bands"] = asset_eo_bands(level, key)
     href = out.get("href")
     if isinstance(href, str) and "?" in href:
         out["href"] = href.partition("?")[0]
@@ -52,6 +53,28 @@ def _unknown_name(name: str) -> str:
 
 class UnknownCollection(ValueError):
     """A native tile from a collection no bridge collection maps to."""
+
+
+SORT_FIELDS = frozenset({"datetime"})
+"""The sortable fields :func:`sort_stub` carries."""
+
+
+def sort_stub(record: dict[str, Any]) -> dict[str, Any]:
+    """The part of :func:`item_from_native`'s item a sort needs (id, collection,
+    datetime), read without mapping the tile whole.
+
+    Raises:
+        UnknownCollection: as :func:`item_from_native`.
+    """
+    collection = BRIDGE_BY_NATIVE.get(record.get("collection") or "")
+    if collection is None:
+        raise UnknownCollection(f"no bridge collection for native {record.get('collection')!r}")
+    src = record.get("properties") or {}
+    return {
+        "id": record["id"],
+        "collection": collection,
+        "properties": {"datetime": src.get("datetime")},
+    }
 
 
 def item_from_native(record: dict[str, Any]) -> dict[str, Any]:
@@ -83,10 +106,7 @@ def item_from_native(record: dict[str, Any]) -> dict[str, Any]:
         props["proj:code"] = f"EPSG:{epsg}"
     level = LEVEL_BY_NATIVE[native_collection or ""]
     props["processing:level"] = level
-    assets = {
-        key: _asset(asset, asset_bands(level, key))
-        for key, asset in (record.get("assets") or {}).items()
-    }
+    assets = {key: _asset(asset, level, key) for key, asset in (record.get("assets") or {}).items()}
     return {
         "type": "Feature",
         "stac_version": "1.1.0",

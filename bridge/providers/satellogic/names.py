@@ -111,12 +111,7 @@ def legacy_eo_bands(bands: list[dict[str, object]]) -> list[dict[str, object]]:
     return [{legacy[k]: v for k, v in band.items() if k in legacy} for band in bands]
 
 
-def asset_bands(level: str, asset_key: str) -> list[dict[str, object]] | None:
-    """STAC 1.1 ``bands`` of a raster asset (None for assets that are not rasters)."""
-    layout = ASSET_BANDS.get((level, asset_key))
-    if layout is None:
-        return None
-    names, data_type, measured = layout
+def _bands(names: tuple[str, ...], data_type: str, measured: bool) -> list[dict[str, object]]:
     out: list[dict[str, object]] = []
     for name in names:
         centre, width = SPECTRAL[name]
@@ -131,6 +126,23 @@ def asset_bands(level: str, asset_key: str) -> list[dict[str, object]] | None:
         }
         out.append(band)
     return out
+
+
+# Built once: every tile of a level carries the same bands (items copy them).
+_BANDS = {key: _bands(*layout) for key, layout in ASSET_BANDS.items()}
+_EO_BANDS = {key: legacy_eo_bands(bands) for key, bands in _BANDS.items()}
+
+
+def asset_bands(level: str, asset_key: str) -> list[dict[str, object]] | None:
+    """STAC 1.1 ``bands`` of a raster asset (None for assets that are not rasters)."""
+    bands = _BANDS.get((level, asset_key))
+    return None if bands is None else [band.copy() for band in bands]
+
+
+def asset_eo_bands(level: str, asset_key: str) -> list[dict[str, object]] | None:
+    """The same bands as :func:`legacy_eo_bands` gives for :func:`asset_bands`."""
+    bands = _EO_BANDS.get((level, asset_key))
+    return None if bands is None else [band.copy() for band in bands]
 
 
 STAC_EXTENSIONS: list[str] = [
