@@ -4,21 +4,35 @@ by find_tasks without a second campaign, and deliveries whose data asset is a Ge
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import AsyncIterator
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from pathlib import Path
+from typing import Any, get_args
 
 import httpx
+import orjson
 import pytest
 from pydantic import SecretStr
 from starlette.applications import Starlette
 
 from bridge.catalog import load_catalog
-from bridge.core.tasking_contract import TaskingProvider, TaskingRequest
+from bridge.core.tasking_contract import StapiStatus, TaskingProvider, TaskingRequest
 from bridge.errors import BadRequest, Conflict, ProviderError
 from bridge.providers.arlula import ArlulaProvider, ArlulaTasking, create_tasking
-from bridge.providers.arlula.tasking_mapping import product_specs
+from bridge.providers.arlula.tasking_mapping import (
+    failure_text,
+    opportunity,
+    options,
+    order_body,
+    price_cents,
+    product_specs,
+    search_body,
+    stapi_status,
+    task_from_order,
+)
 from bridge.providers.base import ProviderContext
 from bridge.registry import tasking_factory
 from bridge.settings import ProviderSettings
@@ -228,3 +242,107 @@ async def test_a_lost_creation_answer_is_found_without_a_second_campaign(
     other = request(order_parameters={"priority": "urgent"})
     assert await tasking.find_tasks(other, "ref-7") == []
     assert len(app.state.tasking.campaigns) == 1
+
+
+# --- pure mappings, against golden files (UPDATE_GOLDEN=1 rewrites them) ----------------
+
+ROOT = Path(__file__).resolve().parents[2]
+GOLDEN = ROOT / "tests" / "golden" / "arlula"
+UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
+FIXED = 1_780_000_000.0  # the golden natives were captured at this simulator time
+
+
+def golden(name: str, actual: Any) -> Any:
+    path = GOLDEN / name
+    if UPDATE:
+        path.write_bytes(orjson.dumps(actual, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
+    return orjson.loads(path.read_bytes())
+
+
+def fixed_request(**extra: Any) -> TaskingRequest:
+    fields: dict[str, Any] = {
+        "product_id": "arlula-tasking-maxar",
+        "start": datetime.fromtimestamp(FIXED, UTC) + timedelta(days=1),
+        "end": datetime.fromtimestamp(FIXED, UTC) + timedelta(days=8),
+        "geometry": HELSINKI,
+        **extra,
+    }
+    return TaskingRequest(**fields)
+
+
+async def natives() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The native search answer and order answer the goldens map (captured once)."""
+    if UPDATE:
+        app = sim(ManualClock(FIXED))
+        transport = httpx.ASGITransport(app=app)
+        auth = (DEMO_KEY, DEMO_SECRET)
+        spec = product_specs()["arlula-tasking-maxar"]
+        async with httpx.AsyncClient(transport=transport, base_url="http://a.test", auth=auth) as c:
+            search = (
+                await c.post("/api/tasking/search", json=search_body(fixed_request(), spec))
+            ).json()
+            opts = options(search["results"][0], {}, spec)
+            body = order_body(search["results"][0], opts, "https://hooks.example/arlula")
+            order = (await c.post("/api/tasking/order", json=body)).json()
+        # Ids are random UUIDs: fixed ones keep the golden files stable.
+        order["id"] = order["campaigns"][0]["order"] = "00000000-0000-4000-8000-000000000001"
+        order["campaigns"][0]["id"] = "00000000-0000-4000-8000-000000000002"
+        golden("tasking_native_search.json", search)
+        golden("tasking_native_order.json", order)
+    return (
+        orjson.loads((GOLDEN / "tasking_native_search.json").read_bytes()),
+        orjson.loads((GOLDEN / "tasking_native_order.json").read_bytes()),
+    )
+
+
+async def test_golden_search_body_and_opportunities() -> None:
+    spec = product_specs()["arlula-tasking-maxar"]
+    bound = {"op": "<=", "args": [{"property": "view:off_nadir"}, 20]}
+    body = search_body(fixed_request(constraints=bound), spec)
+    assert body == golden("tasking_search_body.json", body)
+    assert body["offNadir"] == 20 and body["supplier"] == ["maxar"]
+    search, _ = await natives()
+    mapped = [
+        {**asdict(opportunity(r, spec, {})), "start": r["startDate"], "end": r["endDate"]}
+        for r in search["results"]
+        if r["supplier"] == "maxar"
+    ]
+    assert mapped == golden("tasking_opportunities.json", mapped)
+    assert [failure_text(e) for e in [{"type": "too-large", "message": "m", "supplier": "s"}]] == [
+        "arlula: s: too-large: m"
+    ]
+
+
+async def test_golden_order_body_and_task() -> None:
+    spec = product_specs()["arlula-tasking-maxar"]
+    search, order = await natives()
+    result = search["results"][0]
+    params = {"bundle": "pansharpened", "license": "enterprise", "priority": "urgent", "cloud": 10}
+    opts = options(result, params, spec)
+    body = order_body(result, opts, "https://hooks.example/arlula")
+    assert body == golden("tasking_order_body.json", body)
+    # The native formula by hand: bundle * (1 + 100% + 50% + 30%) + 5000 + 20000 cents.
+    by_hand = -(-(opts.bundle["price"] * 2.8 + 25000) // 100) * 100
+    assert price_cents(opts) == int(by_hand)
+    task = task_from_order(order)
+    as_dict = orjson.loads(orjson.dumps(asdict(task)))
+    assert as_dict == golden("tasking_task.json", as_dict)
+    assert task.native_id == order["id"] and task.amount == order["total"]
+
+
+def test_status_table_covers_every_native_word_and_tolerates_new_ones() -> None:
+    table = orjson.loads((ROOT / "bridge/providers/arlula/tasking_statuses.json").read_bytes())
+    stapi = set(get_args(StapiStatus))
+    assert set(table["statuses"].values()) <= stapi and table["default"] in stapi
+    assert stapi_status("complete") == "completed"
+    assert stapi_status("pending-approval") == "held"
+    assert stapi_status("rescheduled") == "scheduled"
+    assert stapi_status("some-new-word") == "processing"
+    order = {
+        "id": "o",
+        "status": "some-new-word",
+        "updatedAt": "2026-01-01T00:00:00.000Z",
+        "total": 100,
+    }
+    task = task_from_order(order)
+    assert (task.status, task.native_status) == ("processing", "some-new-word")
