@@ -28,11 +28,10 @@ from bridge.providers.arlula.tasking_mapping import (
     options,
     order_body,
     price_cents,
-    product_specs,
     search_body,
-    stapi_status,
     task_from_order,
 )
+from bridge.providers.arlula.tasking_products import product_specs, stapi_status
 from bridge.providers.base import ProviderContext
 from bridge.registry import tasking_factory
 from bridge.settings import ProviderSettings
@@ -240,6 +239,10 @@ async def test_a_lost_creation_answer_is_found_without_a_second_campaign(
     assert len(found) == 1 and found[0].native_status == "pending"
     assert found[0].details["campaign_id"] in app.state.tasking.campaigns
     other = request(order_parameters={"priority": "urgent"})
+    assert await tasking.find_tasks(other, "ref-7") == []
+    clock.now += 2 * 86400  # the window has started: the result cannot be searched again
+    late = await tasking.find_tasks(request(), "ref-6")
+    assert [t.native_id for t in late] == [found[0].native_id]
     assert await tasking.find_tasks(other, "ref-7") == []
     assert len(app.state.tasking.campaigns) == 1
 

@@ -48,6 +48,7 @@ from bridge.errors import (
 from bridge.providers.arlula import tasking_mapping as tm
 from bridge.providers.arlula.names import DEFAULT_BASE_URL, VERSION_GENERATIONS
 from bridge.providers.arlula.order_mapping import order_id_from_webhook
+from bridge.providers.arlula.tasking_products import product_specs, spec_for
 from bridge.providers.base import ProviderContext
 from bridge.providers.http import check_response, decode_json, exchange
 
@@ -116,10 +117,10 @@ class ArlulaTasking:
 
     def products(self) -> list[TaskingProduct]:
         """Every Arlula tasking product (static data)."""
-        return [spec.product for spec in tm.product_specs().values()]
+        return [spec.product for spec in product_specs().values()]
 
     async def _search(self, request: TaskingRequest) -> dict[str, Any]:
-        spec = tm.spec_for(request)
+        spec = spec_for(request)
         body = await self._json("POST", "/api/tasking/search", json=tm.search_body(request, spec))
         if not isinstance(body, dict) or not isinstance(body.get("results", []), list):
             raise ProviderBadResponse(NAME, "unreadable tasking search answer")
@@ -127,7 +128,7 @@ class ArlulaTasking:
 
     async def opportunities(self, request: TaskingRequest, limit: int) -> OpportunityResult:
         """The supplier's capture opportunities for the request, and what failed."""
-        spec = tm.spec_for(request)
+        spec = spec_for(request)
         body = await self._search(request)
         found = []
         for result in body.get("results") or []:
@@ -142,7 +143,7 @@ class ArlulaTasking:
 
     async def _result(self, request: TaskingRequest) -> tuple[dict[str, Any], tm.Options]:
         """The native result the request orders, and the options its parameters choose."""
-        spec = tm.spec_for(request)
+        spec = spec_for(request)
         if request.opportunity_id:
             try:
                 result = await self._json("POST", "/api/tasking/get",
@@ -202,14 +203,19 @@ class ArlulaTasking:
                 return rows
 
     async def find_tasks(self, request: TaskingRequest, reference: str) -> list[NativeTask]:
-        """Tasking orders already placed for this request: campaigns of the same ordering
-        id and options (Arlula keeps no client reference)."""
+        """Tasking orders already placed for this request (Arlula keeps no client
+        reference): campaigns of the ordering id the request orders, with the same
+        options. When that result cannot be derived again (its window has started, the
+        opportunity is gone), campaigns are matched on what the request itself fixes:
+        the opportunity id if it names one, else supplier, window and chosen options."""
+        spec = spec_for(request)
         try:
             result, options = await self._result(request)
         except (BadRequest, Conflict):
-            return []  # the request orders nothing (any more): nothing can have been placed
-        orders = [c.get("order") for c in await self._campaigns()
-                  if tm.campaign_matches(c, result, options)]  # fmt: skip
+            match = tm.request_matcher(request, spec)
+        else:
+            match = lambda c: tm.campaign_matches(c, result, options)  # noqa: E731
+        orders = [c.get("order") for c in await self._campaigns() if match(c)]
         return [await self.get_task(str(o)) for o in dict.fromkeys(orders) if o]
 
     async def get_task(self, native_id: str) -> NativeTask:

@@ -11,79 +11,23 @@ from __future__ import annotations
 
 import contextlib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
-from importlib import resources
-from typing import Any, cast
-
-import orjson
+from typing import Any
 
 from bridge.core.tasking_contract import (
     NativeTask,
     Opportunity,
-    StapiStatus,
     StatusEvent,
-    TaskingProduct,
     TaskingRequest,
 )
 from bridge.errors import BadRequest
 from bridge.providers.arlula.ids import item_id
 from bridge.providers.arlula.mapping import collection_for
+from bridge.providers.arlula.tasking_products import ProductSpec, stapi_status
 
 NAME = "arlula"
-ARLULA_PROVIDER = {"name": "Arlula", "roles": ["reseller", "host"], "url": "https://arlula.com"}
-
-
-@dataclass(frozen=True)
-class ProductSpec:
-    """What the adapter needs of one product besides its STAPI description."""
-
-    product: TaskingProduct
-    supplier: str
-    gsd: float
-    max_off_nadir: float
-
-
-def _data(name: str) -> Any:
-    return orjson.loads(resources.files("bridge.providers.arlula").joinpath(name).read_bytes())
-
-
-@cache
-def product_specs() -> dict[str, ProductSpec]:
-    """The products of ``tasking_products.json``, by product id."""
-    doc = _data("tasking_products.json")
-    specs = {}
-    for p in doc["products"]:
-        product = TaskingProduct(
-            id=p["id"], title=p["title"], description=p["description"],
-            queryables=p["queryables"], order_parameters=p["order_parameters"],
-            collection_id=p["collection_id"], opportunities=True,
-            keywords=tuple(p["keywords"]), providers=(ARLULA_PROVIDER,),
-            links=tuple(doc["links"]), cancellable=True, approval=False,
-        )  # fmt: skip
-        specs[p["id"]] = ProductSpec(product, p["supplier"], p["gsd"], p["max_off_nadir"])
-    return specs
-
-
-@cache
-def _status_table() -> tuple[dict[str, str], str]:
-    doc = _data("tasking_statuses.json")
-    return doc["statuses"], doc["default"]
-
-
-def stapi_status(native: str) -> StapiStatus:
-    """The STAPI status of a native word (unknown words: the table's in-progress default)."""
-    table, default = _status_table()
-    return cast(StapiStatus, table.get(native, default))
-
-
-def spec_for(request: TaskingRequest) -> ProductSpec:
-    """The product a request names (BadRequest for one this provider does not offer)."""
-    spec = product_specs().get(request.product_id)
-    if spec is None:
-        raise BadRequest(f"product_id: {request.product_id!r} is not an Arlula product")
-    return spec
 
 
 def _off_nadir_bound(node: Any) -> float | None:
@@ -282,6 +226,32 @@ def campaign_matches(campaign: dict[str, Any], result: dict[str, Any], o: Option
         and campaign.get("priority") == o.priority["key"]
         and campaign.get("cloud") == o.cloud["max"]
     )
+
+
+def request_matcher(request: TaskingRequest, spec: ProductSpec) -> Callable[[dict[str, Any]], bool]:
+    """Whether a listed campaign was ordered for ``request``, judged from the request
+    alone (when its native result cannot be read again): its opportunity id, or else the
+    supplier, the window and the bundle, priority and cloud level its parameters choose."""
+    if request.opportunity_id:
+        return lambda c: c.get("orderingID") == request.opportunity_id
+    defaults = {k: v.get("default") for k, v in
+                spec.product.order_parameters["properties"].items()}  # fmt: skip
+    chosen = {**defaults, **request.order_parameters}
+
+    def same(c: dict[str, Any]) -> bool:
+        try:
+            window = (_time(str(c.get("start"))), _time(str(c.get("end"))))
+        except ValueError:
+            return False
+        return (
+            c.get("supplier") == spec.supplier
+            and window == (request.start, request.end)
+            and c.get("bundle") == chosen["bundle"]
+            and str(c.get("priority")).lower() == str(chosen["priority"]).lower()
+            and c.get("cloud") == chosen["cloud"]
+        )
+
+    return same
 
 
 def delivered_item(record: dict[str, Any]) -> tuple[str, str] | None:
