@@ -302,3 +302,29 @@ async def test_tasking_get_returns_the_result_an_ordering_id_names(
     assert (
         await client.post("/api/tasking/get", json={"id": result["orderingID"]})
     ).status_code == 400
+
+
+async def test_a_batch_is_one_order_with_a_campaign_per_result(
+    client: httpx.AsyncClient, clock: ManualClock
+) -> None:
+    results = (await search(client))["results"]
+    body = {
+        "orders": [order_body(r) for r in results[:2]],
+        "webhooks": [],
+        "emails": ["ops@example.com"],
+    }
+    placed = await client.post("/api/tasking/order/batch", json=body)
+    assert placed.status_code == 200, placed.text
+    order = placed.json()
+    assert len(order["campaigns"]) == 2
+    assert order["total"] == sum(c["total"] for c in order["campaigns"])
+    clock.now += 3 * STEP
+    done = (await client.get(f"/api/order/{order['id']}")).json()
+    assert done["status"] == "complete" and len(done["datasets"]) == 2
+    for campaign in order["campaigns"]:
+        rows = (await client.get(f"/api/campaign/{campaign['id']}/datasets")).json()["content"]
+        assert [d["campaign"] for d in rows] == [campaign["id"]]
+    bad = {"orders": [order_body(results[0]), order_body(results[1], bundleKey="nope")]}
+    refused = await client.post("/api/tasking/order/batch", json=bad)
+    assert refused.status_code == 422 and refused.text.startswith("orders[1]: ")
+    assert (await client.get("/api/campaigns")).json()["count"] == 2

@@ -213,11 +213,11 @@ async def order_datasets(request: Request) -> Response:
 
 
 async def order_campaigns(request: Request) -> Response:
-    """``GET /api/order/{id}/campaigns``: a tasking order's campaign (archive orders have
+    """``GET /api/order/{id}/campaigns``: a tasking order's campaigns (archive orders have
     none)."""
 
     def campaigns(order: Order, now: float) -> dict[str, Any]:
-        rows = [] if order.campaign is None else [campaign_2023(order, now, detailed=False)]
+        rows = [campaign_2023(order, c, now, detailed=False) for c in order.campaigns]
         return page(rows, 0, 20, len(rows))
 
     return await _read(request, _detail(request, "id", "order", campaigns))

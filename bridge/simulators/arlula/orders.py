@@ -138,7 +138,8 @@ class Order:
     webhooks: list[str] = field(default_factory=list)
     emails: list[str] = field(default_factory=list)
     notified: bool = False
-    campaign: Campaign | None = None  # a tasking order: one campaign, datasets on capture
+    campaigns: list[Campaign] = field(default_factory=list)
+    """A tasking order's campaigns (one; a batch's several); datasets come on capture."""
 
     @property
     def dataset(self) -> Dataset:
@@ -148,7 +149,7 @@ class Order:
     @property
     def total(self) -> int:
         """What the order costs in US cents (tax and discounts are not simulated)."""
-        return sum(d.total for d in self.datasets) + (self.campaign.total if self.campaign else 0)
+        return sum(d.total for d in self.datasets) + sum(c.total for c in self.campaigns)
 
     def dataset_of(self, resource: Resource) -> Dataset:
         """The dataset ``resource`` belongs to."""
@@ -157,8 +158,8 @@ class Order:
 
 def timeline(order: Order) -> list[tuple[float, str]]:
     """Every ``(since, status)`` the order goes through, in time order."""
-    if order.campaign is not None:  # a tasking order moves as its campaign does (assumed)
-        return order.campaign.timeline()
+    if order.campaigns:  # a tasking order moves as its campaigns do (assumed)
+        return _campaigns_timeline(order.campaigns)
     s = order.settings
     t = order.created_at
     events: list[tuple[float, str]] = []
@@ -175,6 +176,25 @@ def timeline(order: Order) -> list[tuple[float, str]]:
     if order.fails:
         return [*events, (t + 2 * s.step_s, "failed")]
     return [*events, (t + 2 * s.step_s, "post-processing"), (t + 3 * s.step_s, "complete")]
+
+
+_PROGRESS = ("pending-approval", "pending", "processing", "post-processing")
+
+
+def _campaigns_timeline(campaigns: list[Campaign]) -> list[tuple[float, str]]:
+    """A tasking order's statuses (assumed): its least advanced live campaign's; once all
+    are over, ``complete`` if any completed, else the first campaign's end."""
+    events: list[tuple[float, str]] = []
+    for t in sorted({t for c in campaigns for t, _ in c.timeline()}):
+        statuses = [c.status_at(t) for c in campaigns]
+        live = [s for s in statuses if s in _PROGRESS]
+        if live:
+            status = min(live, key=_PROGRESS.index)
+        else:
+            status = "complete" if "complete" in statuses else statuses[0]
+        if not events or events[-1][1] != status:
+            events.append((t, status))
+    return events
 
 
 def status_at(order: Order, now: float) -> tuple[str, float]:

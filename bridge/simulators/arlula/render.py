@@ -108,7 +108,7 @@ def order_2023(order: Order, now: float, *, detailed: bool = True) -> dict[str, 
         "monitor": None,
     }
     if detailed:
-        body["campaigns"] = [] if order.campaign is None else [campaign_2023(order, now)]
+        body["campaigns"] = [campaign_2023(order, c, now) for c in order.campaigns]
         body["datasets"] = [dataset_2023(order, ds, now) for ds in order.datasets]
     return body
 
@@ -160,12 +160,13 @@ def page(items: list[dict[str, Any]], page_no: int, size: int, count: int) -> di
     return {"content": items, "page": page_no, "length": size, "count": count}
 
 
-def campaign_2023(order: Order, now: float, *, detailed: bool = True) -> dict[str, Any]:
-    """A tasking order's campaign (arlulacore ``Campaign``); with its delivered datasets
-    when ``detailed``."""
-    c: Campaign | None = order.campaign
-    assert c is not None
-    status, since = status_at(order, now)
+def campaign_2023(
+    order: Order, c: Campaign, now: float, *, detailed: bool = True
+) -> dict[str, Any]:
+    """A campaign of a tasking order (arlulacore ``Campaign``); with its delivered
+    datasets when ``detailed``."""
+    status = c.status_at(now)
+    since = max([t for t, _ in c.timeline() if t <= now], default=c.created_at)
     body: dict[str, Any] = {
         "id": c.id,
         "createdAt": iso(c.created_at),
@@ -192,5 +193,7 @@ def campaign_2023(order: Order, now: float, *, detailed: bool = True) -> dict[st
         "gsd": c.gsd,
     }
     if detailed:
-        body["datasets"] = [dataset_2023(order, ds, now) for ds in order.datasets]
+        body["datasets"] = [
+            dataset_2023(order, ds, now) for ds in order.datasets if ds.campaign == c.id
+        ]
     return body

@@ -5,7 +5,8 @@ the requested gsd, one result for the whole window: the AOI inflated to the supp
 minimum order (``polygon``), ``metrics``, bundles, licenses, priorities and cloud levels,
 and an ``orderingID`` naming all of it; suppliers that cannot serve the request leave an
 ``errors`` entry instead (arlulacore ``TaskingSearchFailureType``). Ordering one result
-creates an order holding one *campaign* (arlulacore ``campaign.py``). A campaign moves on
+creates an order holding one *campaign* (arlulacore ``campaign.py``); a batch, one order
+holding a campaign per result. A campaign moves on
 ``SimulatorConfig.clock``, ``step`` = ``arlula_tasking_step_s`` (assumed timeline):
 
     pending --step--> processing --step--> post-processing --step--> complete
@@ -30,6 +31,8 @@ import orjson
 from shapely.geometry import Polygon
 
 from bridge.simulators.arlula.archive import SUPPLIERS_BY_KEY, Archive, Supplier, _scene_id
+from bridge.simulators.arlula.render import iso
+from bridge.simulators.arlula.search import area_km2
 from bridge.simulators.arlula.settings import ArlulaSimSettings
 
 DAY_S = 86400.0
@@ -213,8 +216,6 @@ def captured_scene(campaign: Campaign, seed: int) -> dict[str, Any]:
         default=supplier.platforms[0],
     )
     when = campaign.captured_at() or campaign.created_at
-    from bridge.simulators.arlula.render import iso  # render imports orders, not this
-
     date = iso(when) or ""
     foot = Polygon(campaign.aoi[0], campaign.aoi[1:])
     c = foot.centroid
@@ -264,8 +265,6 @@ def settle(app: Any) -> None:
         )  # fmt: skip
         scene = captured_scene(campaign, book.seed)
         foot = Polygon(scene["bounding"][0], scene["bounding"][1:])
-        from bridge.simulators.arlula.search import area_km2
-
         state.archive = with_scene(state.archive, scene, area_km2(foot))
         index = len(state.archive.scenes) - 1
         state.scene_index[(scene["supplier"], scene["sceneID"])] = index

@@ -2,7 +2,9 @@
 
 Order body (arlulacore ``TaskingOrderRequest.dict``): ``{id (orderingID), eula (a license
 href), bundleKey, cloud (the max of one cloud level), priorityKey, webhooks, emails,
-team?, payment?, coupon?}``. The answer is the order (200) with its one campaign; errors
+team?, payment?, coupon?}``; a batch ``{orders: [such bodies], webhooks, emails, team?,
+payment?, coupon?}`` (``/api/tasking/order/batch``). The answer is the order (200) with
+its campaigns; errors
 are plain text with the archive order's codes (400 shape, 401, 402 credit, 403 team,
 412 eula, 422 unknown id / bundle / priority / cloud / payment), wording assumed.
 Campaigns: ``GET /api/campaigns`` (paged, newest first), ``/api/campaign/{id}``,
@@ -96,19 +98,34 @@ def _campaign(request: Request, raw: Any, order_id: str) -> Campaign:
     campaign_id = new_id()
     rejected, fails = book.fate(campaign_id)
     total = campaign_price(bundle, license, priority, level)
-    orders = request.app.state.ledger.settings
-    above = orders.approval_above_cents
-    approval = orders.approval_s if above is not None and total > above else None
     return Campaign(
         campaign_id, order_id, now, book.settings.tasking_step_s, body["id"], supplier.key,
         [p for p, g in supplier.platforms if g <= data["g"]], polygon, data["ts"], data["te"],
         data["g"], data["o"], cloud, bundle["key"], license["href"], priority["key"],
-        total, rejected, fails, approval, orders.reject_approvals,
+        total, rejected, fails,
     )  # fmt: skip
 
 
-async def tasking_order(request: Request) -> Response:
-    """``POST /api/tasking/order``: one order holding one campaign."""
+def _batch(request: Request, raw: Any, order_id: str) -> list[Campaign]:
+    """``{orders: [order bodies], webhooks, emails, team?, payment?, coupon?}``: every
+    order valid or none placed (all-or-nothing assumed, as the archive batch)."""
+    if not isinstance(raw, dict):
+        raise Refused(400, "request body must be a JSON object")
+    orders = raw.get("orders")
+    if not isinstance(orders, list) or not orders:
+        raise Refused(400, "Invalid `orders`: a batch needs at least one order")
+    _common(raw, ())
+    campaigns = []
+    for i, inner in enumerate(orders):
+        try:
+            campaigns.append(_campaign(request, inner, order_id))
+        except Refused as exc:
+            raise Refused(exc.status, f"orders[{i}]: {exc.text}") from exc
+    return campaigns
+
+
+async def _place(request: Request, batch: bool) -> Response:
+    """Validate, charge and record one tasking order (one campaign, or a batch's)."""
     refused = refusal(request)
     if refused:
         return refused
@@ -117,27 +134,48 @@ async def tasking_order(request: Request) -> Response:
     try:
         raw = await read_json(request)
         order_id = new_id()
-        campaign = _campaign(request, raw, order_id)
+        campaigns = _batch(request, raw, order_id) if batch else [_campaign(request, raw, order_id)]
         team, payment = account_choices(request, raw)
         account = ledger.account(account_key(request))
         now = ledger.clock()
-        if campaign.total > account.balance(now):
+        total = sum(c.total for c in campaigns)
+        if total > account.balance(now):
             raise Refused(402, "insufficient funds: the order total exceeds the account's credit")
     except ValueError as exc:
         return PlainTextResponse(str(exc), status_code=400)
     except Refused as exc:
         return PlainTextResponse(exc.text, status_code=exc.status)
+    above = ledger.settings.approval_above_cents
+    if above is not None and total > above:  # a team admin approves the whole order
+        for campaign in campaigns:
+            campaign.approval_s = ledger.settings.approval_s
+            campaign.approval_refused = ledger.settings.reject_approvals
+    # A batch's notifications are the batch's and every order's (as the archive batch).
+    bodies = [raw, *(raw.get("orders") or [])] if batch else [raw]
+    hooks = list(dict.fromkeys(h for b in bodies for h in b.get("webhooks") or []))
+    emails = list(dict.fromkeys(e for b in bodies for e in b.get("emails") or []))
     order = Order(
         order_id, account.key, "2023-01", now, [], ledger.settings, needs_approval=False,
-        fails=False, team=team, payment=payment, coupon=raw.get("coupon"),
-        webhooks=list(raw.get("webhooks") or []), emails=list(raw.get("emails") or []),
-        campaign=campaign,
+        fails=False, team=team, payment=payment, coupon=raw.get("coupon"), webhooks=hooks,
+        emails=emails, campaigns=campaigns,
     )  # fmt: skip
     ledger.add(order)
-    state.tasking.campaigns[campaign.id] = campaign
-    state.stats.record_order(f"tasking/{campaign.supplier}")
+    for campaign in campaigns:
+        state.tasking.campaigns[campaign.id] = campaign
+        state.stats.record_order(f"tasking/{campaign.supplier}")
     webhooks.schedule(request.app, order)
-    return JSONResponse(order_2023(order, now), status_code=202 if campaign.approval_s else 200)
+    status = 202 if campaigns[0].approval_s is not None else 200
+    return JSONResponse(order_2023(order, now), status_code=status)
+
+
+async def tasking_order(request: Request) -> Response:
+    """``POST /api/tasking/order``: one order holding one campaign."""
+    return await _place(request, batch=False)
+
+
+async def tasking_order_batch(request: Request) -> Response:
+    """``POST /api/tasking/order/batch``: one order holding a campaign per result."""
+    return await _place(request, batch=True)
 
 
 async def tasking_get(request: Request) -> Response:
@@ -177,18 +215,19 @@ async def tasking_cancel(request: Request) -> Response:
         return refused
     ledger: Ledger = request.app.state.ledger
     order = ledger.order(account_key(request), request.query_params.get("id", ""))
-    if order is None or order.campaign is None:
+    if order is None or not order.campaigns:
         return PlainTextResponse("id must name one of your tasking orders", status_code=400)
     now = ledger.clock()
-    if order.campaign.status_at(now) != "pending-approval":
+    if any(c.status_at(now) != "pending-approval" for c in order.campaigns):
         return PlainTextResponse("Past order cancellation period. Cannot cancel order.",
                                  status_code=405)  # fmt: skip
-    order.campaign.cancelled_at = now
+    for campaign in order.campaigns:
+        campaign.cancelled_at = now
     return JSONResponse(order_2023(order, now))
 
 
 def _tasking_orders(ledger: Ledger, key: str) -> list[Order]:
-    return [o for o in ledger.account(key).newest_first() if o.campaign is not None]
+    return [o for o in ledger.account(key).newest_first() if o.campaigns]
 
 
 async def list_campaigns(request: Request) -> Response:
@@ -199,7 +238,11 @@ async def list_campaigns(request: Request) -> Response:
 
     def build(ledger: Ledger, key: str, now: float) -> Any:
         page_no, size = paging
-        rows = [campaign_2023(o, now, detailed=False) for o in _tasking_orders(ledger, key)]
+        rows = [
+            campaign_2023(o, c, now, detailed=False)
+            for o in _tasking_orders(ledger, key)
+            for c in o.campaigns
+        ]
         return page(rows[page_no * size : (page_no + 1) * size], page_no, size, len(rows))
 
     return await _read(request, build)
@@ -208,15 +251,17 @@ async def list_campaigns(request: Request) -> Response:
 def _campaign_detail(request: Request, datasets_only: bool) -> Any:
     async def build(ledger: Ledger, key: str, now: float) -> Any:
         wanted = request.path_params["id"]
-        order = next((o for o in _tasking_orders(ledger, key) if o.campaign
-                      and o.campaign.id == wanted), None)  # fmt: skip
-        if order is None:
+        found = next(((o, c) for o in _tasking_orders(ledger, key) for c in o.campaigns
+                      if c.id == wanted), None)  # fmt: skip
+        if found is None:
             return PlainTextResponse("campaign not found", status_code=404)
+        order, campaign = found
         await fill_sizes(request.app, order)
         if datasets_only:
-            rows = [dataset_2023(order, ds, now, detailed=False) for ds in order.datasets]
+            rows = [dataset_2023(order, ds, now, detailed=False) for ds in order.datasets
+                    if ds.campaign == campaign.id]  # fmt: skip
             return page(rows, 0, max(20, len(rows)), len(rows))
-        return campaign_2023(order, now)
+        return campaign_2023(order, campaign, now)
 
     return build
 
@@ -236,6 +281,7 @@ def routes() -> list[BaseRoute]:
     return [
         Route("/api/tasking/search", tasking_search, methods=["POST"]),
         Route("/api/tasking/order", tasking_order, methods=["POST"]),
+        Route("/api/tasking/order/batch", tasking_order_batch, methods=["POST"]),
         Route("/api/tasking/get", tasking_get, methods=["POST"]),
         Route("/api/tasking/cancel", tasking_cancel, methods=["DELETE"]),
         Route("/api/campaigns", list_campaigns, methods=["GET"]),
