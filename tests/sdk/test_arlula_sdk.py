@@ -228,3 +228,28 @@ def test_sdk_tasking_search_order_and_campaign_delivery(
             break
         time.sleep(0.02)
     assert [w["payload"]["id"] for w in webhooks] == [order.id]
+
+
+def test_sdk_tasking_batch_order(api: arlulacore.ArlulaAPI) -> None:
+    now = datetime.now(UTC)
+    request = arlulacore.TaskingSearchRequest(
+        start=now + timedelta(days=2), end=now + timedelta(days=9), gsd=1.0, off_nadir=25
+    )
+    request.set_point_of_interest(lat=60.17, long=24.94)
+    results = api.taskingAPI().search(request).results[:2]
+    orders = [
+        arlulacore.TaskingOrderRequest(
+            id=r.ordering_id,
+            license=r.licenses[0],
+            bundle=r.bundles[0],
+            priority=r.priorities[0],
+            cloud=r.clouds[0].max,
+            webhooks=[],
+            emails=[],
+        )
+        for r in results
+    ]
+    batch = arlulacore.TaskingBatchOrderRequest(orders=orders, webhooks=[], emails=[])
+    order = api.taskingAPI().batch_order(batch)
+    assert sorted(c.ordering_id for c in order.campaigns) == sorted(r.ordering_id for r in results)
+    assert order.total == sum(c.total for c in order.campaigns)
