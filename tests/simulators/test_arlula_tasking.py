@@ -328,3 +328,15 @@ async def test_a_batch_is_one_order_with_a_campaign_per_result(
     refused = await client.post("/api/tasking/order/batch", json=bad)
     assert refused.status_code == 422 and refused.text.startswith("orders[1]: ")
     assert (await client.get("/api/campaigns")).json()["count"] == 2
+
+
+async def test_sandbox_defaults_complete_a_campaign_within_seconds(clock: ManualClock) -> None:
+    app = create_app(simulator_config(clock=clock))  # no tasking knobs: the sandbox's
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://a.test", auth=AUTH) as c:
+        result = (await search(c))["results"][0]
+        order = (await c.post("/api/tasking/order", json=order_body(result))).json()
+        clock.now = START + 11.9
+        assert (await c.get(f"/api/order/{order['id']}")).json()["status"] != "complete"
+        clock.now = START + 12
+        assert (await c.get(f"/api/order/{order['id']}")).json()["status"] == "complete"
