@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ import httpx
 import orjson
 import pytest
 from arlulacore.common import SortDefinition  # type: ignore[import-untyped]
+from arlulacore.util import calculate_price  # type: ignore[import-untyped]
 from rasterio.io import MemoryFile
 from rasterio.warp import transform_bounds
 
@@ -45,7 +46,11 @@ def base_url(webhooks: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch) ->
         return httpx.Response(204)
 
     hooks = httpx.AsyncClient(transport=httpx.MockTransport(receive))
-    extra = {"arlula_order_step_s": 0.1, "arlula_webhook_client": hooks}
+    extra = {
+        "arlula_order_step_s": 0.1,
+        "arlula_tasking_step_s": 0.1,
+        "arlula_webhook_client": hooks,
+    }
     app = create_app(simulator_config(extra=extra))
     try:
         with served(app) as url:
@@ -164,3 +169,87 @@ def test_sdk_batch_order(api: arlulacore.ArlulaAPI) -> None:
     assert all(d.resources for d in done.datasets)
     listed = api.ordersAPI().list_order_datasets(order.id)
     assert {d.id for d in listed.content} == {d.id for d in order.datasets}
+
+
+def test_sdk_tasking_search_order_and_campaign_delivery(
+    api: arlulacore.ArlulaAPI, tmp_path: Path, webhooks: list[dict[str, Any]]
+) -> None:
+    # arlulacore's TaskingAPI, TaskingSearchRequest and TaskingOrderRequest, unmodified.
+    now = datetime.now(UTC)
+    request = arlulacore.TaskingSearchRequest(
+        start=now + timedelta(days=1), end=now + timedelta(days=8), gsd=1.0, off_nadir=30
+    )
+    request.set_area_of_interest(north=60.22, south=60.12, east=25.05, west=24.85)
+    found = api.taskingAPI().search(request)
+    assert found.failures == []
+    result = next(r for r in found.results if r.supplier == "maxar")
+    assert result.metrics.orderArea >= result.metrics.moq and result.platforms
+    license, bundle = result.licenses[2], result.bundles[1]
+    priority, cloud = result.priorities[1], result.clouds[1]
+    price = calculate_price(
+        bundle.price,
+        license.loading_percent,
+        license.loading_amount,
+        cloud.loadingPercent,
+        cloud.loadingAmount,
+        priority.loadingPercent,
+        priority.loadingAmount,
+    )
+    order = api.taskingAPI().order(
+        arlulacore.TaskingOrderRequest(
+            id=result.ordering_id,
+            license=license,
+            bundle=bundle,
+            priority=priority,
+            cloud=cloud.max,  # the SDK's get_cloud passes a CloudLevel through unencoded
+            webhooks=["https://hooks.example/arlula"],
+            emails=[],
+        )
+    )
+    assert order.total == price and len(order.campaigns) == 1
+    campaign = order.campaigns[0]
+    assert campaign.priority == priority.key and campaign.cloud == cloud.max
+    orders = api.ordersAPI()
+    for _ in range(100):
+        campaign = orders.get_campaign(campaign.id)
+        if campaign.status == "complete":
+            break
+        time.sleep(0.05)
+    assert campaign.status == "complete" and len(campaign.datasets) == 1
+    assert orders.list_campaigns().content[0].id == campaign.id
+    assert orders.list_order_campaigns(order.id).content[0].id == campaign.id
+    dataset = orders.list_campaign_datasets(campaign.id).content[0]
+    assert dataset.supplier == "maxar" and dataset.bundle == bundle.key
+    tif = next(r for r in orders.get_dataset(dataset.id).resources if r.type == "img_tiff")
+    with orders.download_resource_as_file(tif, directory=str(tmp_path), suppress=True) as f:
+        assert f.read()[:4] in (b"II*\x00", b"MM\x00*")
+    for _ in range(100):
+        if webhooks:
+            break
+        time.sleep(0.02)
+    assert [w["payload"]["id"] for w in webhooks] == [order.id]
+
+
+def test_sdk_tasking_batch_order(api: arlulacore.ArlulaAPI) -> None:
+    now = datetime.now(UTC)
+    request = arlulacore.TaskingSearchRequest(
+        start=now + timedelta(days=2), end=now + timedelta(days=9), gsd=1.0, off_nadir=25
+    )
+    request.set_point_of_interest(lat=60.17, long=24.94)
+    results = api.taskingAPI().search(request).results[:2]
+    orders = [
+        arlulacore.TaskingOrderRequest(
+            id=r.ordering_id,
+            license=r.licenses[0],
+            bundle=r.bundles[0],
+            priority=r.priorities[0],
+            cloud=r.clouds[0].max,
+            webhooks=[],
+            emails=[],
+        )
+        for r in results
+    ]
+    batch = arlulacore.TaskingBatchOrderRequest(orders=orders, webhooks=[], emails=[])
+    order = api.taskingAPI().batch_order(batch)
+    assert sorted(c.ordering_id for c in order.campaigns) == sorted(r.ordering_id for r in results)
+    assert order.total == sum(c.total for c in order.campaigns)

@@ -35,9 +35,9 @@ def clock() -> ManualClock:
 
 def make_app(clock: ManualClock | None = None, **extra: Any) -> Starlette:
     settings: dict[str, Any] = {"arlula_order_step_s": STEP, **extra}
-    if clock is not None:
-        settings["arlula_clock"] = clock
-    return create_app(simulator_config(extra=settings))
+    if clock is None:
+        return create_app(simulator_config(extra=settings))
+    return create_app(simulator_config(extra=settings, clock=clock))
 
 
 @pytest.fixture

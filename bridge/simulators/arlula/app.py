@@ -14,10 +14,11 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bridge.simulators.arlula import downloads, orders_api
+from bridge.simulators.arlula import downloads, orders_api, tasking_api
 from bridge.simulators.arlula.auth import DEMO_KEY, DEMO_SECRET, refusal
 from bridge.simulators.arlula.parse import InvalidSearch, search_2020, search_2023
 from bridge.simulators.arlula.records import run_search
+from bridge.simulators.arlula.tasking import settle
 from bridge.simulators.common.app import JSONResponse, read_json
 from bridge.simulators.common.storage import ObjectStore
 
@@ -30,7 +31,7 @@ def _invalid_2023(errors: list[str]) -> Response:
 
 
 def _today(request: Request) -> date:
-    """The simulator's current UTC day (its clock: ``arlula_clock`` in tests)."""
+    """The simulator's current UTC day (``SimulatorConfig.clock``)."""
     return datetime.fromtimestamp(request.app.state.ledger.clock(), UTC).date()
 
 
@@ -44,6 +45,7 @@ async def archive_search(request: Request) -> Response:
     refused = refusal(request)
     if refused:
         return refused
+    settle(request.app)  # completed campaigns' captures are part of the archive
     try:
         search = search_2023(await read_json(request), _today(request))
     except InvalidSearch as exc:
@@ -55,7 +57,7 @@ async def archive_search(request: Request) -> Response:
     # Suppliers set as failing (``arlula_failing_suppliers``) answer nothing and leave an
     # error beside the others' results: the search is partial, still 200 (the SDKs read
     # `errors` beside `results`; tasking search shows per-supplier errors). Wording assumed.
-    down = set(request.app.state.config.extra.get("arlula_failing_suppliers", ()))
+    down = set(request.app.state.settings.failing_suppliers)
     if search.suppliers is not None:
         down &= search.suppliers
     errors = [f"supplier {key}: search failed, please try again later" for key in sorted(down)]
@@ -68,6 +70,7 @@ async def search_v2020(request: Request) -> Response:
     refused = refusal(request)
     if refused:
         return refused
+    settle(request.app)
     try:
         search = search_2020(request.query_params, _today(request))
     except InvalidSearch as exc:
@@ -83,6 +86,7 @@ def routes(store: ObjectStore) -> list[BaseRoute]:
         Route("/api/archive/search", archive_search, methods=["POST"]),
         Route("/api/search", search_v2020, methods=["GET"]),
         *orders_api.routes(),
+        *tasking_api.routes(),
         *downloads.routes(),
         *store.routes(),
     ]

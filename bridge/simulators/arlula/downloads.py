@@ -38,12 +38,14 @@ from bridge.simulators.arlula.archive import Archive
 from bridge.simulators.arlula.auth import account_key, refusal
 from bridge.simulators.arlula.orders import Ledger, Order, Resource, expires_at
 from bridge.simulators.arlula.render import (
+    campaign_2023,
     dataset_2023,
     order_2020,
     order_2023,
     page,
     resource_2023,
 )
+from bridge.simulators.arlula.tasking import settle
 from bridge.simulators.common.app import JSONResponse
 from bridge.simulators.common.cog import (
     PNG_MEDIA_TYPE,
@@ -71,9 +73,10 @@ def storage_key(order: Order, resource: Resource) -> str:
 
 
 def make_resolver(
-    ledger: Ledger, archive: Archive, seed: int
+    ledger: Ledger, archive: Callable[[], Archive], seed: int
 ) -> Callable[[str], StoredObject | None]:
-    """The store's resolver: each delivered file generated on demand from its key."""
+    """The store's resolver: each delivered file generated on demand from its key
+    (``archive`` gives the app's current archive: campaigns add captured scenes)."""
 
     def resolve(key: str) -> StoredObject | None:
         parts = key.split("/")
@@ -81,7 +84,7 @@ def make_resolver(
             return None
         for order, resource in ledger.resources_of(parts[1]):
             if resource.name == parts[2]:
-                return StoredObject(_content(order, resource, archive, seed), resource.media_type,
+                return StoredObject(_content(order, resource, archive(), seed), resource.media_type,
                                     resource.name)  # fmt: skip
         return None
 
@@ -136,6 +139,7 @@ async def _read(request: Request, build: Callable[[Ledger, str, float], Any]) ->
         return refused
     ledger: Ledger = request.app.state.ledger
     key = account_key(request)
+    settle(request.app)  # campaigns completed by now deliver their datasets first
     webhooks.observe(request.app, list(ledger.account(key).orders.values()))
     result = build(ledger, key, ledger.clock())
     if inspect.isawaitable(result):
@@ -209,8 +213,14 @@ async def order_datasets(request: Request) -> Response:
 
 
 async def order_campaigns(request: Request) -> Response:
-    """``GET /api/order/{id}/campaigns``: archive orders have none (campaigns are tasking)."""
-    return await _read(request, _detail(request, "id", "order", lambda o, n: page([], 0, 20, 0)))
+    """``GET /api/order/{id}/campaigns``: a tasking order's campaigns (archive orders have
+    none)."""
+
+    def campaigns(order: Order, now: float) -> dict[str, Any]:
+        rows = [campaign_2023(order, c, now, detailed=False) for c in order.campaigns]
+        return page(rows, 0, 20, len(rows))
+
+    return await _read(request, _detail(request, "id", "order", campaigns))
 
 
 async def get_dataset(request: Request) -> Response:

@@ -4,7 +4,7 @@ An order buys one or more scenes, one dataset each (a batch order: N datasets, a
 ``tests/test_archive.py``); the datasets share the order's status (assumed). Nothing runs
 in the background: an order's status is a pure function of its creation time and the
 settings, computed whenever a request looks at it (:func:`status_at`). The timeline, with
-``step`` = ``config.extra["arlula_order_step_s"]`` (2 s by default, seconds in the sandbox):
+``step`` = ``arlula_order_step_s`` (:mod:`.settings`) (2 s by default, seconds in the sandbox):
 
     [pending-approval --approval_s--> (rejected | approved)]
     pending --step--> processing --step--> post-processing --step--> complete
@@ -20,11 +20,14 @@ from the clock: the initial balance minus what the live orders cost.
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bridge.simulators.arlula.settings import ArlulaSimSettings
+    from bridge.simulators.arlula.tasking import Campaign
 
 MONTH_S = 30 * 86400.0
 Clock = Callable[[], float]
@@ -51,7 +54,7 @@ REFUNDED = frozenset({"rejected", "failed", "cancelled"})
 
 @dataclass(frozen=True)
 class OrderSettings:
-    """How simulated orders behave; read from ``SimulatorConfig.extra`` (``arlula_*``)."""
+    """How simulated orders behave (from :class:`.settings.ArlulaSimSettings`)."""
 
     step_s: float = 2.0
     delivery_lifetime_s: float = MONTH_S
@@ -65,21 +68,19 @@ class OrderSettings:
     payment_methods: tuple[str, ...] = ("default",)
 
     @classmethod
-    def from_extra(cls, extra: Mapping[str, Any]) -> OrderSettings:
-        """The settings ``extra`` gives (unset keys keep the defaults)."""
-        step = float(extra.get("arlula_order_step_s", cls.step_s))
-        above = extra.get("arlula_approval_above_cents")
+    def from_settings(cls, s: ArlulaSimSettings) -> OrderSettings:
+        """The order knobs of the simulator's typed settings."""
         return cls(
-            step_s=step,
-            delivery_lifetime_s=float(extra.get("arlula_delivery_lifetime_s", MONTH_S)),
-            url_ttl_s=float(extra.get("arlula_url_ttl_s", cls.url_ttl_s)),
-            balance_cents=int(extra.get("arlula_balance_cents", cls.balance_cents)),
-            approval_above_cents=None if above is None else int(above),
-            approval_s=float(extra.get("arlula_approval_s", step)),
-            reject_approvals=bool(extra.get("arlula_reject_approvals", False)),
-            failing_scenes=frozenset(extra.get("arlula_failing_scenes", ())),
-            teams=tuple(extra.get("arlula_teams", cls.teams)),
-            payment_methods=tuple(extra.get("arlula_payment_methods", cls.payment_methods)),
+            step_s=s.order_step_s,
+            delivery_lifetime_s=s.delivery_lifetime_s,
+            url_ttl_s=s.url_ttl_s,
+            balance_cents=s.balance_cents,
+            approval_above_cents=s.approval_above_cents,
+            approval_s=s.order_step_s if s.approval_s is None else s.approval_s,
+            reject_approvals=s.reject_approvals,
+            failing_scenes=s.failing_scenes,
+            teams=s.teams,
+            payment_methods=s.payment_methods,
         )
 
 
@@ -115,6 +116,7 @@ class Dataset:
     bbox: tuple[float, float, float, float]  # of the ordered area (scene or AOI)
     public: bool  # a free public dataset: its delivery never expires
     resources: list[Resource] = field(default_factory=list)
+    campaign: str | None = None  # the tasking campaign that captured it
 
 
 @dataclass
@@ -136,6 +138,8 @@ class Order:
     webhooks: list[str] = field(default_factory=list)
     emails: list[str] = field(default_factory=list)
     notified: bool = False
+    campaigns: list[Campaign] = field(default_factory=list)
+    """A tasking order's campaigns (one; a batch's several); datasets come on capture."""
 
     @property
     def dataset(self) -> Dataset:
@@ -145,7 +149,7 @@ class Order:
     @property
     def total(self) -> int:
         """What the order costs in US cents (tax and discounts are not simulated)."""
-        return sum(d.total for d in self.datasets)
+        return sum(d.total for d in self.datasets) + sum(c.total for c in self.campaigns)
 
     def dataset_of(self, resource: Resource) -> Dataset:
         """The dataset ``resource`` belongs to."""
@@ -154,6 +158,8 @@ class Order:
 
 def timeline(order: Order) -> list[tuple[float, str]]:
     """Every ``(since, status)`` the order goes through, in time order."""
+    if order.campaigns:  # a tasking order moves as its campaigns do (assumed)
+        return _campaigns_timeline(order.campaigns)
     s = order.settings
     t = order.created_at
     events: list[tuple[float, str]] = []
@@ -170,6 +176,25 @@ def timeline(order: Order) -> list[tuple[float, str]]:
     if order.fails:
         return [*events, (t + 2 * s.step_s, "failed")]
     return [*events, (t + 2 * s.step_s, "post-processing"), (t + 3 * s.step_s, "complete")]
+
+
+_PROGRESS = ("pending-approval", "pending", "processing", "post-processing")
+
+
+def _campaigns_timeline(campaigns: list[Campaign]) -> list[tuple[float, str]]:
+    """A tasking order's statuses (assumed): its least advanced live campaign's; once all
+    are over, ``complete`` if any completed, else the first campaign's end."""
+    events: list[tuple[float, str]] = []
+    for t in sorted({t for c in campaigns for t, _ in c.timeline()}):
+        statuses = [c.status_at(t) for c in campaigns]
+        live = [s for s in statuses if s in _PROGRESS]
+        if live:
+            status = min(live, key=_PROGRESS.index)
+        else:
+            status = "complete" if "complete" in statuses else statuses[0]
+        if not events or events[-1][1] != status:
+            events.append((t, status))
+    return events
 
 
 def status_at(order: Order, now: float) -> tuple[str, float]:
@@ -217,7 +242,7 @@ class Account:
 class Ledger:
     """Every account's orders, with lookups by dataset and resource id."""
 
-    def __init__(self, settings: OrderSettings, clock: Clock = time.time) -> None:
+    def __init__(self, settings: OrderSettings, clock: Clock) -> None:
         self.settings = settings
         self.clock = clock
         self.accounts: dict[str, Account] = {}
@@ -237,6 +262,13 @@ class Ledger:
             self._datasets[dataset.id] = order
             for resource in dataset.resources:
                 self._resources[resource.id] = (order, resource)
+
+    def add_dataset(self, order: Order, dataset: Dataset) -> None:
+        """Record a dataset a campaign delivered to ``order`` after it was placed."""
+        order.datasets.append(dataset)
+        self._datasets[dataset.id] = order
+        for resource in dataset.resources:
+            self._resources[resource.id] = (order, resource)
 
     def order(self, key: str, order_id: str) -> Order | None:
         """Account ``key``'s order ``order_id``, or None (other accounts' are invisible)."""

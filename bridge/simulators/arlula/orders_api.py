@@ -135,7 +135,7 @@ def _ordered(
     return area, (min(xs), min(ys), max(xs), max(ys))
 
 
-def _account_choices(request: Request, body: dict[str, Any]) -> tuple[str | None, str | None]:
+def account_choices(request: Request, body: dict[str, Any]) -> tuple[str | None, str | None]:
     """The body's ``team`` and ``payment``, checked against the account's."""
     settings = request.app.state.ledger.settings
     team, payment = body.get("team"), body.get("payment")
@@ -158,7 +158,7 @@ def purchase_2023(request: Request, raw: Any) -> Purchase:
     bundle = next((b for b in bundles(supplier, area) if b["key"] == body["bundleKey"]), None)
     if bundle is None:
         raise Refused(422, f"Invalid `bundleKey`: {body['bundleKey']!r} is not offered here")
-    team, payment = _account_choices(request, body)
+    team, payment = account_choices(request, body)
     total = licensed_price(bundle["price"], license)
     return Purchase(
         index, body["id"], bundle["key"], license["href"], 1, total, bbox, hooks, emails,
@@ -191,7 +191,8 @@ def file_stem(text: str) -> str:
     return re.sub(r"[^\w.]", "_", text)
 
 
-def _resources(dataset_id: str, scene_id: str, bundle: str) -> list[Resource]:
+def make_resources(dataset_id: str, scene_id: str, bundle: str) -> list[Resource]:
+    """A dataset's files: the GeoTIFF of the bundle, a quicklook and the metadata."""
     stem = file_stem(scene_id)
     files = [
         (f"{stem}_{file_stem(bundle)}.tif", "img_tiff", "geotiff", ["data"], COG_MEDIA_TYPE),
@@ -209,7 +210,7 @@ def _dataset(state: Any, order_id: str, purchase: Purchase) -> Dataset:
         dataset_id, order_id, purchase.scene_index, scene["supplier"], scene["sceneID"],
         purchase.ordering_id, purchase.bundle, purchase.eula, purchase.seats, purchase.total,
         purchase.bbox, public=supplier.cents_per_km2 == 0,
-        resources=_resources(dataset_id, scene["sceneID"], purchase.bundle),
+        resources=make_resources(dataset_id, scene["sceneID"], purchase.bundle),
     )  # fmt: skip
 
 
@@ -258,7 +259,7 @@ def batch_2023(request: Request, raw: Any) -> tuple[list[Purchase], Terms]:
             purchases.append(purchase_2023(request, inner))
         except Refused as exc:
             raise Refused(exc.status, f"orders[{i}]: {exc.text}") from exc
-    team, payment = _account_choices(request, body)
+    team, payment = account_choices(request, body)
     # Batch-level choices supersede each order's (node SDK batch-order.ts); notifications
     # of every order are kept.
     return purchases, Terms(

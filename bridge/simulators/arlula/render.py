@@ -17,7 +17,7 @@ the event envelope seed 002 documents.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bridge.simulators.arlula.orders import (
     REFUNDED,
@@ -28,6 +28,9 @@ from bridge.simulators.arlula.orders import (
     expires_at,
     status_at,
 )
+
+if TYPE_CHECKING:
+    from bridge.simulators.arlula.tasking import Campaign
 
 COMPLETE_EVENT = "archive.order.complete"
 
@@ -68,7 +71,7 @@ def dataset_2023(order: Order, ds: Dataset, now: float, *, detailed: bool = True
         "id": ds.id,
         "createdAt": iso(order.created_at),
         "updatedAt": iso(since),
-        "type": "archive",
+        "type": "archive" if ds.campaign is None else "tasking",
         "status": status,
         "supplier": ds.supplier,
         "orderingID": ds.ordering_id,
@@ -80,7 +83,7 @@ def dataset_2023(order: Order, ds: Dataset, now: float, *, detailed: bool = True
         "tax": 0,
         "refunded": ds.total if status in REFUNDED else 0,
         "order": order.id,
-        "campaign": None,
+        "campaign": ds.campaign,
         "expiration": iso(expires_at(order, now, ds)),
     }
     if detailed:
@@ -105,7 +108,7 @@ def order_2023(order: Order, now: float, *, detailed: bool = True) -> dict[str, 
         "monitor": None,
     }
     if detailed:
-        body["campaigns"] = []
+        body["campaigns"] = [campaign_2023(order, c, now) for c in order.campaigns]
         body["datasets"] = [dataset_2023(order, ds, now) for ds in order.datasets]
     return body
 
@@ -155,3 +158,42 @@ def webhook_event(order: Order, now: float) -> dict[str, Any]:
 def page(items: list[dict[str, Any]], page_no: int, size: int, count: int) -> dict[str, Any]:
     """A 2023-01 list response ``{content, page, length, count}``."""
     return {"content": items, "page": page_no, "length": size, "count": count}
+
+
+def campaign_2023(
+    order: Order, c: Campaign, now: float, *, detailed: bool = True
+) -> dict[str, Any]:
+    """A campaign of a tasking order (arlulacore ``Campaign``); with its delivered
+    datasets when ``detailed``."""
+    status = c.status_at(now)
+    since = max([t for t, _ in c.timeline() if t <= now], default=c.created_at)
+    body: dict[str, Any] = {
+        "id": c.id,
+        "createdAt": iso(c.created_at),
+        "updatedAt": iso(since),
+        "status": status,
+        "orderingID": c.ordering_id,
+        "bundle": c.bundle,
+        "license": c.license,
+        "priority": c.priority,
+        "total": c.total,
+        "discount": 0,
+        "tax": 0,
+        "refunded": c.total if status in REFUNDED else 0,
+        "order": order.id,
+        "site": None,
+        "monitor": None,
+        "start": iso(c.start),
+        "end": iso(c.end),
+        "aoi": c.aoi,
+        "cloud": c.cloud,
+        "offNadir": c.off_nadir,
+        "supplier": c.supplier,
+        "platforms": c.platforms,
+        "gsd": c.gsd,
+    }
+    if detailed:
+        body["datasets"] = [
+            dataset_2023(order, ds, now) for ds in order.datasets if ds.campaign == c.id
+        ]
+    return body

@@ -12,7 +12,7 @@ comes first, and sent once (``Order.notified``):
 
 Each URL gets up to three attempts (1 s, then 2 s apart) until it answers 2xx; outcomes
 are appended to ``app.state.webhook_log``. The HTTP client is
-``config.extra["arlula_webhook_client"]`` (an ``httpx.AsyncClient``, e.g. on a mock
+``arlula_webhook_client`` (:mod:`.settings`) (an ``httpx.AsyncClient``, e.g. on a mock
 transport in tests), else a fresh client per delivery.
 """
 
@@ -26,6 +26,7 @@ from starlette.applications import Starlette
 
 from bridge.simulators.arlula.orders import Order, delivered_at
 from bridge.simulators.arlula.render import COMPLETE_EVENT, webhook_event
+from bridge.simulators.arlula.tasking import settle
 
 ATTEMPTS = 3
 BACKOFF_S = 1.0
@@ -75,11 +76,12 @@ async def notify(app: Starlette, order: Order) -> None:
     if not _due(app, order):
         return
     order.notified = True
+    settle(app)  # a tasking order's dataset exists once its campaign has captured
     from bridge.simulators.arlula.downloads import fill_sizes  # avoid an import cycle
 
     await fill_sizes(app, order)
     body = webhook_event(order, app.state.ledger.clock())
-    client: httpx.AsyncClient | None = app.state.config.extra.get("arlula_webhook_client")
+    client: httpx.AsyncClient | None = app.state.settings.webhook_client
     for url in order.webhooks:
         if client is not None:
             await _post(app, client, url, body, order.id)
