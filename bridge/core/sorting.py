@@ -11,7 +11,7 @@ from functools import total_ordering
 from typing import Any
 
 from bridge.core.query import SortField
-from bridge.core.timeutil import parse_instant
+from bridge.core.timeutil import instant_seconds
 
 Item = dict[str, Any]
 SortKey = tuple[Any, ...]
@@ -49,7 +49,7 @@ class _Reversed:
 
 def _comparable(value: Any, is_time: bool) -> Any:
     if is_time and isinstance(value, str):
-        return parse_instant(value).timestamp()
+        return instant_seconds(value)
     if isinstance(value, list):
         return tuple(value)
     if isinstance(value, bool):
