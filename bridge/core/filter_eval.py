@@ -194,12 +194,29 @@ def _comparison(op: str, left: Any, right: Any) -> Node:
     if kind == "bool" and op not in ("=", "<>"):
         raise _Unsupported
     coerce, compare = _coercer(kind), _ORDER_OPS[op]
+    if kind == "number" and ref["property"] not in _TOP_LEVEL:
+        return _number_comparison(ref["property"], compare, literal)
 
     def comparison(item: Item) -> Truth:
         value = read(item)
         if value is None:
             return None
         return compare(coerce(value), literal)
+
+    return comparison
+
+
+def _number_comparison(name: str, compare: Callable[[Any, Any], bool], literal: Any) -> Node:
+    """A property compared with a number, inlined: the most common residual term."""
+
+    def comparison(item: Item) -> Truth:
+        props = item.get("properties")
+        value = props.get(name) if isinstance(props, dict) else None
+        if value is None:
+            return None
+        if value.__class__ is bool or not isinstance(value, (int, float)):
+            raise Undecided
+        return compare(value, literal)
 
     return comparison
 
