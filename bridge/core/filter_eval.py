@@ -40,8 +40,9 @@ _ORDER_OPS: dict[str, Callable[[Any, Any], bool]] = {
 }
 # The reverse comparison when the literal is written first (``5 > p`` is ``p < 5``).
 _FLIPPED = {"=": "=", "<>": "<>", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
-# A date-time text whose instant is unambiguous (an offset is given); others go to cql2.
-_ZONED = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+# A date-time text whose instant Python reads exactly (an offset, at most microseconds);
+# others go to cql2.
+_ZONED = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$")
 
 
 class Undecided(Exception):
