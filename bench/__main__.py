@@ -1,9 +1,11 @@
 """``make bench``: run every benchmark and print its figures.
 
-``python -m bench`` runs fanout, cpu, eodag, memory and load in turn; ``python -m bench NAME...``
-runs the named ones (also ``generation``: sandbox start-up costs). A benchmark that fails
-is reported and the others still run. Options after one benchmark's name go to it:
-``python -m bench load --quick`` (see ``python -m bench load --help``).
+``python -m bench`` runs cpu, fanout, coldstart, memory, eodag and load in turn, then prints
+the four targets of GitHub issue 11 (bridge CPU per item as served first) with met or
+missed; ``python -m bench NAME...`` runs the named ones (also ``generation``: archive
+generation costs). A benchmark that fails is reported and the others still run. Options
+after one benchmark's name go to it: ``python -m bench load --quick`` (see
+``python -m bench load --help``).
 """
 
 from __future__ import annotations
@@ -13,8 +15,11 @@ import platform
 import sys
 import time
 import traceback
+from typing import Any
 
-DEFAULT = ["fanout", "cpu", "eodag", "memory", "load"]
+from bench.targets import TARGETS, summary
+
+DEFAULT = ["cpu", "fanout", "coldstart", "memory", "eodag", "load"]
 KNOWN = [*DEFAULT, "generation"]
 TAKES_OPTIONS = ["load"]
 
@@ -44,16 +49,20 @@ def main(argv: list[str]) -> int:
         return 2
     print(f"bench {time.strftime('%Y-%m-%d %H:%M:%S %Z')} on {_machine()}", flush=True)
     failed = []
+    results: dict[str, Any] = {}
     for name in names:
         try:
             module = importlib.import_module(f"bench.{name}")
             if name in TAKES_OPTIONS:
-                module.run(options)  # its own parser must not read sys.argv
+                results[name] = module.run(options)  # its own parser must not read sys.argv
             else:
-                module.run()
+                results[name] = module.run()
         except Exception:
             failed.append(name)
             print(f"\n!! {name} failed:\n{traceback.format_exc()}", flush=True)
+    if any(t.bench in results for t in TARGETS):
+        print("\n== targets (GitHub issue 11)")
+        print("\n".join(summary(results)), flush=True)
     if failed:
         print(f"\nfailed: {', '.join(failed)}")
     return 1 if failed else 0

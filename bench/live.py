@@ -42,6 +42,24 @@ def wait_until_up(url: str, proc: subprocess.Popen[Any], timeout_s: float = 60.0
         time.sleep(0.2)
 
 
+def wait_for_simulators(sandbox: dict[str, Any], timeout_s: float = 120.0) -> None:
+    """Wait until every simulator of a ``/sandbox`` document answers (any HTTP status).
+
+    They run in a process of their own and build their archives at start, so they may
+    come up after the bridge answers ``GET /``.
+    """
+    deadline = time.monotonic() + timeout_s
+    for sim in sandbox["providers"].values():
+        while True:
+            try:
+                httpx.get(sim["base_url"], timeout=2)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{sim['base_url']} did not come up") from None
+                time.sleep(0.2)
+
+
 @dataclass
 class Live:
     """A running ``bridge serve``: its root URL, ``/sandbox`` document and process id."""
@@ -97,10 +115,16 @@ def live_bridge(
     try:
         wait_until_up(root, proc, timeout_s=120)
         if upstream is None:
-            yield Live(root, httpx.get(root + "sandbox", timeout=5).json(), proc.pid)
+            sandbox = httpx.get(root + "sandbox", timeout=5).json()
+            wait_for_simulators(sandbox)
+            yield Live(root, sandbox, proc.pid)
         else:
             yield Live(root, upstream.sandbox, proc.pid)
     finally:
         proc.terminate()
-        proc.wait(timeout=15)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:  # a loaded machine: do not leave it running
+            proc.kill()
+            proc.wait()
         shutil.rmtree(data_dir, ignore_errors=True)

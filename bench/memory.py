@@ -35,16 +35,20 @@ def _page_through(root: str, pid: int) -> list[float]:
     rss: list[float] = []
     body: dict[str, Any] | None = {"limit": LIMIT}
     seen = 0
+    partial: list[Any] = []
     with httpx.Client(timeout=300) as client:
         while body is not None and seen < ITEMS:
             resp = client.post(root + "search", json=body)
             resp.raise_for_status()
             doc = resp.json()
             seen += doc["numberReturned"]
+            if resp.headers.get("X-Bridge-Partial"):
+                partial.append(doc["bridge:providers"])
             rss.append(_status_mib(pid)["VmRSS"])
             body = next((ln["body"] for ln in doc["links"] if ln["rel"] == "next"), None)
     if seen < ITEMS:
-        raise RuntimeError(f"paging ended after {seen} items")
+        # A provider that failed (e.g. timed out on a loaded machine) is skipped from then on.
+        raise RuntimeError(f"paging ended after {seen} items; partial pages said: {partial[:3]}")
     return rss
 
 

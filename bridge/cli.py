@@ -9,13 +9,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from pydantic import ValidationError
-
-from bridge.auth.keys import KeyStore
-from bridge.check import EXIT_USAGE, CheckConfigError, run_check
-from bridge.db.engine import Database
-from bridge.server import serve
 from bridge.settings import Settings
+
+# Each command imports what it needs when it runs: ``bridge serve`` does not pay for the
+# provider checks, and ``bridge keys`` not for the web stack (start-up time).
+EXIT_USAGE = 2  # as bridge.check.EXIT_USAGE: a usage or configuration error
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -76,6 +74,10 @@ def _add_providers_parser(sub: argparse._SubParsersAction[argparse.ArgumentParse
 
 def check_providers(args: argparse.Namespace) -> int:
     """``bridge providers check``: the report on stdout, configuration errors on stderr."""
+    from pydantic import ValidationError
+
+    from bridge.check import CheckConfigError, run_check
+
     try:
         settings = Settings()
     except ValidationError as exc:
@@ -102,6 +104,9 @@ def check_providers(args: argparse.Namespace) -> int:
 
 async def create_key(settings: Settings, tenant: str) -> str:
     """Create a key for ``tenant`` in the configured database."""
+    from bridge.auth.keys import KeyStore
+    from bridge.db.engine import Database
+
     db = Database(settings.database())
     try:
         return await KeyStore(db).add_key(tenant)
@@ -121,6 +126,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print("bridge: --workers must be 1 to 64", file=sys.stderr)
                 return EXIT_USAGE
             settings = settings.model_copy(update={"workers": args.workers})
+        from bridge.server import serve
+
         try:
             serve(settings, args.host, args.port)
         except OSError as exc:

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import quote as urlquote
 
-from bridge.api.links import item_links
-from bridge.api.order_views import ORDER_EXTENSION, PRICE_EXTENSION_PATH, item_href
+from bridge.api.links import item_links, quote_segment
+from bridge.api.order_views import ORDER_EXTENSION, PRICE_EXTENSION_PATH
 from bridge.auth.keys import TenantRef
 from bridge.core.timeutil import to_rfc3339
 from bridge.orders.ledger import OrderLedger, OrderRecord
@@ -22,7 +21,8 @@ Item = dict[str, Any]
 def decorate_item(base: str, item: Item, order: OrderRecord | None) -> Item:
     """A served copy of ``item`` (the input, possibly cached, is never modified)."""
     collection, item_id = str(item.get("collection")), str(item["id"])
-    href = item_href(base, collection, item_id)
+    # As order_views.item_href, with the quoting most ids do not need skipped.
+    href = f"{base}collections/{quote_segment(collection)}/items/{quote_segment(item_id)}"
     props = dict(item.get("properties") or {})
     links = item_links(base, item)
     if order is None:
@@ -38,7 +38,7 @@ def decorate_item(base: str, item: Item, order: OrderRecord | None) -> Item:
             {"rel": "order", "type": "application/json", "href": f"{base}orders/{order.id}"}
         )
     assets = {
-        key: {**asset, "href": f"{href}/assets/{urlquote(key, safe='')}"}
+        key: {**asset, "href": f"{href}/assets/{quote_segment(key)}"}
         for key, asset in (item.get("assets") or {}).items()
     }
     extensions = [*item.get("stac_extensions", []), ORDER_EXTENSION]

@@ -16,6 +16,7 @@ from typing import Any
 import cql2
 import orjson
 
+from bridge.core.filter_eval import Undecided, compile_fast
 from bridge.core.timeutil import parse_instant, to_rfc3339
 from bridge.errors import BadRequest
 
@@ -280,11 +281,16 @@ def simple_comparison(term: Json) -> tuple[str, str, Any] | None:
 
 
 class CompiledFilter:
-    """A cql2-json expression compiled once, evaluated on many items."""
+    """A cql2-json expression compiled once, evaluated on many items.
+
+    Common expressions run as Python closures (:mod:`bridge.core.filter_eval`); the rest,
+    and any item the fast path cannot decide, are evaluated by ``cql2``.
+    """
 
     def __init__(self, expr: Json) -> None:
         self.json = expr
         self._expr = cql2.Expr(expr)
+        self._fast = compile_fast(expr)
         names = property_names(expr)
         # Only what the expression refers to crosses into cql2: converting a whole item
         # costs several times the evaluation itself.
@@ -295,8 +301,17 @@ class CompiledFilter:
         """True when the item satisfies the expression.
 
         A property the item lacks makes a comparison unknown, and unknown is not a match
-        (SQL semantics); cql2 reports that as an error, read here as False.
+        (SQL semantics).
         """
+        if self._fast is not None:
+            try:
+                return self._fast(item)
+            except Undecided:
+                pass
+        return self.full(item)
+
+    def full(self, item: dict[str, Any]) -> bool:
+        """The ``cql2`` evaluation (the reference the fast path follows)."""
         props = item.get("properties") or {}
         lean: dict[str, Any] = {
             "type": "Feature",

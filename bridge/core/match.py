@@ -7,7 +7,6 @@ exact whatever the provider pushed down.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from shapely import prepared
@@ -16,19 +15,20 @@ from shapely.geometry.base import BaseGeometry
 
 from bridge.core.filters import CompiledFilter
 from bridge.core.query import BBox, SearchQuery
-from bridge.core.timeutil import parse_instant
+from bridge.core.timeutil import instant_seconds
 
 Item = dict[str, Any]
 
 
-def item_interval(item: Item) -> tuple[datetime, datetime] | None:
-    """The acquisition interval of an item: start/end when given, else its datetime twice."""
+def _interval_seconds(item: Item) -> tuple[float, float] | None:
+    """The acquisition interval in unix seconds: start/end when given, else the datetime
+    twice (each text is parsed once however often it is read: see instant_seconds)."""
     props = item.get("properties") or {}
     start = props.get("start_datetime") or props.get("datetime")
     end = props.get("end_datetime") or props.get("datetime")
     if not start or not end:
         return None
-    return parse_instant(start), parse_instant(end)
+    return instant_seconds(start), instant_seconds(end)
 
 
 def _bboxes_meet(a: BBox, b: BBox) -> bool:
@@ -46,6 +46,13 @@ class Matcher:
         self._bounds: BBox | None = query.spatial_bbox
         self._ids = frozenset(query.ids) if query.ids else None
         self._collections = frozenset(query.collections) if query.collections else None
+        interval = query.datetime
+        self._after: float | None = None
+        self._before: float | None = None
+        if interval is not None:
+            self._after = interval.start.timestamp() if interval.start else None
+            self._before = interval.end.timestamp() if interval.end else None
+        self._dated = interval is not None
         self._filter = CompiledFilter(query.filter) if query.filter is not None else None
         self.costly = self._filter is not None or self._prepared is not None
         """Evaluating a filter or a geometry is real work; ids and dates are not."""
@@ -56,9 +63,13 @@ class Matcher:
             return False
         if self._collections is not None and item.get("collection") not in self._collections:
             return False
-        if self.query.datetime is not None:
-            span = item_interval(item)
-            if span is None or not self.query.datetime.overlaps(*span):
+        if self._dated:
+            span = _interval_seconds(item)
+            if span is None:
+                return False
+            if self._after is not None and span[1] < self._after:
+                return False
+            if self._before is not None and span[0] > self._before:
                 return False
         if self._prepared is not None and not self._meets_geometry(item):
             return False

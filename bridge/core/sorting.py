@@ -11,7 +11,7 @@ from functools import total_ordering
 from typing import Any
 
 from bridge.core.query import SortField
-from bridge.core.timeutil import parse_instant
+from bridge.core.timeutil import instant_seconds
 
 Item = dict[str, Any]
 SortKey = tuple[Any, ...]
@@ -49,7 +49,7 @@ class _Reversed:
 
 def _comparable(value: Any, is_time: bool) -> Any:
     if is_time and isinstance(value, str):
-        return parse_instant(value).timestamp()
+        return instant_seconds(value)
     if isinstance(value, list):
         return tuple(value)
     if isinstance(value, bool):
@@ -70,6 +70,15 @@ def _component(value: Any, descending: bool, is_time: bool) -> tuple[int, Any]:
     return (0, (rank, v))
 
 
+def _getter(name: str) -> Callable[[Item], Any]:
+    """:func:`field_value` for one field, with the name resolved once."""
+    if name.startswith("properties."):
+        name = name[len("properties.") :]
+    if name in _TOP_LEVEL:
+        return lambda item: item.get(name)
+    return lambda item: (item.get("properties") or {}).get(name)
+
+
 def sort_key_function(sortby: Sequence[SortField]) -> Callable[[Item], SortKey]:
     """A key function for ``sorted``/``heapq`` ordering items by ``sortby``.
 
@@ -77,10 +86,10 @@ def sort_key_function(sortby: Sequence[SortField]) -> Callable[[Item], SortKey]:
     stable across requests (a provider that sorts natively by ``sortby`` plus ``id`` yields
     exactly this order).
     """
-    fields = [(f.field, f.descending, "datetime" in f.field) for f in sortby]
+    fields = [(_getter(f.field), f.descending, "datetime" in f.field) for f in sortby]
 
     def key(item: Item) -> SortKey:
-        parts = [_component(field_value(item, n), d, t) for n, d, t in fields]
+        parts = [_component(get(item), d, t) for get, d, t in fields]
         parts.append((0, (1, item.get("id") or "")))
         parts.append((0, (1, item.get("collection") or "")))
         return tuple(parts)

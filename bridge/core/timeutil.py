@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,6 +30,20 @@ def parse_instant(text: str) -> datetime:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)
+
+
+@functools.lru_cache(maxsize=32_768)
+def instant_seconds(text: str) -> float:
+    """:func:`parse_instant` as unix seconds, memoized on the text.
+
+    One item's datetime is read by the residual filter, its interval and its sort key,
+    often in the adapter and again in the merge: each distinct text is parsed once. The
+    memo holds a few native pages' worth of texts (they are short strings).
+
+    Raises:
+        BadRequest: when ``text`` is not a date-time.
+    """
+    return parse_instant(text).timestamp()
 
 
 def to_rfc3339(value: datetime) -> str:

@@ -6,9 +6,8 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -40,7 +39,23 @@ def normalize_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def _alembic_config(url: str) -> Config:
+# SQLite files this process has already brought to the newest migration: ``bridge serve``
+# migrates before its worker starts, and the worker's app (in the same process) need not
+# again.
+_MIGRATED: set[str] = set()
+
+
+def _upgrade(url: str) -> None:
+    """Alembic's ``upgrade head`` (imported here: alembic costs a quarter of a second to
+    import, and a process whose database is already migrated never needs it)."""
+    from alembic import command
+
+    command.upgrade(_alembic_config(url), "head")
+
+
+def _alembic_config(url: str) -> Any:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     # ConfigParser interpolation: a literal % in a password must be doubled.
@@ -87,13 +102,26 @@ class Database:
 
         Alembic's environment runs its own event loop, so it runs in a worker thread.
         """
+        if self.url in _MIGRATED and self._file_kept():
+            return
         try:
-            await asyncio.to_thread(command.upgrade, _alembic_config(self.url), "head")
+            await asyncio.to_thread(_upgrade, self.url)
         except Exception:
             # Another process (a replica, `bridge keys create`) may have migrated the same
             # SQLite file at the same moment; once it is done, upgrading is a no-op.
             await asyncio.sleep(0.5)
-            await asyncio.to_thread(command.upgrade, _alembic_config(self.url), "head")
+            await asyncio.to_thread(_upgrade, self.url)
+        if self._file_kept():
+            _MIGRATED.add(self.url)
+
+    def _file_kept(self) -> bool:
+        """True for a SQLite file that exists: only such a database is remembered as
+        migrated (an in-memory one is per engine; a server's may be recreated under the
+        same URL, and is cheap to check anyway)."""
+        if not self.is_sqlite:
+            return False
+        database = make_url(self.url).database
+        return bool(database) and database != ":memory:" and Path(str(database)).exists()
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

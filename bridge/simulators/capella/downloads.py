@@ -28,8 +28,6 @@ from typing import Any
 
 import numpy as np
 import orjson
-from rasterio.io import MemoryFile
-from rasterio.transform import Affine
 
 from bridge.simulators.capella.archive import Archive
 from bridge.simulators.common.cog import (
@@ -121,6 +119,10 @@ def _seed(seed: int, item: dict[str, Any]) -> int:
 @functools.lru_cache(maxsize=16)
 def nitf_bytes(grid: Grid, spec: PixelSpec, seed: int) -> bytes:
     """An uncompressed NITF 2.1 image on ``grid`` (UTM or lon/lat corners in IGEOLO)."""
+    # Imported on first use: rasterio is a third of a second of a sandbox's start-up.
+    from rasterio.io import MemoryFile
+    from rasterio.transform import Affine
+
     pixels = synthesize(spec.kind, spec.bands, spec.dtype, grid.rows, grid.cols, seed)
     # IGEOLO corner coordinates: geographic (G), or UTM north (N) / south (S) zone.
     icords = "G" if grid.epsg == 4326 else ("S" if grid.epsg >= 32700 else "N")

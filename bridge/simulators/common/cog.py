@@ -23,9 +23,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from rasterio.enums import ColorInterp
-from rasterio.io import MemoryFile
-from rasterio.transform import Affine
 
 from bridge.simulators.common.grid import BBox, Grid, compute_grid, utm_epsg
 from bridge.simulators.common.texture import DType, Kind, resample_to, synthesize, to_display
@@ -155,6 +152,13 @@ def _blocksize(grid: Grid) -> int:
 
 
 def _write_cog(grid: Grid, pixels: npt.NDArray[np.generic]) -> bytes:
+    # rasterio (GDAL) is imported on the first COG written, not when a simulator starts:
+    # importing it is a third of a second of every sandbox's start-up (the bridge
+    # imports the simulators too, for their demo credentials).
+    from rasterio.enums import ColorInterp
+    from rasterio.io import MemoryFile
+    from rasterio.transform import Affine
+
     bands = pixels.shape[0]
     options = {
         "blocksize": _blocksize(grid),

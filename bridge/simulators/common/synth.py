@@ -75,14 +75,24 @@ def rotated_rectangle(
     h = math.radians(heading_deg)
     along = (math.sin(h), math.cos(h))  # east, north unit vector of the long side
     across = (math.cos(h), -math.sin(h))
-    corners = []
-    for sa, sc in ((-1, -1), (1, -1), (1, 1), (-1, 1)):
-        dx = sa * along[0] * length_km / 2 + sc * across[0] * width_km / 2
-        dy = sa * along[1] * length_km / 2 + sc * across[1] * width_km / 2
-        corners.append([round(lon + dx / km_per_deg_lon, 6), round(lat + dy / _KM_PER_DEG_LAT, 6)])
+    # The half sides once (the sign of a term is exact in floating point, so the corners
+    # are bit for bit those of the textbook loop; archives must not change).
+    ax, ay = along[0] * length_km / 2, along[1] * length_km / 2
+    cx, cy = across[0] * width_km / 2, across[1] * width_km / 2
+    xs = [
+        round(lon + (-ax - cx) / km_per_deg_lon, 6),
+        round(lon + (ax - cx) / km_per_deg_lon, 6),
+        round(lon + (ax + cx) / km_per_deg_lon, 6),
+        round(lon + (-ax + cx) / km_per_deg_lon, 6),
+    ]
+    ys = [
+        round(lat + (-ay - cy) / _KM_PER_DEG_LAT, 6),
+        round(lat + (ay - cy) / _KM_PER_DEG_LAT, 6),
+        round(lat + (ay + cy) / _KM_PER_DEG_LAT, 6),
+        round(lat + (-ay + cy) / _KM_PER_DEG_LAT, 6),
+    ]
+    corners = [[x, y] for x, y in zip(xs, ys, strict=True)]
     ring = [*corners, corners[0]]
-    xs = [c[0] for c in corners]
-    ys = [c[1] for c in corners]
     return Footprint([ring], (min(xs), min(ys), max(xs), max(ys)))
 
 

@@ -27,8 +27,6 @@ from typing import Any
 from xml.etree import ElementTree
 
 import orjson
-from rasterio.errors import NotGeoreferencedWarning
-from rasterio.io import MemoryFile
 
 from bridge.simulators.common.cog import (
     COG_MEDIA_TYPE,
@@ -88,6 +86,10 @@ def picture_seed(seed: int, scene: Scene) -> int:
 @functools.lru_cache(maxsize=256)
 def jpeg_bytes(grid: Grid, spec: PixelSpec, seed: int, max_side: int = THUMBNAIL_SIDE) -> bytes:
     """A JPEG quicklook showing the same picture as the COG (GDAL's JPEG driver)."""
+    # Imported on first use: rasterio is a third of a second of a sandbox's start-up.
+    from rasterio.errors import NotGeoreferencedWarning
+    from rasterio.io import MemoryFile
+
     pixels = to_display(
         resample_to(
             synthesize(spec.kind, spec.bands, spec.dtype, grid.rows, grid.cols, seed), max_side
