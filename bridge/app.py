@@ -7,7 +7,7 @@ import contextlib
 import gc
 import logging
 import secrets
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from importlib import resources
@@ -56,9 +56,10 @@ from bridge.db.engine import Database
 from bridge.db.shared import DatabaseLease, shared_secret
 from bridge.orders.ledger import OrderLedger
 from bridge.orders.service import OrderService, OrderTiming
-from bridge.orders.tenants import Factory, TenantProviders
+from bridge.orders.tenants import Factory, TaskingFactory, TenantProviders
 from bridge.sandbox import build_providers, running_sandbox
 from bridge.settings import ProviderSettings, Settings
+from bridge.tasking.wiring import add_tasking, default_tasking_factories
 from bridge.telemetry import REQUEST_ID_HEADER, configure_logging
 
 DEMO_TENANT = "demo"
@@ -115,6 +116,7 @@ def create_app(
     tenant_defaults: Mapping[str, ProviderSettings] | None = None,
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
     provider_factories: Mapping[str, Factory] | None = None,
+    tasking_factories: Mapping[str, TaskingFactory] | None = None,
 ) -> FastAPI:
     """Build the bridge's FastAPI app.
 
@@ -131,6 +133,8 @@ def create_app(
         transports: injected HTTP transports per provider for tenants' adapters (tests).
         provider_factories: how to build a tenant's adapter per provider; by default the
             providers' ``create_provider``.
+        tasking_factories: how to build a tenant's tasking adapter per provider; by
+            default the providers' ``create_tasking`` where they have one.
     """
     settings = settings or Settings()
     catalog = catalog or load_catalog(settings.collections_dir)
@@ -166,6 +170,9 @@ def create_app(
         or {n: registry.provider_factory(n) for n in providers if n in registry.provider_names()},
         defaults=tenant_defaults,
         transports=transports,
+        tasking_factories=(
+            default_tasking_factories(providers) if tasking_factories is None else tasking_factories
+        ),
     )
     timing = OrderTiming(
         min_check_s=settings.order_check_min_s,
@@ -185,7 +192,9 @@ def create_app(
             await keys.add_key(DEMO_TENANT, demo_key)
         term = max(POLLER_LEASE_S, 3 * settings.order_check_min_s)
         lease = DatabaseLease(db, POLLER_LEASE, timedelta(seconds=term))
-        poller = asyncio.create_task(_poll_orders(orders, settings.order_check_min_s, lease))
+        poller = asyncio.create_task(
+            _poll_orders(orders, settings.order_check_min_s, lease, app.state.tasking.poll_due)
+        )
         yield
         poller.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -251,6 +260,7 @@ def create_app(
     add_browser_routes(app, settings)
     add_order_routes(app, OrdersAPI(settings, auth, orders, federation))
     app.state.orders = orders
+    app.state.tasking = add_tasking(app, settings, auth, ledger, tenants)
     if sandbox_info is not None:
         _add_sandbox_route(app, sandbox_info)
     install_openapi(app)  # after every route: /api describes what they really answer
@@ -277,7 +287,12 @@ def _add_schema_routes(app: FastAPI, client: BridgeClient) -> None:
         )
 
 
-async def _poll_orders(orders: OrderService, every_s: float, lease: DatabaseLease) -> None:
+async def _poll_orders(
+    orders: OrderService,
+    every_s: float,
+    lease: DatabaseLease,
+    *also: Callable[[], Awaitable[int]],
+) -> None:
     """Keep order states current in the background (webhooks only speed this up).
 
     Exactly one process per database polls: the one holding the poller lease. The others
@@ -287,6 +302,8 @@ async def _poll_orders(orders: OrderService, every_s: float, lease: DatabaseLeas
         try:
             if await lease.acquire():
                 await orders.poll_due()
+                for poll in also:  # tasking: the same lease, the same rounds
+                    await poll()
         except Exception:  # one bad round must not stop polling; it is logged
             logging.getLogger("bridge.orders").exception("order polling round failed")
         await asyncio.sleep(every_s)
