@@ -78,6 +78,7 @@ class TaskingLedger:
         try:
             async with self.db.session() as session:
                 session.add(row)
+                await session.flush()  # the order before its first event (foreign key)
                 session.add(
                     TaskingEvent(
                         order_id=row.id,
