@@ -10,18 +10,36 @@ Schema; defaults filled in).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import cql2
 import orjson
 from geojson_pydantic.geometries import Geometry
 from jsonschema import Draft202012Validator
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+)
 
 from bridge.core.tasking_contract import TaskingProduct, TaskingRequest
 from bridge.errors import BadRequest
 
 _GEOMETRY: TypeAdapter[Any] = TypeAdapter(Geometry)
+
+
+def _rfc3339_string(value: Any) -> Any:
+    # The spec's times are strings; pydantic would also take numbers as Unix times.
+    if not isinstance(value, str):
+        raise ValueError("must be an RFC 3339 string")
+    return value
+
+
+Time = Annotated[AwareDatetime, BeforeValidator(_rfc3339_string)]
 MAX_OPPORTUNITIES = 100
 
 
@@ -30,7 +48,7 @@ class _Payload(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    datetime: tuple[AwareDatetime, AwareDatetime]
+    datetime: tuple[Time, Time]
     geometry: dict[str, Any]
     filter: dict[str, Any] | None = None
 

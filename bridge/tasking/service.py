@@ -81,7 +81,12 @@ class TaskingService:
         if self._products is None:
             found: dict[str, tuple[str, TaskingProduct]] = {}
             for name in sorted(self.tenants.tasking_factories):
-                for product in self.tenants.operator_tasking(name).products():
+                try:
+                    offered = self.tenants.operator_tasking(name).products()
+                except Exception:  # one provider's broken setup must not hide the others
+                    log.exception("tasking: %s offers no products (its adapter failed)", name)
+                    continue
+                for product in offered:
                     found[product.id] = (name, product)
             self._products = found
         return self._products
