@@ -3,8 +3,11 @@ history, a completed task's items become the tenant's succeeded archive orders."
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import FastAPI
 
+from bridge.auth.keys import KeyStore
 from bridge.tasking.service import TaskingService
 from tests.support.clock import ManualClock
 from tests.support.fake_provider import OrderingFakeProvider
@@ -59,3 +62,21 @@ async def test_completed_task_is_delivered_as_stac_items(
         assert theirs.json()["features"][0]["properties"]["order:status"] == "orderable"
     orders = await service.archive.by_native("alpha", "delivery-task-1")
     assert len(orders) == 1 and orders[0].state == "succeeded"
+
+
+async def test_the_background_poller_tracks_tasks(
+    app: FastAPI, tasking: FakeTasking, clock: ManualClock
+) -> None:
+    """The archive orders' poller (one per database, under its lease) polls tasks too."""
+    service: TaskingService = app.state.tasking
+    async with app.router.lifespan_context(app), await client_for(app, "acme") as c:
+        oid = (await c.post(f"{SPOT}/orders", json=order_body())).json()["id"]
+        tenant = (await KeyStore(app.state.db).ensure_tenant("acme")).id
+        clock.now += 100  # the fake task completes
+        for _ in range(200):
+            record = await service.ledger.get(tenant, oid)
+            if record is not None and record.delivered:
+                break
+            await asyncio.sleep(0.02)
+    assert record is not None and record.state == "completed" and record.delivered
+    assert tasking.calls["create_task"] == 1
