@@ -15,7 +15,6 @@ from typing import Annotated, Any, TypeVar
 import cql2
 import orjson
 from geojson_pydantic.geometries import Geometry
-from jsonschema import Draft202012Validator
 from pydantic import (
     AwareDatetime,
     BaseModel,
@@ -133,6 +132,10 @@ def check_filter(expr: dict[str, Any], product: TaskingProduct) -> None:
 
 def order_parameters(given: dict[str, Any], product: TaskingProduct) -> dict[str, Any]:
     """``given`` checked against the product's schema, with every default filled in."""
+    # Imported here: only tasking orders need it, and a worker's start-up time counts
+    # against uvicorn's health check of freshly spawned workers.
+    from jsonschema import Draft202012Validator
+
     schema = product.order_parameters
     errors = sorted(Draft202012Validator(schema).iter_errors(given), key=lambda e: e.path)
     if errors:
