@@ -53,6 +53,7 @@ from bridge.orders.poller import OrderPoller
 from bridge.orders.service import OrderService, OrderTiming
 from bridge.provider_pool import ProviderPool, ProviderWiring
 from bridge.settings import Settings
+from bridge.tasking.wiring import add_tasking
 from bridge.telemetry import configure_logging
 
 DEMO_TENANT = "demo"
@@ -106,6 +107,7 @@ def create_app(
     _add_schema_routes(app, client)
     add_browser_routes(app, settings)
     add_order_routes(app, OrdersAPI(settings, auth, orders, access))
+    app.state.tasking = add_tasking(app, settings, auth, ledger, pool)
     if sandbox is not None:
         _add_sandbox_route(app, sandbox.info)
     install_openapi(app)  # after every route: /api describes what they really answer
@@ -168,7 +170,9 @@ def _lifespan(
             signer.rekey((await shared_secret(db, TOKEN_SECRET_NAME)).encode())
         if demo_key:
             await keys.add_key(DEMO_TENANT, demo_key)
-        poller = OrderPoller(orders, db, settings.order_check_min_s)
+        # Tasks are polled in the same rounds, under the same lease.
+        also = (app.state.tasking.poll_due,)
+        poller = OrderPoller(orders, db, settings.order_check_min_s, also=also)
         poller.start()
         yield
         await poller.stop()

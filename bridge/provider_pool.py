@@ -74,6 +74,7 @@ class ProviderPool:
 
     def __init__(self, settings: Settings, wiring: ProviderWiring | None = None) -> None:
         wiring = wiring or ProviderWiring()
+        self.settings = settings
         self.wiring = wiring
         self.catalog = wiring.catalog or load_catalog(settings.collections_dir)
         factories = _factories(wiring)
@@ -115,7 +116,8 @@ class ProviderPool:
     def _tasking_factory(self, name: str) -> TaskingFactory | None:
         if self.wiring.tasking_factories is not None:
             return self.wiring.tasking_factories.get(name)
-        return registry.tasking_factory(name) if name in self.operators else None
+        known = name in self.operators and name in registry.provider_names()
+        return registry.tasking_factory(name) if known else None
 
     def tasking(self, tenant: TenantRef, name: str) -> TaskingProvider:
         """The tenant's tasking adapter for ``name``.
@@ -136,6 +138,29 @@ class ProviderPool:
         instance = build_adapter(
             factory, name, contract, self.catalog, self.wiring.transports.get(name)
         )
+        self._tasking[key] = instance
+        return instance
+
+    def tasking_names(self) -> list[str]:
+        """The providers that offer tasking in this bridge."""
+        return sorted(n for n in self.operators if self._tasking_factory(n) is not None)
+
+    def operator_tasking(self, name: str) -> TaskingProvider:
+        """``name``'s tasking adapter with the operator's settings (listing products,
+        reading webhooks).
+
+        Raises:
+            NotFound: the provider offers no tasking here.
+        """
+        key = ("", name)  # tenant names are never empty
+        if key in self._tasking:
+            return self._tasking[key]
+        factory = self._tasking_factory(name) if name in self.operators else None
+        if factory is None:
+            raise NotFound(f"{name} offers no tasking")
+        ps = self.wiring.operator_settings.get(name) or self.settings.provider(name)
+        transport = self.wiring.transports.get(name)
+        instance = build_adapter(factory, name, ps, self.catalog, transport)
         self._tasking[key] = instance
         return instance
 

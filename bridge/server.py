@@ -37,6 +37,7 @@ from bridge.api import browser
 from bridge.db.engine import Database
 from bridge.orders.ledger import OrderLedger
 from bridge.settings import Settings
+from bridge.tasking.ledger import TaskingLedger
 
 APP_FACTORY = "bridge.app:create_app_from_env"
 # Sandbox workers wire their adapters to the simulators: production code never does.
@@ -140,6 +141,8 @@ async def forget_sandbox_orders(settings: Settings) -> None:
     try:
         if forgotten := await OrderLedger(db).forget_all():
             log.warning("sandbox: cleared %d orders left by an earlier sandbox run", forgotten)
+        if tasked := await TaskingLedger(db).forget_all():
+            log.warning("sandbox: cleared %d tasking orders of an earlier sandbox run", tasked)
     finally:
         await db.close()
 

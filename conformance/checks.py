@@ -13,6 +13,7 @@ from conformance import (
     check_qgis,
     check_schemas,
     check_schemathesis,
+    check_stapi,
     check_validator,
 )
 from conformance.core import Check
@@ -24,6 +25,7 @@ CHECKS: list[Check] = [
     Check(check_gdal.NAME, 5, check_gdal.TITLE, check_gdal.run),
     Check(check_browser.NAME, 6, check_browser.TITLE, check_browser.run),
     Check(check_schemathesis.NAME, 7, check_schemathesis.TITLE, check_schemathesis.run),
+    Check(check_stapi.NAME, 8, check_stapi.TITLE, check_stapi.run),
     Check(check_schemas.NAME, 2, check_schemas.TITLE, check_schemas.run),
 ]
 

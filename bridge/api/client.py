@@ -169,6 +169,13 @@ class BridgeClient(AsyncBaseCoreClient):
                 "title": "Sortables",
                 "href": f"{base}sortables",
             },
+            # STAPI tasking (new acquisitions) on the same server, same keys.
+            {
+                "rel": "service",
+                "type": JSON,
+                "title": "Tasking (STAPI): order new acquisitions",
+                "href": f"{base}tasking/",
+            },
             *(
                 {
                     "rel": "child",

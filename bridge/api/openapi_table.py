@@ -139,6 +139,148 @@ ORDER_OPTIONS = {
 WEBHOOK_BODY = {"required": True, "content": {JSON: {"schema": {}}}}
 STRING = {"type": "string"}
 
+# STAPI tasking (``bridge/tasking``): request bodies as the offline STAPI OpenAPI has them.
+_TASKING_WINDOW = {
+    "datetime": {
+        "type": "array",
+        "minItems": 2,
+        "maxItems": 2,
+        "items": {"type": "string", "format": "date-time"},
+        "description": "[start, end], RFC 3339 with a time zone; start before end",
+    },
+    "geometry": {"type": "object", "description": "A GeoJSON geometry"},
+    "filter": {"type": ["object", "null"], "description": "CQL2-JSON over the queryables"},
+}
+TASKING_ORDER_BODY = {
+    "required": True,
+    "content": {
+        JSON: {
+            "schema": {
+                "type": "object",
+                "required": ["datetime", "geometry"],
+                "properties": {
+                    **_TASKING_WINDOW,
+                    "order_parameters": {
+                        "type": "object",
+                        "description": "Checked against the product's order-parameters",
+                    },
+                    "opportunity_id": {"type": ["string", "null"], "maxLength": 500},
+                },
+            }
+        }
+    },
+}
+TASKING_OPPORTUNITY_BODY = {
+    "required": True,
+    "content": {
+        JSON: {
+            "schema": {
+                "type": "object",
+                "required": ["datetime", "geometry"],
+                "properties": {
+                    **_TASKING_WINDOW,
+                    "limit": {"type": "integer", "minimum": 1, "maximum": 100},
+                    "next": {"type": ["string", "null"]},
+                },
+            }
+        }
+    },
+}
+TASKING_PAGE = {"limit": {"minimum": 1, "maximum": 100}}
+TASKING_ORDER_ERRORS = frozenset({401, 404, 502, 504})
+_STAPI_OBJECT = {"type": "object"}
+TASKING_ROUTES: dict[tuple[str, str], Route] = {
+    ("GET", "/tasking/"): Route("getTaskingLandingPage", _json("The STAPI landing page")),
+    ("GET", "/tasking/conformance"): Route(
+        "getTaskingConformance", _json("STAPI conformance classes")
+    ),
+    ("GET", "/tasking/products"): Route(
+        "listTaskingProducts",
+        _json("Every provider's tasking products, paged", _STAPI_OBJECT),
+        frozenset({400}),
+        TASKING_PAGE,
+    ),
+    ("GET", "/tasking/products/{product_id}"): Route(
+        "getTaskingProduct", _json("A STAPI product", _STAPI_OBJECT), frozenset({404})
+    ),
+    ("GET", "/tasking/products/{product_id}/queryables"): Route(
+        "getTaskingQueryables",
+        _schema_doc("What an opportunity or order filter may constrain"),
+        frozenset({404}),
+    ),
+    ("GET", "/tasking/products/{product_id}/order-parameters"): Route(
+        "getTaskingOrderParameters",
+        _schema_doc("The product's order parameters, each with its default"),
+        frozenset({404}),
+    ),
+    ("POST", "/tasking/products/{product_id}/opportunities"): Route(
+        "searchTaskingOpportunities",
+        {OK: Answer("Acquisition opportunities", GEOJSON, _STAPI_OBJECT)},
+        TENANT_ERRORS,
+        request_body=TASKING_OPPORTUNITY_BODY,
+        auth=KEY,
+    ),
+    ("POST", "/tasking/products/{product_id}/orders"): Route(
+        "createTaskingOrder",
+        {
+            201: Answer(
+                "The order (new, or the one this Idempotency-Key or request already made)",
+                GEOJSON,
+                _STAPI_OBJECT,
+                headers=("Location",),
+            )
+        },
+        TENANT_ERRORS | {402, 409},
+        request_body=TASKING_ORDER_BODY,
+        auth=KEY,
+    ),
+    ("GET", "/tasking/products/{product_id}/orders"): Route(
+        "listTaskingProductOrders",
+        {OK: Answer("The tenant's orders of the product, newest first", GEOJSON, _STAPI_OBJECT)},
+        frozenset({400, 401, 404}),
+        TASKING_PAGE,
+        auth=KEY,
+    ),
+    ("GET", "/tasking/orders"): Route(
+        "listTaskingOrders",
+        {OK: Answer("The tenant's tasking orders, newest first", GEOJSON, _STAPI_OBJECT)},
+        frozenset({400, 401}),
+        TASKING_PAGE,
+        auth=KEY,
+    ),
+    ("GET", "/tasking/orders/{order_id}"): Route(
+        "getTaskingOrder",
+        {OK: Answer("One tasking order", GEOJSON, _STAPI_OBJECT)},
+        TASKING_ORDER_ERRORS | {403},
+        auth=KEY,
+    ),
+    ("GET", "/tasking/orders/{order_id}/statuses"): Route(
+        "getTaskingOrderStatuses",
+        _json("The order's status history, oldest first", _STAPI_OBJECT),
+        frozenset({400, 401, 404}),
+        TASKING_PAGE,
+        auth=KEY,
+    ),
+    ("POST", "/tasking/orders/{order_id}/cancel"): Route(
+        "cancelTaskingOrder",
+        {OK: Answer("The order", GEOJSON, _STAPI_OBJECT)},
+        TASKING_ORDER_ERRORS | {403, 409},
+        auth=KEY,
+    ),
+    ("POST", "/tasking/orders/{order_id}/approve"): Route(
+        "approveTaskingOrder",
+        {OK: Answer("The order", GEOJSON, _STAPI_OBJECT)},
+        TASKING_ORDER_ERRORS | {403, 409},
+        auth=KEY,
+    ),
+    ("POST", "/tasking/webhooks/{provider}"): Route(
+        "postTaskingWebhook",
+        {202: Answer("Tasks re-read", JSON, ref("WebhookReceipt"))},
+        frozenset({400, 404, 502, 504}),
+        request_body=WEBHOOK_BODY,
+    ),
+}
+
 ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/"): Route("getLandingPage", _json("The landing page")),
     ("GET", "/conformance"): Route("getConformanceDeclaration", _json("Conformance classes")),
@@ -254,3 +396,4 @@ ROUTES: dict[tuple[str, str], Route] = {
         },
     ),
 }
+ROUTES.update(TASKING_ROUTES)

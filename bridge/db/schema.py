@@ -129,3 +129,62 @@ class RateCounter(Base):
     key: Mapped[str] = mapped_column(String(300), primary_key=True)
     count: Mapped[int] = mapped_column(Integer)
     expires_at: Mapped[float] = mapped_column(Float)
+
+
+class TaskingOrder(Base):
+    """One STAPI order (a native task) of one tenant, recorded before the native call.
+
+    ``claim_key`` is the client's ``Idempotency-Key`` or, without one, the request's
+    digest: the unique index on (tenant, product, claim_key) is what guarantees one native
+    task per request across processes. A digest claim is cleared when the provider refuses
+    the task (nothing was bought), so the same request may be tried again.
+    """
+
+    __tablename__ = "tasking_orders"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "product_id", "claim_key", name="uq_tasking_claim"),
+        Index("ix_tasking_tenant_created", "tenant_id", "created_at"),
+        Index("ix_tasking_provider_native", "provider", "native_id"),
+        Index("ix_tasking_due", "state", "next_check_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    provider: Mapped[str] = mapped_column(String(50))
+    product_id: Mapped[str] = mapped_column(String(200))
+    claim_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    request_key: Mapped[str] = mapped_column(String(64))
+    request: Mapped[str] = mapped_column(Text)
+    """The validated request as JSON (what ``find_tasks`` and a retry need)."""
+    state: Mapped[str] = mapped_column(String(20))
+    """``placing`` (intent recorded, native call not confirmed) or a STAPI status code."""
+    native_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    native_status: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    awaiting_approval: Mapped[bool] = mapped_column(default=False)
+    amount: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    delivered: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """JSON list of the delivered items ``[collection, item]`` once recorded."""
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    next_check_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class TaskingEvent(Base):
+    """One step of a tasking order's status history."""
+
+    __tablename__ = "tasking_events"
+    __table_args__ = (
+        UniqueConstraint("order_id", "time", "status", "native_status", name="uq_tasking_event"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    order_id: Mapped[str] = mapped_column(
+        ForeignKey("tasking_orders.id", ondelete="CASCADE"), index=True
+    )
+    time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(20))
+    native_status: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)

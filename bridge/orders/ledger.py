@@ -310,6 +310,43 @@ class OrderLedger:
             )
             return [OrderRecord.of(r) for r in rows]
 
+    async def record_delivered(
+        self, tenant_id: int, provider: str, collection_id: str, item_id: str, native_order_id: str
+    ) -> OrderRecord:
+        """A succeeded order of an item a tenant's *task* delivered (STAPI tasking).
+
+        ``/search`` then shows the item as ordered by the tenant and ``/assets/{key}``
+        resolves it with ``native_order_id`` like any archive order. Recording the same
+        delivery again returns the order already recorded.
+        """
+        # One row per delivery: its own live key, apart from the tenant's archive orders.
+        active = f"task:{native_order_id}"[:64]
+        now = self.clock()
+        row = Order(
+            id=str(uuid.uuid4()),
+            tenant_id=tenant_id,
+            provider=provider,
+            collection_id=collection_id,
+            item_id=item_id,
+            options_key=OrderOptions().key(),
+            active_key=active,
+            options=orjson.dumps(OrderOptions().__dict__).decode(),
+            state="succeeded",
+            native_id=native_order_id,
+            native_status="delivered",
+            created_at=now,
+            updated_at=now,
+            checks=0,
+        )
+        try:
+            async with self.db.session() as session:
+                session.add(row)
+        except IntegrityError:
+            pass  # recorded before (a repeated poll, another process)
+        record = await self._live(tenant_id, collection_id, item_id, active)
+        assert record is not None
+        return record
+
     async def forget_all(self) -> int:
         """Delete every order and idempotency key; return how many orders there were.
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 
 from bridge.db.engine import Database
@@ -23,10 +24,18 @@ log = logging.getLogger("bridge.orders")
 
 
 class OrderPoller:
-    """Checks due orders every ``every_s`` seconds while this process holds the lease."""
+    """Checks due orders every ``every_s`` seconds while this process holds the lease;
+    ``also`` are further rounds run under the same lease (tasking's ``poll_due``)."""
 
-    def __init__(self, orders: OrderService, db: Database, every_s: float) -> None:
+    def __init__(
+        self,
+        orders: OrderService,
+        db: Database,
+        every_s: float,
+        also: Sequence[Callable[[], Awaitable[object]]] = (),
+    ) -> None:
         self.orders = orders
+        self.also = tuple(also)
         self.every_s = every_s
         term = max(POLLER_LEASE_S, 3 * every_s)
         self.lease = DatabaseLease(db, POLLER_LEASE, timedelta(seconds=term))
@@ -41,6 +50,8 @@ class OrderPoller:
             try:
                 if await self.lease.acquire():
                     await self.orders.poll_due()
+                    for poll in self.also:
+                        await poll()
             except Exception:  # one bad round must not stop polling; it is logged
                 log.exception("order polling round failed")
             await asyncio.sleep(self.every_s)

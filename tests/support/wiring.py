@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from bridge.app import create_app
 from bridge.catalog import Catalog, load_catalog
 from bridge.core.contract import Provider
-from bridge.provider_pool import ProviderWiring
+from bridge.provider_pool import ProviderWiring, TaskingFactory
 from bridge.providers.base import ProviderContext
 from bridge.sandbox import InProcessSandbox, build_providers, in_process_sandbox
 from bridge.settings import ProviderSettings, Settings
@@ -72,13 +72,16 @@ def fixed_wiring(
     providers: Mapping[str, Provider],
     catalog: Catalog,
     tenant_defaults: Mapping[str, ProviderSettings] | None = None,
+    tasking_factories: Mapping[str, TaskingFactory] | None = None,
 ) -> ProviderWiring:
     """A wiring that hands out ``providers`` (test doubles or adapters built by the test)
-    as they are, to the operator and, with ``tenant_defaults``, to every tenant."""
+    as they are, to the operator and, with ``tenant_defaults``, to every tenant; tasking
+    adapters only from ``tasking_factories``."""
     return ProviderWiring(
         catalog=catalog,
         tenant_defaults=tenant_defaults or {},
         factories={name: _always(p) for name, p in providers.items()},
+        tasking_factories=dict(tasking_factories or {}),
     )
 
 

@@ -1,0 +1,1 @@
+"""STAPI tasking (new acquisitions) over the providers' tasking adapters, at ``/tasking/``."""
