@@ -129,17 +129,13 @@ class TaskingLedger:
         events = [(e.time, e.status, e.native_status, e.reason) for e in task.history]
         record = await self._update(order_id, values)
         known = await self.events(order_id)
-        last = known[-1] if known else None
-        if not events and (
-            last is None
-            or (last.status, last.native_status)
-            != (
-                task.status,
-                task.native_status,
-            )
-        ):
-            # The provider keeps no history: record the change the bridge observed.
-            events = [(self.clock(), task.status, task.native_status, None)]
+        now = (task.status, task.native_status)
+        said = (events[-1][1], events[-1][2]) if events else None
+        kept = (known[-1].status, known[-1].native_status) if known else None
+        if now not in (said, kept):
+            # The provider's history (if it keeps one) does not reach the status it reports
+            # now (ICEYE keeps none beyond creation): record the change the bridge observed.
+            events = [*events, (self.clock(), task.status, task.native_status, None)]
         await self._add_events(order_id, events, known)
         return record
 

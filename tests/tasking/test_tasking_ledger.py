@@ -72,3 +72,22 @@ async def test_history_is_kept_once_and_refusal_frees_the_digest(db: Database) -
     again, mine = await ledger.claim(tenant, "alpha", other)
     assert mine and again.id != refused.id
     assert await ledger.forget_all() == 3
+
+
+async def test_a_status_beyond_the_providers_history_is_recorded_once(db: Database) -> None:
+    """ICEYE's task history stops at creation: later statuses are the ones observed."""
+    tenant = await _tenant(db)
+    ledger = TaskingLedger(db)
+    record, _ = await ledger.claim(tenant, "alpha", REQUEST)
+    created = (StatusEvent(datetime.now(UTC), "received", "RECEIVED"),)
+    for status, native in (("received", "RECEIVED"), ("tasked", "ACTIVE"), ("completed", "DONE")):
+        task = NativeTask("task-1", status, native, created)  # type: ignore[arg-type]
+        for _ in range(2):  # polled twice in each status
+            await ledger.record_task(record.id, task, timedelta(seconds=5))
+    events = await ledger.events(record.id)
+    assert [(e.status, e.native_status) for e in events] == [
+        ("received", "placing"),
+        ("received", "RECEIVED"),
+        ("tasked", "ACTIVE"),
+        ("completed", "DONE"),
+    ]
