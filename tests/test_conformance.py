@@ -35,12 +35,12 @@ from conformance.schemas import MissingSchema, document_errors
 
 pytestmark = pytest.mark.e2e
 
-CHECK_NAMES = ["stac-api-validator", "pystac-client", "qgis", "schemathesis", "schemas"]
+CHECK_NAMES = ["stac-api-validator", "pystac-client", "qgis", "schemathesis", "schemas", "stapi"]
 SAR = "https://stac-extensions.github.io/sar/v1.3.0/schema.json"
 COG = "image/tiff; application=geotiff; profile=cloud-optimized"
 
 
-# -- checks 1-4 and 7 against a live sandbox ----------------------------------------------------
+# -- checks 1-4, 7 and 8 against a live sandbox --------------------------------------------
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,10 @@ import orjson
 from bridge.core.tasking_contract import StapiStatus, TaskingProduct, TaskingRequest
 from bridge.errors import BadRequest
 
-ARLULA_PROVIDER = {"name": "Arlula", "roles": ["reseller", "host"], "url": "https://arlula.com"}
+# STAPI's provider roles are producer, licensor, processor, host (no "reseller"): Arlula
+# licenses the imagery it resells and hosts the deliveries (the supplier, in each title,
+# produces it).
+ARLULA_PROVIDER = {"name": "Arlula", "roles": ["licensor", "host"], "url": "https://arlula.com"}
 
 
 @dataclass(frozen=True)
