@@ -73,7 +73,11 @@ async def test_federated_search_order_and_download(lumen: Path, tmp_path: Path) 
         "limit": 200,
     }
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://bridge.test") as c:
+    # The app's lifespan runs as under `bridge serve`: shutdown closes the pool and database.
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://bridge.test") as c,
+    ):
         collections = (await c.get("/collections")).json()["collections"]
         assert "lumen-optical" in {col["id"] for col in collections}
         page = await c.post("/search", json=body)
@@ -102,4 +106,3 @@ async def test_federated_search_order_and_download(lumen: Path, tmp_path: Path) 
     async with httpx.AsyncClient(transport=native) as raw:
         tiff = await raw.get(redirect.headers["location"])
     assert tiff.status_code == 200 and tiff.content[:4] in (b"II*\x00", b"MM\x00*")
-    await app.state.db.close()

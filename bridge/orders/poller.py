@@ -20,6 +20,9 @@ POLLER_LEASE = "order-poller"
 POLLER_LEASE_S = 15.0
 """How long the poller lease outlives its holder's last renewal (renewed every round)."""
 
+STOP_GRACE_S = 10.0
+"""How long shutting down waits for a polling round under way to finish."""
+
 log = logging.getLogger("bridge.orders")
 
 
@@ -40,13 +43,14 @@ class OrderPoller:
         term = max(POLLER_LEASE_S, 3 * every_s)
         self.lease = DatabaseLease(db, POLLER_LEASE, timedelta(seconds=term))
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     def start(self) -> None:
         """Start polling in the background."""
         self._task = asyncio.create_task(self._run())
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 if await self.lease.acquire():
                     await self.orders.poll_due()
@@ -54,13 +58,22 @@ class OrderPoller:
                         await poll()
             except Exception:  # one bad round must not stop polling; it is logged
                 log.exception("order polling round failed")
-            await asyncio.sleep(self.every_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.every_s)
 
-    async def stop(self) -> None:
-        """Stop polling and hand the lease back."""
+    async def stop(self, grace_s: float = STOP_GRACE_S) -> None:
+        """Stop polling and hand the lease back.
+
+        The round under way may finish first (up to ``grace_s``): a round cancelled in the
+        middle of a database call can leave its connection neither returned nor closed.
+        """
+        self._stopping.set()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), grace_s)
+            except TimeoutError:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
         with contextlib.suppress(Exception):  # the lease expires by itself anyway
             await self.lease.release()
