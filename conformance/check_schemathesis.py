@@ -54,9 +54,16 @@ WAIVERS = (
             "listOrders",
             "getQuote",
             "orderItem",
+            "listTaskingProducts",
+            "searchTaskingOpportunities",
+            "createTaskingOrder",
+            "listTaskingOrders",
+            "listTaskingProductOrders",
+            "getTaskingOrderStatuses",
         ),
         "values whose validity JSON Schema cannot state (CQL2, bbox order, RFC 3339 "
-        "intervals, GeoJSON, signed paging tokens, each provider's license names): a "
+        "intervals, GeoJSON, signed paging tokens, each provider's license names and "
+        "tasking rules such as windows in the future): a "
         "schema-valid but meaningless one is a documented 400; invalid input is still checked",
     ),
     Waiver(

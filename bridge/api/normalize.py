@@ -98,6 +98,10 @@ def search_terms(q: str | None) -> tuple[str, ...]:
     return tuple(t.lower() for t in re.split(r"[,\s]+", q or "") if t)
 
 
+MAX_OFFSET = 2**31 - 1
+"""The largest offset a paging token may carry."""
+
+
 def offset_token(token: str | None) -> int:
     """The paging token of an offset-paged listing (``/collections``, ``/orders``) → offset.
 
@@ -108,6 +112,7 @@ def offset_token(token: str | None) -> int:
         offset = int(token) if token else 0
     except ValueError as exc:
         raise BadRequest("invalid paging token") from exc
-    if offset < 0:
+    # Beyond a 64-bit database integer (schemathesis sent 6e19): no listing is that long.
+    if not 0 <= offset <= MAX_OFFSET:
         raise BadRequest("invalid paging token")
     return offset

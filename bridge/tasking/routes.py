@@ -17,6 +17,7 @@ from fastapi.responses import Response
 
 from bridge.api.client import ORJSONResponse
 from bridge.api.links import base_url
+from bridge.api.normalize import offset_token
 from bridge.auth.keys import TenantRef
 from bridge.auth.request import Authenticator
 from bridge.errors import BadRequest, NotFound
@@ -109,7 +110,7 @@ class TaskingAPI:
     ) -> Response:
         """GET ``/tasking/products``: every provider's products, paged."""
         base = self._base(request)
-        offset = int(next or 0)
+        offset = offset_token(next)
         every = [p for _, p in self.service.products().values()]
         page = every[offset : offset + limit]
         links = [link("self", str(request.url))]
@@ -182,7 +183,7 @@ class TaskingAPI:
     ) -> Response:
         tenant = await self._tenant(request)
         base = self._base(request)
-        offset = int(next or 0)
+        offset = offset_token(next)
         page = await self.service.ledger.page(tenant.id, limit + 1, offset, product_id)
         links = [link("self", str(request.url), GEOJSON)]
         if len(page) > limit:
@@ -221,7 +222,7 @@ class TaskingAPI:
         tenant = await self._tenant(request)
         record = await self._own(tenant, order_id)
         base = self._base(request)
-        offset = int(next or 0)
+        offset = offset_token(next)
         events = await self.service.ledger.events(record.id)
         href = f"{base}tasking/orders/{order_id}/statuses"
         links = [
