@@ -37,6 +37,9 @@ from bridge.sandbox import in_process_sandbox
 from bridge.simulators.common.app import SimulatorConfig
 
 TARGET_US = 50.0
+# The headline pass runs this many times (each in a fresh process) and its median is
+# reported with the spread: one pass's figure moves with when the collector strikes.
+HEADLINE_RUNS = 3
 ROOT = Path(__file__).resolve().parent.parent
 TUNED = "gc.freeze(), gc.set_threshold({},{},{})".format(*GC_THRESHOLDS)
 KIND_TEXT = {
@@ -90,6 +93,8 @@ def run() -> dict[str, float]:
         tape_file = Path(tmp) / "tape.pickle"
         asyncio.run(_record(tape_file))
         results = {kind: _child(tape_file, kind) for kind in (*KIND_TEXT, "profile")}
+        repeats = [results["gc-tuned"]]
+        repeats += [_child(tape_file, "gc-tuned") for _ in range(HEADLINE_RUNS - 1)]
     first = results["server"]
     misses = sum(r["misses"] for r in results.values())
     size = first["bytes"] / first["items"] / 1024
@@ -106,10 +111,13 @@ def run() -> dict[str, float]:
             f"  ({r['tracked'] / 1e6:.1f} M objects tracked)"
         )
     # The headline is the figure as served: `bridge serve` freezes and tunes the collector.
-    us = figures["cpu_us_per_item_gc-tuned"]
+    runs = sorted(r["cpu"] * 1e6 / r["items"] for r in repeats)
+    figures["cpu_us_per_item_gc-tuned"] = us = runs[len(runs) // 2]
     verdict = "met" if us <= TARGET_US else f"missed by {us / TARGET_US:.1f}x"
+    spread = ", ".join(f"{r:.1f}" for r in runs)
     print(
-        f"  => bridge CPU per item as served {us:.1f} us (target <= {TARGET_US:.0f} us: {verdict})"
+        f"  => bridge CPU per item as served {us:.1f} us, median of {len(runs)} passes"
+        f" ({spread}) (target <= {TARGET_US:.0f} us: {verdict})"
     )
     _print_profile(results["profile"])
     return figures

@@ -44,11 +44,10 @@ Status = Literal["ok", "error", "timeout", "skipped"]
 MAX_FETCHES_PER_STREAM = 20
 MIN_NATIVE_PAGE = 50
 MAX_NATIVE_PAGE = 1000
-# Pages shorter than this, or a query with no filter or geometry, are matched at once;
-# the rest in slices of at most MATCH_SLICE_S, yielding to the event loop in between, so
-# evaluating them never holds it for long. (Not a thread: cql2 and shapely hold the GIL,
-# and handing it back and forth delays the loop more than slicing does.)
-INLINE_MATCH_ITEMS = 64
+# A costly filter or geometry is matched in slices of at most MATCH_SLICE_S, yielding to
+# the event loop in between, so evaluating many items never holds it for long. (Not a
+# thread: cql2 and shapely hold the GIL, and handing it back and forth delays the loop
+# more than slicing does.)
 MATCH_SLICE_S = 0.005
 DEFAULT_SEARCH_DEADLINE_S = 30.0
 
@@ -110,12 +109,21 @@ class _Stream:
     fetches: int = 0
     head_item: Item | None = field(default=None, repr=False)
     last_raw: Item | None = field(default=None, repr=False)
-    mask: list[bool] = field(default_factory=list, repr=False)
 
     async def head(self) -> Item | None:
-        """The next matching item, fetching native pages as needed; None at the end."""
+        """The next matching item, fetching native pages as needed; None at the end.
+
+        Items are matched one at a time from where the stream stands, never a whole page
+        ahead: a page served from the page cache is not evaluated again, and the items
+        after the last one taken are evaluated only if a later request reaches them. A
+        costly filter yields to other requests every few milliseconds.
+        """
         if self.head_item is not None:
             return self.head_item
+        matcher = self.matcher
+        costly = matcher.costly
+        clock = time.perf_counter
+        slice_ends = clock() + MATCH_SLICE_S
         while not self.exhausted:
             if self.page is None:
                 if self.fetches >= MAX_FETCHES_PER_STREAM:
@@ -124,13 +132,16 @@ class _Stream:
                 self.page = await self.fetch(self.page_cursor)
                 if self.page.items:
                     self.last_raw = self.page.items[-1]
-                self.mask = await _evaluate(self.matcher, self.page.items)
             items = self.page.items
             while self.index < len(items):
-                if self.mask[self.index]:
-                    self.head_item = items[self.index]
-                    return self.head_item
+                item = items[self.index]
+                if matcher(item):
+                    self.head_item = item
+                    return item
                 self.index += 1
+                if costly and clock() > slice_ends:
+                    await asyncio.sleep(0)
+                    slice_ends = clock() + MATCH_SLICE_S
             if self.page.next_cursor is None or not items:
                 self.exhausted = True
                 break
@@ -150,21 +161,6 @@ class _Stream:
         page = self.page
         at_end = page is not None and self.index >= len(page.items) and page.next_cursor is None
         return None if self.exhausted or at_end else [self.page_cursor, self.index]
-
-
-async def _evaluate(matcher: Matcher, items: list[Item]) -> list[bool]:
-    """Which of ``items`` match, yielding to other requests every few milliseconds."""
-    if len(items) <= INLINE_MATCH_ITEMS or not matcher.costly:
-        return [matcher(item) for item in items]
-    mask: list[bool] = []
-    clock = time.perf_counter
-    slice_ends = clock() + MATCH_SLICE_S
-    for item in items:
-        mask.append(matcher(item))
-        if clock() > slice_ends:
-            await asyncio.sleep(0)
-            slice_ends = clock() + MATCH_SLICE_S
-    return mask
 
 
 def fingerprint(query: SearchQuery) -> str:

@@ -5,8 +5,10 @@ is :mod:`bridge.core.contract`.
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import httpx
@@ -14,6 +16,13 @@ import httpx
 from bridge.core.contract import CollectionDoc
 from bridge.providers.transport import ProviderTransport
 from bridge.settings import ProviderSettings
+
+
+@cache
+def tls_context() -> ssl.SSLContext:
+    """The one TLS context of every provider client: each context loads the CA bundle
+    again (~30 ms), and a sandbox start built a dozen identical ones."""
+    return httpx.create_ssl_context()
 
 
 @dataclass
@@ -34,7 +43,7 @@ class ProviderContext:
         timeout = httpx.Timeout(self.settings.timeout_s)
         transport = ProviderTransport(
             self.name,
-            self.transport or httpx.AsyncHTTPTransport(),
+            self.transport or httpx.AsyncHTTPTransport(verify=tls_context()),
             self.settings.max_concurrency,
         )
         return httpx.AsyncClient(base_url=base_url, transport=transport, timeout=timeout, **kwargs)

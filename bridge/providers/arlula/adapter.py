@@ -26,7 +26,13 @@ from bridge.core.contract import Item, ProviderPage
 from bridge.core.query import SearchQuery, SortField
 from bridge.errors import BadRequest, ProviderBadResponse, ProviderError
 from bridge.providers.arlula.ids import parse_item_id
-from bridge.providers.arlula.mapping import SORT_FIELDS, collection_for, item_from_native, sort_stub
+from bridge.providers.arlula.mapping import (
+    SORT_FIELDS,
+    SearchFields,
+    collection_for,
+    item_from_native,
+    sort_stub,
+)
 from bridge.providers.arlula.names import (
     DEFAULT_API_VERSION,
     DEFAULT_BASE_URL,
@@ -38,8 +44,9 @@ from bridge.providers.arlula.order_client import OrderingMixin
 from bridge.providers.arlula.translate import NativeRequest, lookup_request, to_native_query
 from bridge.providers.base import ProviderContext
 from bridge.providers.cursor import Schemas, decode_cursor, encode_cursor
-from bridge.providers.http import send
+from bridge.providers.http import check_response, exchange
 from bridge.providers.local_sort import Held, SortView, check_bound, page_of, sort_records
+from bridge.providers.raw_records import RawRecord, RecordsDecoder
 from bridge.providers.result_cache import ResultCache, cache_key
 
 NAME = "arlula"
@@ -51,7 +58,12 @@ MAX_LOCAL_SORT = 20_000
 """Default bound on the native results one search keeps (Arlula answers whole results)."""
 CACHE_TTL_S = 600.0
 CURSOR_SCHEMAS: Schemas = {"local": {"api": "text", "req": "list", "o": "offset", "n": "count"}}
-Record = dict[str, Any]
+Record = RawRecord[SearchFields]
+# A search answer: 2023-01 wraps the results with per-supplier errors, 2020-12 is a bare list.
+DECODERS = {
+    "2023-01": RecordsDecoder(NAME, SearchFields, "results", extras=("errors",)),
+    "2020-12": RecordsDecoder(NAME, SearchFields),
+}
 
 
 def _summary(errors: Any) -> str:
@@ -137,44 +149,46 @@ class ArlulaProvider(OrderingMixin):
         payload = request.get("json") or request.get("params") or {}
         return [] if str(payload.get("start", "")) > today.isoformat() else [request]
 
-    async def _fetch(self, request: NativeRequest) -> list[dict[str, Any]]:
-        """Send one native search; its results as the API returned them."""
-        built = self._client.build_request(
+    def _build(self, request: NativeRequest) -> httpx.Request:
+        return self._client.build_request(
             request["method"],
             request["path"],
             params=request.get("params"),
             json=request.get("json"),
         )
-        body = await send(NAME, self._client, built)
-        if self.api_version == "2020-12":
-            results = body
-        else:
-            if not isinstance(body, dict):
-                raise ProviderBadResponse(NAME, "search answered without a result envelope")
-            results = body.get("results")
-            errors = body.get("errors") or []
-            if errors and not results:
-                raise ProviderError(NAME, f"search failed: {_summary(errors)}")
-            if errors:
-                # Per-supplier errors beside results: a partial answer, not a failure.
-                log.warning("%s: partial search result: %s", NAME, _summary(errors))
-        if not isinstance(results, list) or not all(isinstance(r, dict) for r in results):
+
+    async def _fetch_records(self, request: NativeRequest) -> list[Record]:
+        """Send one native search; its results read only as far as sorting needs."""
+        response = await exchange(NAME, self._client, self._build(request))
+        check_response(NAME, response)
+        answer = DECODERS[self.api_version].decode(response.content)
+        results = answer.records
+        errors = answer.extras.get("errors") or []
+        if errors and not results:
+            raise ProviderError(NAME, f"search failed: {_summary(errors)}")
+        if errors:
+            # Per-supplier errors beside results: a partial answer, not a failure.
+            log.warning("%s: partial search result: %s", NAME, _summary(errors))
+        if results is None:
             raise ProviderBadResponse(NAME, "search answered without a list of result objects")
         return results
 
-    def _collection(self, record: Record, collections: Sequence[str]) -> str | None:
-        """The served collection of ``record`` (by resolution class), or None."""
-        gsd = record["gsd"] if self.api_version == "2023-01" else record["resolution"]
+    def _collection(self, fields: SearchFields, collections: Sequence[str]) -> str | None:
+        """The served collection of a record (by resolution class), or None."""
+        gsd = fields.gsd if self.api_version == "2023-01" else fields.resolution
         collection = collection_for(float(gsd))
         return collection if collection in collections else None
 
-    def _map(self, record: Any, collections: Sequence[str]) -> Item | None:
+    def _map(self, record: Record, collections: Sequence[str]) -> Item | None:
         try:
-            collection = self._collection(record, collections)
+            collection = self._collection(record.fields, collections)
             if collection is None:
                 return None
+            native = record.decode()
+            if not isinstance(native, dict):
+                raise TypeError("a search result is not an object")
             return item_from_native(
-                record,
+                native,
                 api_version=self.api_version,
                 collection=collection,
                 api_base=str(self._client.base_url),
@@ -182,10 +196,12 @@ class ArlulaProvider(OrderingMixin):
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
             raise ProviderBadResponse(NAME, f"unreadable search result: {exc!r}") from exc
 
-    def _stub(self, record: Any, collections: Sequence[str]) -> Item | None:
+    def _stub(self, record: Record, collections: Sequence[str]) -> Item | None:
         try:
-            collection = self._collection(record, collections)
-            return None if collection is None else sort_stub(record, collection=collection)
+            collection = self._collection(record.fields, collections)
+            if collection is None:
+                return None
+            return sort_stub(record.fields, collection=collection)
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
             raise ProviderBadResponse(NAME, f"unreadable search result: {exc!r}") from exc
 
@@ -207,7 +223,7 @@ class ArlulaProvider(OrderingMixin):
         cached = self.cache.get(key)
         if cached is not None:
             return cached
-        answers = await asyncio.gather(*(self._fetch(r) for r in requests))
+        answers = await asyncio.gather(*(self._fetch_records(r) for r in requests))
         check_bound(
             NAME,
             sum(map(len, answers)),
@@ -262,8 +278,9 @@ class ArlulaProvider(OrderingMixin):
         if ref is None or collection_id not in self.collection_ids:
             return None
         request = lookup_request(ref, api_version=self.api_version, collections=[collection_id])
-        for record in await self._fetch(request):
-            if record.get("sceneID") != ref.scene_id or record.get("supplier") != ref.supplier:
+        for record in await self._fetch_records(request):
+            fields = record.fields
+            if fields.sceneID != ref.scene_id or fields.supplier != ref.supplier:
                 continue
             item = self._map(record, [collection_id])
             if item is not None and item["id"] == item_id:

@@ -23,6 +23,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import msgspec
+
 from bridge.core.timeutil import parse_instant, to_rfc3339
 from bridge.providers.arlula.ids import item_id
 from bridge.providers.arlula.names import (
@@ -98,15 +100,27 @@ SORT_FIELDS = frozenset({"datetime"})
 """The sortable fields :func:`sort_stub` carries."""
 
 
-def sort_stub(record: dict[str, Any], *, collection: str) -> Item:
+class SearchFields(msgspec.Struct):
+    """What a search reads from every native record: its id parts, time and resolution
+    (``gsd`` in 2023-01, ``resolution`` in 2020-12). Other members are skipped, not
+    decoded; a missing one is None and fails where it is used."""
+
+    sceneID: Any = None
+    supplier: Any = None
+    date: Any = None
+    center: Any = None
+    gsd: Any = None
+    resolution: Any = None
+
+
+def sort_stub(fields: SearchFields, *, collection: str) -> Item:
     """The part of :func:`item_from_native`'s item a sort needs (id, collection,
-    datetime), read cheaply: a search keys every record and maps only the page served."""
-    when = _instant(record["date"])
-    center = record["center"]
+    datetime), from the few fields read off every record: a search keys every record
+    and decodes and maps only the page served."""
+    when = _instant(fields.date)
+    center = fields.center
     return {
-        "id": item_id(
-            record["supplier"], record["sceneID"], when[:10], center["long"], center["lat"]
-        ),
+        "id": item_id(fields.supplier, fields.sceneID, when[:10], center["long"], center["lat"]),
         "collection": collection,
         "properties": {"datetime": when},
     }

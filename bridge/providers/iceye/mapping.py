@@ -6,8 +6,9 @@ scene yields the same STAC item whichever API version it was read from.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from bridge.providers.iceye.names import (
@@ -136,6 +137,17 @@ def fits(target: str, value: Any) -> bool:
     return True
 
 
+def _check(target: str) -> Callable[[Any], bool] | None:
+    """What a value must pass to be kept under ``target`` (None: any value fits)."""
+    if target in STAC_VALUES or target in STAC_NUMBERS:
+        return partial(fits, target)
+    return None
+
+
+# TO_STAC with each target's check resolved once (per record only the constrained ones run).
+_MAPPED = tuple((name, tuple((t, _check(t)) for t in targets)) for name, targets in TO_STAC)
+
+
 SORT_FIELDS = frozenset({"datetime"})
 """The sortable fields :func:`sort_stub` carries."""
 
@@ -174,11 +186,11 @@ def item_from_native(
     if line is None:
         return None
     props: dict[str, Any] = {}
-    for name, targets in TO_STAC:
+    for name, checked_targets in _MAPPED:
         value = native.get(name)
         if value is not None:
-            for target in targets:
-                if fits(target, value):
+            for target, check in checked_targets:
+                if check is None or check(value):
                     props[target] = value
                 else:  # e.g. a new orbit state: kept, but not under the STAC name
                     props.setdefault(iceye_name(name), value)
