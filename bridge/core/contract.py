@@ -24,7 +24,7 @@ minor units of their currency.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -40,9 +40,10 @@ CollectionDoc = dict[str, Any]
 
 @dataclass(frozen=True)
 class ProviderPage:
-    """One native page, mapped to STAC items."""
+    """One native page, mapped to STAC items: a list, or a sequence that maps each native
+    record when it is first read (the core reads items in order, only as far as it needs)."""
 
-    items: list[Item]
+    items: Sequence[Item]
     next_cursor: str | None = None
     matched: int | None = None
     """Exact number of items matching the *whole* query, when the provider says so."""

@@ -44,9 +44,9 @@ Status = Literal["ok", "error", "timeout", "skipped"]
 MAX_FETCHES_PER_STREAM = 20
 MIN_NATIVE_PAGE = 50
 MAX_NATIVE_PAGE = 1000
-# A costly filter or geometry is matched in slices of at most MATCH_SLICE_S, yielding to
-# the event loop in between, so evaluating many items never holds it for long. (Not a
-# thread: cql2 and shapely hold the GIL, and handing it back and forth delays the loop
+# A request maps and matches items in slices of at most MATCH_SLICE_S, yielding to the
+# event loop in between, so a large page or a costly filter never holds it for long. (Not
+# a thread: cql2 and shapely hold the GIL, and handing it back and forth delays the loop
 # more than slicing does.)
 MATCH_SLICE_S = 0.005
 DEFAULT_SEARCH_DEADLINE_S = 30.0
@@ -97,51 +97,69 @@ class _Stalled(Exception):
         self.last = last
 
 
+class _Slices:
+    """One request's turn on the event loop: its streams hand the loop back to other
+    requests once MATCH_SLICE_S has passed since they last did, however the work is
+    spread over streams and items."""
+
+    def __init__(self) -> None:
+        self.ends = time.perf_counter() + MATCH_SLICE_S
+
+    async def pause(self) -> None:
+        """Let other requests run, then start a new slice."""
+        await asyncio.sleep(0)
+        self.ends = time.perf_counter() + MATCH_SLICE_S
+
+
 @dataclass
 class _Stream:
     name: str
     fetch: Callable[[str | None], Awaitable[ProviderPage]]
     matcher: Matcher
+    slices: _Slices
     page_cursor: str | None = None
     index: int = 0
     page: ProviderPage | None = None
     exhausted: bool = False
     fetches: int = 0
     head_item: Item | None = field(default=None, repr=False)
-    last_raw: Item | None = field(default=None, repr=False)
+    last_page: ProviderPage | None = field(default=None, repr=False)
+    """The last non-empty native page fetched (its last item is read only on a stall)."""
+
+    def _last_read(self) -> Item | None:
+        """The last native item the stream has read, or None."""
+        return self.last_page.items[-1] if self.last_page is not None else None
 
     async def head(self) -> Item | None:
         """The next matching item, fetching native pages as needed; None at the end.
 
         Items are matched one at a time from where the stream stands, never a whole page
         ahead: a page served from the page cache is not evaluated again, and the items
-        after the last one taken are evaluated only if a later request reaches them. A
-        costly filter yields to other requests every few milliseconds.
+        after the last one taken are evaluated only if a later request reaches them. The
+        request's work (mapping, matching) yields to other requests every few
+        milliseconds (:class:`_Slices`).
         """
         if self.head_item is not None:
             return self.head_item
-        matcher = self.matcher
-        costly = matcher.costly
+        matcher, slices = self.matcher, self.slices
         clock = time.perf_counter
-        slice_ends = clock() + MATCH_SLICE_S
         while not self.exhausted:
             if self.page is None:
                 if self.fetches >= MAX_FETCHES_PER_STREAM:
-                    raise _Stalled(self.name, self.last_raw)
+                    raise _Stalled(self.name, self._last_read())
                 self.fetches += 1
                 self.page = await self.fetch(self.page_cursor)
                 if self.page.items:
-                    self.last_raw = self.page.items[-1]
+                    self.last_page = self.page
             items = self.page.items
             while self.index < len(items):
-                item = items[self.index]
+                if clock() > slices.ends:
+                    await slices.pause()
+                item = items[self.index]  # mapped here when the page maps lazily
                 if matcher(item):
                     self.head_item = item
                     return item
                 self.index += 1
-                if costly and clock() > slice_ends:
-                    await asyncio.sleep(0)
-                    slice_ends = clock() + MATCH_SLICE_S
             if self.page.next_cursor is None or not items:
                 self.exhausted = True
                 break
@@ -287,11 +305,13 @@ class Federation:
         page_size = min(max(query.limit, MIN_NATIVE_PAGE), MAX_NATIVE_PAGE)
         ends_at = asyncio.get_running_loop().time() + self.search_deadline_s
         run = _Run(plan, state)
+        slices = _Slices()
         for name, pos in run.start_positions().items():
             run.streams[name] = _Stream(
                 name,
                 self._fetcher(name, plan[name], fp, page_size, ends_at),
                 Matcher(plan[name]),
+                slices,
                 page_cursor=pos[0],
                 index=int(pos[1]),
             )

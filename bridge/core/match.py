@@ -54,8 +54,6 @@ class Matcher:
             self._before = interval.end.timestamp() if interval.end else None
         self._dated = interval is not None
         self._filter = CompiledFilter(query.filter) if query.filter is not None else None
-        self.costly = self._filter is not None or self._prepared is not None
-        """Evaluating a filter or a geometry is real work; ids and dates are not."""
 
     def __call__(self, item: Item) -> bool:
         """True when ``item`` satisfies every constraint of the query."""

@@ -15,9 +15,9 @@ body of another shape raises :class:`~bridge.errors.ProviderBadResponse`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 import msgspec
 import orjson
@@ -25,6 +25,8 @@ import orjson
 from bridge.errors import ProviderBadResponse
 
 F = TypeVar("F")
+R = TypeVar("R")
+Item = dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,32 +53,39 @@ class Answer(Generic[F]):
 class RecordsDecoder(Generic[F]):
     """Reads answers whose records are a JSON array, bare or under one envelope member.
 
-    ``fields`` is the struct of what is read from every record; ``member`` the envelope
-    member holding the array (None: the body is the array); ``extras`` other envelope
-    members returned as they are (errors, warnings...).
+    ``fields`` is the struct of what is read from every record (None: nothing, each
+    record is only kept as text); ``member`` the envelope member holding the array (None:
+    the body is the array); ``extras`` other envelope members returned as they are
+    (errors, counts, links...).
     """
 
     def __init__(
         self,
         provider: str,
-        fields: type[F],
+        fields: type[F] | None,
         member: str | None = None,
         extras: Sequence[str] = (),
     ) -> None:
         self.provider = provider
         self.member = member
         self.extras = tuple(extras)
+        self._fields: msgspec.json.Decoder[Any] | None = None
         if member is None:
             self._raw: msgspec.json.Decoder[Any] = msgspec.json.Decoder(list[msgspec.Raw])
-            self._fields: msgspec.json.Decoder[Any] = msgspec.json.Decoder(list[fields])  # type: ignore[valid-type]
+            if fields is not None:
+                self._fields = msgspec.json.Decoder(list[fields])  # type: ignore[valid-type]
         else:
             optional = [(name, Any, None) for name in self.extras]
             raw_env = msgspec.defstruct(
                 "RawEnvelope", [(member, list[msgspec.Raw] | None, None), *optional]
             )
-            fields_env = msgspec.defstruct("FieldsEnvelope", [(member, list[fields] | None, None)])  # type: ignore[valid-type]
             self._raw = msgspec.json.Decoder(raw_env)
-            self._fields = msgspec.json.Decoder(fields_env)
+            if fields is not None:
+                fields_env = msgspec.defstruct(
+                    "FieldsEnvelope",
+                    [(member, list[fields] | None, None)],  # type: ignore[valid-type]
+                )
+                self._fields = msgspec.json.Decoder(fields_env)
 
     def decode(self, body: bytes) -> Answer[F]:
         """Both reads of ``body``.
@@ -93,8 +102,56 @@ class RecordsDecoder(Generic[F]):
                 extras = {name: getattr(raw_answer, name) for name in self.extras}
             if raws is None:
                 return Answer(None, extras)
+            if self._fields is None:
+                return Answer([RawRecord(None, r) for r in raws], extras)  # type: ignore[arg-type]
             fields_answer = self._fields.decode(body)
         except msgspec.DecodeError as exc:
             raise ProviderBadResponse(self.provider, f"unreadable search answer: {exc}") from exc
         fields = fields_answer if self.member is None else getattr(fields_answer, self.member)
         return Answer([RawRecord(f, r) for f, r in zip(fields, raws, strict=True)], extras)
+
+
+class LazyItems(Sequence[Item]):
+    """A native page's items, each mapped from its record on first access, once.
+
+    The federation reads a page's items in order and stops where the result page is full:
+    the records after that point are neither decoded nor mapped unless a later request,
+    resuming in the cached page, reaches them. A record that cannot be mapped raises
+    (the adapter's error) when it is reached: nothing is dropped quietly.
+    """
+
+    __slots__ = ("_items", "_map", "_records")
+
+    def __init__(self, records: Sequence[R], map_one: Callable[[R], Item]) -> None:
+        self._records: Sequence[Any] = records
+        self._map: Callable[[Any], Item] = map_one
+        self._items: list[Item | None] = [None] * len(records)
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    @overload
+    def __getitem__(self, index: int) -> Item: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Item]: ...
+
+    def __getitem__(self, index: int | slice) -> Item | list[Item]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        item = self._items[index]
+        if item is None:
+            item = self._items[index] = self._map(self._records[index])
+        return item
+
+    def __iter__(self) -> Iterator[Item]:
+        return (self[i] for i in range(len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        mapped = sum(item is not None for item in self._items)
+        return f"LazyItems({len(self)} records, {mapped} mapped)"

@@ -8,11 +8,13 @@ from typing import Any
 
 import pytest
 
+from bridge.core.contract import Item, ProviderPage
 from bridge.core.federation import Federation
 from bridge.core.match import Matcher
 from bridge.core.query import SearchQuery, SortField, build_query
 from bridge.core.sorting import sort_key_function
 from bridge.errors import ProviderTimeout, UpstreamTimeout, UpstreamUnavailable
+from bridge.providers.raw_records import LazyItems
 from tests.support.fake_provider import FakeProvider, all_items, fails, fake_providers
 
 
@@ -201,3 +203,42 @@ async def test_a_stalled_stream_is_a_barrier_not_a_wall(monkeypatch: pytest.Monk
             break
     assert [i for p in pages for i in p] == expected
     assert all(len(p) == 10 for p in pages[: len(expected) // 10])
+
+
+class LazyProvider(FakeProvider):
+    """A provider whose pages map each record when the federation first reads it."""
+
+    mapped: list[str]
+
+    async def search(self, query: SearchQuery, cursor: str | None, page_size: int) -> ProviderPage:
+        page = await super().search(query, cursor, page_size)
+        return ProviderPage(LazyItems(list(page.items), self._map), page.next_cursor)
+
+    def _map(self, record: Item) -> Item:
+        self.mapped.append(record["id"])
+        return record
+
+
+def lazy_providers(native_page: int) -> dict[str, LazyProvider]:
+    out = {}
+    for name, fake in fake_providers().items():
+        out[name] = LazyProvider(name, fake.items, native_page=native_page)
+        out[name].mapped = []
+    return out
+
+
+@pytest.mark.parametrize("params", QUERIES)
+async def test_lazily_mapped_pages_page_exactly(params: dict[str, Any]) -> None:
+    providers = lazy_providers(13)
+    query = build_query(limit=7, **params)
+    assert await page_through(Federation(providers), query) == brute_force(providers, query)
+
+
+async def test_records_past_what_a_page_serves_are_never_mapped() -> None:
+    providers = lazy_providers(100)
+    page = await Federation(providers).search(build_query(limit=10))
+    assert len(page.items) == 10
+    mapped = sum(len(p.mapped) for p in providers.values())
+    # The ten served, plus at most the next head of each stream (three providers).
+    assert 10 <= mapped <= 13, mapped
+    assert all(len(set(p.mapped)) == len(p.mapped) for p in providers.values())

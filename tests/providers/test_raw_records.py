@@ -8,10 +8,11 @@ import msgspec
 import orjson
 import pytest
 
-from bridge.core.query import build_query
+from bridge.core.query import SortField, build_query
 from bridge.errors import ProviderBadResponse
-from bridge.providers.raw_records import RawRecord, RecordsDecoder
+from bridge.providers.raw_records import LazyItems, RawRecord, RecordsDecoder
 from tests.providers.test_arlula_tolerance import HELSINKI, TWO_YEARS, provider
+from tests.support.wiring import provider_for
 
 
 class Fields(msgspec.Struct):
@@ -79,5 +80,44 @@ async def test_arlula_decodes_only_the_records_it_serves(monkeypatch: pytest.Mon
         assert len(decoded) == 5  # of the whole answer, only the page served
         (held,) = [len(v) for v in p.cache._entries.values()]
         assert held > 20
+    finally:
+        await p.aclose()
+
+
+def test_lazy_items_map_each_record_once_when_first_read() -> None:
+    calls: list[int] = []
+
+    def map_one(n: int) -> dict[str, Any]:
+        calls.append(n)
+        if n == 3:
+            raise ProviderBadResponse("p", "unreadable record")
+        return {"id": str(n)}
+
+    items = LazyItems([0, 1, 2, 3], map_one)
+    assert len(items) == 4 and calls == []
+    assert items[1] == {"id": "1"} and items[1] is items[1] and calls == [1]
+    assert items[-2] == {"id": "2"} and items[:2] == [{"id": "0"}, {"id": "1"}]
+    assert calls == [1, 2, 0]
+    with pytest.raises(ProviderBadResponse):
+        list(items)  # the bad record raises when reached, nothing is dropped
+    assert LazyItems([0, 1], map_one) == [{"id": "0"}, {"id": "1"}] and LazyItems([], map_one) == []
+    assert repr(items) == "LazyItems(4 records, 3 mapped)"
+
+
+@pytest.mark.parametrize(
+    ("name", "api_version"),
+    [("capella", None), ("satellogic", None), ("iceye", "v2"), ("iceye", "v1")],
+)
+async def test_natively_sorted_pages_are_mapped_only_as_far_as_they_are_read(
+    name: str, api_version: str | None
+) -> None:
+    p, _ = provider_for(name, api_version)
+    try:
+        page = await p.search(build_query(sortby=[SortField("datetime", True)]), None, 50)
+        assert isinstance(page.items, LazyItems) and len(page.items) > 3
+        assert repr(page.items).endswith(" 0 mapped)")
+        first = page.items[0]
+        assert first["collection"] in p.collection_ids and repr(page.items).endswith(" 1 mapped)")
+        assert [i["id"] for i in page.items] == [i["id"] for i in page.items[: len(page.items)]]
     finally:
         await p.aclose()

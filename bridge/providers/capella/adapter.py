@@ -30,6 +30,7 @@ from bridge.providers.capella.translate import (
 )
 from bridge.providers.cursor import Schemas, decode_cursor, encode_cursor
 from bridge.providers.local_sort import SortView, page_of, sort_records
+from bridge.providers.raw_records import LazyItems, RawRecord, RecordsDecoder
 
 PUBLIC_API = "https://api.capellaspace.com"
 
@@ -43,6 +44,11 @@ CURSOR_SCHEMAS: Schemas = {
     "offset": {"offset": "offset", "limit": "count"},
 }
 Record = dict[str, Any]
+# A natively sorted page is kept as raw records, each decoded and mapped when the
+# federation reaches it (a page of 1,000 usually serves a few hundred per result page).
+PAGE_DECODER: RecordsDecoder[None] = RecordsDecoder(
+    "capella", None, "features", extras=("numberMatched", "links")
+)
 
 
 def _has_next(body: dict[str, Any]) -> bool:
@@ -93,6 +99,26 @@ class CapellaProvider(CapellaOrdering):
             raise ProviderBadResponse(self.name, "search answer is not a FeatureCollection page")
         return data
 
+    async def _post_search_lazily(self, body: dict[str, Any]) -> tuple[LazyItems, int, bool]:
+        """As :meth:`_post_search`, its features mapped only when read: (items,
+        numberMatched, whether a next page is linked)."""
+        page = body.get("page", 1)
+        url = "/catalog/search" if page == 1 else f"/catalog/search?page={page}"
+        response = await self._exchange("POST", url, json=body)
+        answer = PAGE_DECODER.decode(response.content)
+        matched = answer.extras["numberMatched"]
+        if answer.records is None or not isinstance(matched, int) or isinstance(matched, bool):
+            raise ProviderBadResponse(self.name, "search answer is not a FeatureCollection page")
+        items = LazyItems(answer.records, self._map_raw)
+        return items, matched, _has_next(answer.extras)
+
+    def _map_raw(self, record: RawRecord[None]) -> Item:
+        try:
+            feature = record.decode()
+        except ValueError as exc:  # not reachable for msgspec's Raw, kept for safety
+            raise ProviderBadResponse(self.name, "unreadable catalog record") from exc
+        return self._map_one(feature)
+
     def _map(self, features: list[Any]) -> list[Item]:
         return [self._map_one(f) for f in features]
 
@@ -137,12 +163,11 @@ class CapellaProvider(CapellaOrdering):
                 "narrow it (bbox, datetime, filters) to see the rest"
             )
         request = to_native_query(query, collections=collections, limit=limit, page=state["page"])
-        data = await self._post_search(request.body)
-        items = self._map(data["features"])
+        items, matched, linked = await self._post_search_lazily(request.body)
         # At the window's edge Capella offers no next page although more match: hand out
         # a cursor anyway, whose page then says why the search ends there.
-        beyond = state["page"] * limit >= MAX_WINDOW and data["numberMatched"] > MAX_WINDOW
-        more = bool(items) and (_has_next(data) or beyond)
+        beyond = state["page"] * limit >= MAX_WINDOW and matched > MAX_WINDOW
+        more = bool(items) and (linked or beyond)
         return ProviderPage(
             items,
             next_cursor=encode_cursor(
@@ -150,7 +175,7 @@ class CapellaProvider(CapellaOrdering):
             )
             if more
             else None,
-            matched=data["numberMatched"] if request.exact else None,
+            matched=matched if request.exact else None,
         )
 
     async def _search_sorted_here(

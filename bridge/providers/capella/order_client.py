@@ -47,6 +47,21 @@ UNORDERED_ASSETS = frozenset({"thumbnail", "preview"})
 """Assets Capella serves without an order (presigned in search records)."""
 
 
+def raise_for_native(provider: str, response: httpx.Response) -> None:
+    """Raise the bridge error of a failed Capella response (its error code decides, see
+    :func:`.order_mapping.error_from_native`, else the status); return on success."""
+    if response.status_code < 400:
+        return
+    try:
+        body = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        body = None
+    mapped = error_from_native(response.status_code, body)
+    if mapped is not None:
+        raise mapped
+    check_response(provider, response)
+
+
 class CapellaOrdering(DeliveryRenewal):
     """The order half of :class:`~bridge.providers.capella.adapter.CapellaProvider`."""
 
@@ -65,21 +80,19 @@ class CapellaOrdering(DeliveryRenewal):
     async def _call(
         self, method: str, url: str, json: Any = None, params: dict[str, str] | None = None
     ) -> Any:
-        """One native order call; Capella's error codes become bridge errors."""
+        """One native call's decoded answer; Capella's error codes become bridge errors."""
+        return decode_json(self.name, await self._exchange(method, url, json, params))
+
+    async def _exchange(
+        self, method: str, url: str, json: Any = None, params: dict[str, str] | None = None
+    ) -> httpx.Response:
+        """One native call's successful response; Capella's error codes become bridge errors."""
         request = self._client.build_request(
             method, url, json=json, params=params, headers=self._auth_header()
         )
         response = await exchange(self.name, self._client, request, self._deadline_s)
-        if response.status_code >= 400:
-            try:
-                body = orjson.loads(response.content)
-            except orjson.JSONDecodeError:
-                body = None
-            mapped = error_from_native(response.status_code, body)
-            if mapped is not None:
-                raise mapped
-            check_response(self.name, response)
-        return decode_json(self.name, response)
+        raise_for_native(self.name, response)
+        return response
 
     def _native_collection(self, collection_id: str) -> str:
         if collection_id not in self.collection_ids:

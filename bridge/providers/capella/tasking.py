@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote as quote_path
 
-import orjson
 from pydantic import SecretStr
 
 from bridge.core.tasking_contract import (
@@ -28,7 +27,7 @@ from bridge.core.tasking_contract import (
 from bridge.errors import BadRequest, Conflict, ProviderAuthError, ProviderBadResponse
 from bridge.providers.base import ProviderContext
 from bridge.providers.capella.names import BRIDGE_COLLECTIONS
-from bridge.providers.capella.order_mapping import error_from_native
+from bridge.providers.capella.order_client import raise_for_native
 from bridge.providers.capella.tasking_mapping import (
     CURRENCY,
     REFERENCE_FIELD,
@@ -38,7 +37,7 @@ from bridge.providers.capella.tasking_mapping import (
     task_from_native,
     tasking_products,
 )
-from bridge.providers.http import check_response, decode_json, exchange
+from bridge.providers.http import decode_json, exchange
 
 PUBLIC_API = "https://api.capellaspace.com"
 SEARCH_PAGE_SIZE = 250  # the SDK's default tasking-request page size
@@ -75,18 +74,13 @@ class CapellaTasking:
             method, url, json=json, params=params, headers=self._auth_header()
         )
         response = await exchange(self.name, self._client, request, self._deadline_s)
-        if response.status_code >= 400:
-            try:
-                body = orjson.loads(response.content)
-            except orjson.JSONDecodeError:
-                body = None
-            mapped = error_from_native(response.status_code, body)
-            if isinstance(mapped, BadRequest):
-                field = field_of(mapped.description)
-                raise BadRequest(mapped.description, **({"field": field} if field else {}))
-            if mapped is not None:
-                raise mapped
-            check_response(self.name, response)
+        try:
+            raise_for_native(self.name, response)
+        except BadRequest as exc:
+            field = field_of(exc.description)
+            if field is None:
+                raise
+            raise BadRequest(exc.description, field=field) from None
         return decode_json(self.name, response)
 
     def products(self) -> list[TaskingProduct]:

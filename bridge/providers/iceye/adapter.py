@@ -17,7 +17,15 @@ from bridge.errors import (
 from bridge.providers.base import ProviderContext
 from bridge.providers.cursor import Schemas, decode_cursor, encode_cursor
 from bridge.providers.http import decode_json
-from bridge.providers.iceye.mapping import SORT_FIELDS, AssetPlan, item_from_native, sort_stub
+from bridge.providers.iceye.mapping import (
+    SORT_FIELDS,
+    AssetPlan,
+    V1Fields,
+    V2Fields,
+    item_from_native,
+    served_collection,
+    sort_stub,
+)
 from bridge.providers.iceye.names import PRODUCT_TYPES_BY_COLLECTION, V1_TO_V2
 from bridge.providers.iceye.order_client import Purchases
 from bridge.providers.iceye.order_mapping import webhook_purchase_id
@@ -25,6 +33,7 @@ from bridge.providers.iceye.problems import raise_for_status
 from bridge.providers.iceye.session import IceyeSession
 from bridge.providers.iceye.translate import MAX_LIMIT, NativeRequest, to_native_query
 from bridge.providers.local_sort import SortView, page_of, sort_records
+from bridge.providers.raw_records import LazyItems, RawRecord, RecordsDecoder
 
 NAME = "iceye"
 DEFAULT_BASE_URL = "https://platform.iceye.com"
@@ -39,6 +48,12 @@ CURSOR_SCHEMAS: Schemas = {
     "local": {"v": "text", "o": "offset", "n": "count"},
 }
 Record = dict[str, Any]
+# A natively sorted page is kept as raw records, each decoded and mapped when the
+# federation reaches it; only the product type is read from every record up front.
+PAGE_DECODERS: dict[str, RecordsDecoder[Any]] = {
+    "v2": RecordsDecoder(NAME, V2Fields, "data", extras=("cursor",)),
+    "v1": RecordsDecoder(NAME, V1Fields, "data", extras=("cursor",)),
+}
 MAX_EMPTY_PAGES = 10
 """Native pages read in one call while every item belongs to other collections (v1)."""
 
@@ -89,7 +104,39 @@ class IceyeProvider:
             raise ProviderBadResponse(NAME, "catalog response cursor is not a string")
         return body
 
-    async def _fetch(self, req: NativeRequest, cursor: str | None) -> dict[str, Any]:
+    async def _call_lazily(
+        self, build: Callable[[dict[str, str]], httpx.Request], wanted: frozenset[str]
+    ) -> tuple[LazyItems, str | None]:
+        """As :meth:`_call`: the page's records of ``wanted`` collections, each mapped when
+        first read, and the native cursor."""
+        response = await self._session.authorized(build)
+        raise_for_status(response)
+        answer = PAGE_DECODERS[self.api_version].decode(response.content)
+        if answer.records is None:
+            raise ProviderBadResponse(NAME, "catalog response has no 'data' list")
+        cursor = answer.extras["cursor"]
+        if cursor is not None and not isinstance(cursor, str):
+            raise ProviderBadResponse(NAME, "catalog response cursor is not a string")
+        kept = [r for r in answer.records if self._served(r, wanted)]
+        return LazyItems(kept, lambda r: self._map_raw(r, wanted)), cursor
+
+    def _served(self, record: RawRecord[Any], wanted: frozenset[str]) -> bool:
+        try:
+            return served_collection(record.fields) in wanted
+        except KeyError as exc:
+            raise ProviderBadResponse(NAME, f"unreadable catalog item ({exc!r})") from exc
+
+    def _map_raw(self, record: RawRecord[Any], wanted: frozenset[str]) -> Item:
+        item = self._map_one(record.decode(), wanted)
+        if item is None:  # its collection was checked up front
+            raise ProviderBadResponse(NAME, "a catalog item changed collection")
+        return item
+
+    def _build(
+        self, req: NativeRequest, cursor: str | None
+    ) -> Callable[[dict[str, str]], httpx.Request]:
+        """How to send ``req`` from ``cursor`` (rebuilt with fresh headers on a retry)."""
+
         def build(headers: dict[str, str]) -> httpx.Request:
             if cursor and req.next_path:
                 limit = str((req.body or {}).get("limit", MAX_LIMIT))
@@ -103,7 +150,10 @@ class IceyeProvider:
             params = {**(req.params or {}), **({"cursor": cursor} if cursor else {})}
             return self._client.build_request("GET", req.path, params=params, headers=headers)
 
-        return await self._call(build)
+        return build
+
+    async def _fetch(self, req: NativeRequest, cursor: str | None) -> dict[str, Any]:
+        return await self._call(self._build(req, cursor))
 
     def _map(self, records: list[Any], wanted: frozenset[str]) -> list[Item]:
         mapped = (self._map_one(record, wanted) for record in records)
@@ -163,13 +213,12 @@ class IceyeProvider:
         self, req: NativeRequest, wanted: frozenset[str], state: dict[str, Any] | None, size: int
     ) -> ProviderPage:
         native_cursor = state["c"] if state else None
-        items: list[Item] = []
+        items: LazyItems | None = None
         for _ in range(MAX_EMPTY_PAGES):
-            body = await self._fetch(req, native_cursor)
-            items = self._map(body["data"], wanted)
-            native_cursor = body.get("cursor")
+            items, native_cursor = await self._call_lazily(self._build(req, native_cursor), wanted)
             if items or not native_cursor:
                 break
+        assert items is not None
         if not native_cursor:
             return ProviderPage(items=items)
         state = {"v": self.api_version, "c": native_cursor, "n": size}

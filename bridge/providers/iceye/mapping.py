@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+import msgspec
+
 from bridge.providers.iceye.names import (
     CONSTANTS,
     NATIVE_READ,
@@ -146,6 +148,41 @@ def _check(target: str) -> Callable[[Any], bool] | None:
 
 # TO_STAC with each target's check resolved once (per record only the constrained ones run).
 _MAPPED = tuple((name, tuple((t, _check(t)) for t in targets)) for name, targets in TO_STAC)
+
+
+class _V2Kind(msgspec.Struct):
+    product_type: Any = msgspec.field(default=None, name="sar:product_type")
+
+
+class _V1Kind(msgspec.Struct):
+    product_type: Any = None
+
+
+class V2Fields(msgspec.Struct):
+    """What a search reads from every native v2 record before it is served: its product
+    type, which says whether (and in which collection) the bridge serves it."""
+
+    properties: _V2Kind | None = None
+
+
+class V1Fields(msgspec.Struct):
+    """As :class:`V2Fields`, for v1 records (``product_type``)."""
+
+    properties: _V1Kind | None = None
+
+
+def served_collection(fields: V2Fields | V1Fields) -> str | None:
+    """The bridge collection of a record read as ``fields``, or None for a product type
+    the bridge does not serve (as :func:`item_from_native` decides).
+
+    Raises:
+        KeyError: the record has no product type (every ICEYE item has one).
+    """
+    if fields.properties is None or fields.properties.product_type is None:
+        raise KeyError("sar:product_type")
+    ptype = fields.properties.product_type
+    line = PRODUCTS.get(ptype) if isinstance(ptype, str) else None
+    return None if line is None else line.collection
 
 
 SORT_FIELDS = frozenset({"datetime"})

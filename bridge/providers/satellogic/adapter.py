@@ -32,10 +32,12 @@ from bridge.providers.cursor import Schemas, decode_cursor, encode_cursor
 from bridge.providers.http import check_response, decode_json, exchange, send
 from bridge.providers.local_sort import Held, SortView, page_of, sort_records
 from bridge.providers.oauth import TokenCache
+from bridge.providers.raw_records import LazyItems, RawRecord, RecordsDecoder
 from bridge.providers.result_cache import ResultCache, cache_key
 from bridge.providers.satellogic import contracts, names, paging, translate
 from bridge.providers.satellogic.mapping import (
     SORT_FIELDS,
+    TileFields,
     UnknownCollection,
     item_from_native,
     sort_stub,
@@ -44,6 +46,11 @@ from bridge.providers.satellogic.order_client import OrderClient, order_id_from_
 
 MAX_LOCAL_SORT = 10_000
 """Default of the most tiles the adapter reads to sort a search the archive cannot sort."""
+# A natively sorted page is kept as raw tiles, each decoded and mapped when the
+# federation reaches it; only the id and collection are read from every tile up front.
+PAGE_DECODER: RecordsDecoder[TileFields] = RecordsDecoder(
+    "satellogic", TileFields, "features", extras=("links", "numberMatched")
+)
 SORTED_CACHE_SIZE = 8
 SORTED_CACHE_TTL_S = 300.0
 """Defaults: locally sorted results are kept a while so paging reads the archive once."""
@@ -77,7 +84,7 @@ class SatellogicProvider:
         )
         self._view: SortView[Record] = SortView(self._stub, SORT_FIELDS, self._item)
         self._orders = OrderClient(
-            self.name, self._call, self._native_item, item_from_native, self._headers, self._client
+            self.name, self.call, self._native_item, item_from_native, self._headers, self._client
         )
 
     def __repr__(self) -> str:
@@ -124,10 +131,11 @@ class SatellogicProvider:
         """Send ``request`` within the deadline, the whole exchange (see ``exchange``)."""
         return await exchange(self.name, self._client, request, self.settings.timeout_s)
 
-    async def _call(
+    async def call(
         self, method: str, path: str, body: dict[str, Any] | None = None
     ) -> httpx.Response:
-        """Send one native request; on a 401 refresh the token and try once more."""
+        """Send one native request with the credentials' token and contract (also the
+        tasking adapter's way in); on a 401 refresh the token and try once more."""
         for attempt in (0, 1):
             token, headers = await self._headers()
             request = self._client.build_request(method, path, json=body, headers=headers)
@@ -138,20 +146,54 @@ class SatellogicProvider:
             return response
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _search_page(
-        self, body: dict[str, Any], link: paging.Link | None = None
-    ) -> dict[str, Any]:
-        """The first page of the search ``body``, or the page ``link`` leads to from it."""
+    async def _search_response(
+        self, body: dict[str, Any], link: paging.Link | None
+    ) -> httpx.Response:
+        """The successful response of the search ``body``'s first page, or of the page
+        ``link`` leads to from it."""
         method, href = "POST", f"{names.STAC_ROOT}/search"
         sent: dict[str, Any] | None = body
         if link is not None:
             method, href, sent = paging.request_parts(link, body)
-        response = await self._call(method, href, sent)
+        response = await self.call(method, href, sent)
         check_response(self.name, response)
-        result = decode_json(self.name, response)
+        return response
+
+    async def _search_page(
+        self, body: dict[str, Any], link: paging.Link | None = None
+    ) -> dict[str, Any]:
+        """The first page of the search ``body``, or the page ``link`` leads to from it."""
+        result = decode_json(self.name, await self._search_response(body, link))
         if not isinstance(result, dict) or not isinstance(result.get("features"), list):
             raise ProviderBadResponse(self.name, "search answered without a features list")
         return result
+
+    async def _search_page_lazily(
+        self, body: dict[str, Any], link: paging.Link | None = None
+    ) -> tuple[LazyItems, dict[str, Any]]:
+        """As :meth:`_search_page`: the page's tiles of exposed collections, each mapped
+        when first read, and the envelope's ``links`` and ``numberMatched``."""
+        answer = PAGE_DECODER.decode((await self._search_response(body, link)).content)
+        if answer.records is None:
+            raise ProviderBadResponse(self.name, "search answered without a features list")
+        kept = [r for r in answer.records if self._exposed(r.fields)]
+        return LazyItems(kept, self._item_of_raw), answer.extras
+
+    def _exposed(self, fields: TileFields) -> bool:
+        """True for a tile of a native collection the bridge exposes (checked as
+        :meth:`_read` would, so a tile without an id is an error here too)."""
+        if not isinstance(fields.id, str):
+            raise ProviderBadResponse(self.name, "a search feature without an id")
+        native = fields.collection or ""
+        if not isinstance(native, str):
+            raise ProviderBadResponse(self.name, f"unreadable tile collection: {native!r}")
+        return native in names.BRIDGE_BY_NATIVE
+
+    def _item_of_raw(self, record: RawRecord[TileFields]) -> Item:
+        item = self._item(record.decode())
+        if item is None:  # the collection was checked up front
+            raise ProviderBadResponse(self.name, "a tile changed collection")
+        return item
 
     def _items(self, features: list[dict[str, Any]]) -> list[Item]:
         mapped = (self._item(feature) for feature in features)
@@ -192,17 +234,15 @@ class SatellogicProvider:
         body = translate.to_native_query(query, limit=limit, sortby=sortby)
         base = self._client.base_url
         link = paging.from_cursor(state, base) if "next" in state else None
-        result = await self._search_page(body, link)
-        following = paging.next_link(self.name, result, base)
+        items, envelope = await self._search_page_lazily(body, link)
+        following = paging.next_link(self.name, envelope, base)
         next_cursor = (
             encode_cursor(self.name, "native", {"next": following, "limit": limit})
             if following
             else None
         )
         return ProviderPage(
-            items=self._items(result["features"]),
-            next_cursor=next_cursor,
-            matched=self._matched(query, result),
+            items=items, next_cursor=next_cursor, matched=self._matched(query, envelope)
         )
 
     def _matched(self, query: SearchQuery, result: dict[str, Any]) -> int | None:
@@ -261,7 +301,7 @@ class SatellogicProvider:
         native = names.COLLECTIONS[collection_id][0]
         # Quoted: an id is the caller's text, and a control character is no valid URL.
         path = f"{names.STAC_ROOT}/collections/{native}/items/{quote(item_id, safe='')}"
-        response = await self._call("GET", path)
+        response = await self.call("GET", path)
         if response.status_code == 404:
             return None
         check_response(self.name, response)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 from bridge.providers.satellogic.names import (
     BRIDGE_BY_NATIVE,
     LEVEL_BY_NATIVE,
@@ -53,6 +55,14 @@ def _unknown_name(name: str) -> str:
 
 class UnknownCollection(ValueError):
     """A native tile from a collection no bridge collection maps to."""
+
+
+class TileFields(msgspec.Struct):
+    """What a search reads from every native tile before it is served: its id and
+    native collection (other members are skipped, not decoded)."""
+
+    id: Any = None
+    collection: Any = None
 
 
 SORT_FIELDS = frozenset({"datetime"})

@@ -58,6 +58,16 @@ def _summary(body: Any) -> str:
     return str(body)[:300]
 
 
+def error_body(response: httpx.Response) -> tuple[Any, Any]:
+    """A failed response's JSON body (None when unreadable) and its DRF ``detail``."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    detail = body.get("detail") if isinstance(body, dict) else None
+    return body, detail
+
+
 class OrderClient:
     """Aleph V2 orders and Telluric downloads over the adapter's authenticated client."""
 
@@ -88,11 +98,7 @@ class OrderClient:
         status = response.status_code
         if status < 400:
             return
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        detail = body.get("detail") if isinstance(body, dict) else None
+        body, detail = error_body(response)
         if status == 400:
             raise BadRequest(f"{self.name} refused the order: {_summary(body)}")
         if status == 402:

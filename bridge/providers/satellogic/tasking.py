@@ -46,6 +46,7 @@ from bridge.providers.base import ProviderContext
 from bridge.providers.http import check_response, decode_json
 from bridge.providers.satellogic import names, tasking_mapping
 from bridge.providers.satellogic.adapter import SatellogicProvider
+from bridge.providers.satellogic.order_client import error_body
 
 TASKS_PATH = "/tasking/tasks/"
 LIST_LIMIT = 100
@@ -83,7 +84,7 @@ class SatellogicTasking:
         return f"SatellogicTasking({self._archive!r})"
 
     async def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        response: httpx.Response = await self._archive._call(method, path, body)
+        response: httpx.Response = await self._archive.call(method, path, body)
         self._raise_for(response)
         return decode_json(self.name, response)
 
@@ -91,11 +92,7 @@ class SatellogicTasking:
         status = response.status_code
         if status < 400:
             return
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        detail = body.get("detail") if isinstance(body, dict) else None
+        body, detail = error_body(response)
         if status == 400 and detail:
             raise Conflict(f"{self.name}: {detail}")
         if status == 400:
