@@ -50,7 +50,8 @@ from bridge.db.shared import shared_secret
 from bridge.orders.access import AssetAccess
 from bridge.orders.ledger import OrderLedger
 from bridge.orders.poller import OrderPoller
-from bridge.orders.service import OrderService, OrderTiming
+from bridge.orders.service import OrderService
+from bridge.orders.timing import CheckTiming
 from bridge.provider_pool import ProviderPool, ProviderWiring
 from bridge.settings import Settings
 from bridge.tasking.wiring import add_tasking
@@ -142,8 +143,8 @@ def _signer(settings: Settings) -> TokenSigner:
     return TokenSigner(secret or secrets.token_bytes(32))
 
 
-def _timing(settings: Settings) -> OrderTiming:
-    return OrderTiming(
+def _timing(settings: Settings) -> CheckTiming:
+    return CheckTiming(
         min_check_s=settings.order_check_min_s,
         reconcile_after_s=settings.order_reconcile_after_s,
     )

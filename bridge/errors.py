@@ -183,3 +183,8 @@ def status_for(error: BridgeError) -> int:
         if cls in STATUS_BY_ERROR:
             return STATUS_BY_ERROR[cls]
     return 500
+
+
+PROVIDER_REFUSALS = (BadRequest, NotFound, PaymentRequired, Forbidden, Conflict)
+"""A provider's definite "no" to placing an order or a task: nothing was bought or
+created, and the same request may be sent again."""

@@ -17,8 +17,9 @@ from bridge.core.contract import OrderOptions
 from bridge.db.engine import Database
 from bridge.errors import Conflict, PaymentRequired, ProviderTimeout
 from bridge.orders.ledger import OrderLedger
-from bridge.orders.service import OrderService, OrderTiming
+from bridge.orders.service import OrderService
 from bridge.orders.tenants import TenantProviders
+from bridge.orders.timing import CheckTiming
 from bridge.settings import ProviderSettings, Settings
 from tests.support.fake_provider import OrderingFakeProvider, make_items
 
@@ -39,7 +40,7 @@ def service(
     )
     provider_of = {c: "fake" for c in fake.collection_ids}
     return OrderService(
-        OrderLedger(db), tenants, provider_of, OrderTiming(reconcile_after_s=reconcile_after_s)
+        OrderLedger(db), tenants, provider_of, CheckTiming(reconcile_after_s=reconcile_after_s)
     )
 
 

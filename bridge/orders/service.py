@@ -4,44 +4,25 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from bridge.auth.keys import TenantRef
 from bridge.core.contract import OrderOptions, Provider, Quote
 from bridge.errors import (
-    BadRequest,
+    PROVIDER_REFUSALS,
     BridgeError,
     Conflict,
     Forbidden,
     NotFound,
-    PaymentRequired,
     ProviderError,
 )
 from bridge.orders.ledger import PLACING, TERMINAL, OrderLedger, OrderRecord, utcnow
 from bridge.orders.tenants import TenantProviders
+from bridge.orders.timing import CheckTiming
 from bridge.telemetry import ORDER_CHECKS
 
 log = logging.getLogger("bridge.orders")
-
-# A provider's definite "no": the order failed, nothing was bought, it may be retried.
-REFUSALS = (BadRequest, NotFound, PaymentRequired, Forbidden, Conflict)
-
-
-@dataclass
-class OrderTiming:
-    """How often orders are checked, and when an unconfirmed placement is reconciled."""
-
-    min_check_s: float = 1.0
-    max_check_s: float = 300.0
-    reconcile_after_s: float = 150.0
-    """Longer than any native call can take, so reconciliation never races the caller."""
-
-    def next_check(self, record: OrderRecord) -> timedelta:
-        """Young orders are checked often, old ones rarely (backoff by age)."""
-        age = (utcnow() - record.created_at).total_seconds()
-        return timedelta(seconds=min(self.max_check_s, max(self.min_check_s, age / 4)))
 
 
 class OrderService:
@@ -52,12 +33,12 @@ class OrderService:
         ledger: OrderLedger,
         tenants: TenantProviders,
         provider_of: Mapping[str, str],
-        timing: OrderTiming | None = None,
+        timing: CheckTiming | None = None,
     ) -> None:
         self.ledger = ledger
         self.tenants = tenants
         self.provider_of = dict(provider_of)
-        self.timing = timing or OrderTiming()
+        self.timing = timing or CheckTiming()
 
     def provider_name(self, collection_id: str) -> str:
         """The provider serving ``collection_id``.
@@ -173,7 +154,7 @@ class OrderService:
                 reference=record.id,
                 webhook_url=webhook_url,
             )
-        except REFUSALS as exc:
+        except PROVIDER_REFUSALS as exc:
             await self.ledger.record_failure(record.id, exc.description)
             raise
         except (ProviderError, BridgeError, OSError) as exc:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,39 +17,21 @@ from bridge.core.tasking_contract import (
     TaskingRequest,
 )
 from bridge.errors import (
-    BadRequest,
+    PROVIDER_REFUSALS,
     BridgeError,
     Conflict,
     Forbidden,
     NotFound,
-    PaymentRequired,
     ProviderError,
 )
 from bridge.orders.ledger import OrderLedger
+from bridge.orders.timing import CheckTiming
 from bridge.provider_pool import ProviderPool
 from bridge.settings import Settings
 from bridge.tasking.ledger import TaskingLedger
 from bridge.tasking.records import PLACING, TaskingRecord
 
 log = logging.getLogger("bridge.tasking")
-
-# A provider's definite "no": nothing was created, the request may be sent again.
-REFUSALS = (BadRequest, NotFound, PaymentRequired, Forbidden, Conflict)
-
-
-@dataclass
-class TaskingTiming:
-    """How often tasks are checked, and when an unconfirmed creation is reconciled."""
-
-    min_check_s: float = 1.0
-    max_check_s: float = 300.0
-    reconcile_after_s: float = 150.0
-    """Longer than any native call can take, so reconciliation never races the caller."""
-
-    def next_check(self, record: TaskingRecord, now: datetime) -> timedelta:
-        """Young tasks are checked often, old ones rarely (backoff by age)."""
-        age = (now - record.created_at).total_seconds()
-        return timedelta(seconds=min(self.max_check_s, max(self.min_check_s, age / 4)))
 
 
 class TaskingService:
@@ -62,13 +43,13 @@ class TaskingService:
         pool: ProviderPool,
         archive: OrderLedger,
         settings: Settings,
-        timing: TaskingTiming | None = None,
+        timing: CheckTiming | None = None,
     ) -> None:
         self.ledger = ledger
         self.pool = pool
         self.archive = archive
         self.settings = settings
-        self.timing = timing or TaskingTiming()
+        self.timing = timing or CheckTiming()
         self._products: dict[str, tuple[str, TaskingProduct]] | None = None
 
     @property
@@ -137,7 +118,7 @@ class TaskingService:
         """
         try:
             quote = await provider.quote(record.request)
-        except REFUSALS as exc:
+        except PROVIDER_REFUSALS as exc:
             await self.ledger.record_refusal(record.id, exc.description)
             raise
         except (BridgeError, OSError) as exc:
@@ -170,7 +151,7 @@ class TaskingService:
     ) -> TaskingRecord:
         try:
             task = await provider.create_task(record.request, record.id, webhook_url)
-        except REFUSALS as exc:
+        except PROVIDER_REFUSALS as exc:
             await self.ledger.record_refusal(record.id, exc.description)
             raise
         except (BridgeError, OSError) as exc:

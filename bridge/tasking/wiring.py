@@ -6,11 +6,12 @@ from fastapi import FastAPI
 
 from bridge.auth.request import Authenticator
 from bridge.orders.ledger import OrderLedger
+from bridge.orders.timing import CheckTiming
 from bridge.provider_pool import ProviderPool
 from bridge.settings import Settings
 from bridge.tasking.ledger import TaskingLedger
 from bridge.tasking.routes import TaskingAPI, add_tasking_routes
-from bridge.tasking.service import TaskingService, TaskingTiming
+from bridge.tasking.service import TaskingService
 
 
 def add_tasking(
@@ -22,7 +23,7 @@ def add_tasking(
 ) -> TaskingService:
     """Mount ``/tasking/`` on ``app``; returns the service (its poller runs with the
     archive orders' poller, under the same lease)."""
-    timing = TaskingTiming(
+    timing = CheckTiming(
         min_check_s=settings.order_check_min_s,
         reconcile_after_s=settings.order_reconcile_after_s,
     )

@@ -24,8 +24,9 @@ from bridge.core.contract import Item, OrderOptions
 from bridge.core.query import build_query
 from bridge.db.engine import Database
 from bridge.orders.ledger import OrderLedger
-from bridge.orders.service import OrderService, OrderTiming
+from bridge.orders.service import OrderService
 from bridge.orders.tenants import TenantProviders
+from bridge.orders.timing import CheckTiming
 from bridge.providers.arlula import ArlulaProvider
 from bridge.providers.base import ProviderContext
 from bridge.settings import ProviderSettings, Settings, TenantSettings
@@ -93,7 +94,7 @@ async def test_a_timed_out_order_is_reconciled_not_placed_again(
         Settings(), catalog, {"arlula": lambda ctx: provider}, {"arlula": ProviderSettings()}
     )
     provider_of = dict.fromkeys(provider.collection_ids, "arlula")
-    timing = OrderTiming(min_check_s=0.01, reconcile_after_s=0.0)
+    timing = CheckTiming(min_check_s=0.01, reconcile_after_s=0.0)
     service = OrderService(OrderLedger(sqlite), tenants, provider_of, timing)
     who = await KeyStore(sqlite).ensure_tenant("acme")
     app.state.faults.set(FaultSettings(late_rate=1.0, late_s=5.0, paths=[ORDER_PATHS[version]]))

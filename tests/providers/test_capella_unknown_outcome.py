@@ -22,8 +22,9 @@ from bridge.catalog import load_catalog
 from bridge.core.contract import OrderOptions
 from bridge.db.engine import Database
 from bridge.orders.ledger import OrderLedger
-from bridge.orders.service import OrderService, OrderTiming
+from bridge.orders.service import OrderService
 from bridge.orders.tenants import TenantProviders
+from bridge.orders.timing import CheckTiming
 from bridge.providers import capella as capella_provider
 from bridge.settings import ProviderSettings, Settings
 from bridge.simulators.capella import DEMO_API_KEY, create_app
@@ -83,7 +84,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
         OrderLedger(db),
         tenants,
         {c: "capella" for c in catalog.by_provider["capella"]},
-        OrderTiming(reconcile_after_s=0),
+        CheckTiming(reconcile_after_s=0),
     )
     tenant = await KeyStore(db).ensure_tenant("acme")
     try:
