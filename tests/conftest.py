@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import logging
 import os
 import shutil
 import socket
 import tempfile
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import pytest
 
@@ -89,6 +92,39 @@ def _no_outside_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
     yield
+
+
+@pytest.fixture(autouse=True)
+def _databases_closed(request: pytest.FixtureRequest) -> None:
+    """In async tests, every database opened is closed in the test's own event loop."""
+    if inspect.iscoroutinefunction(request.function):
+        request.getfixturevalue("_dispose_databases")
+
+
+@pytest.fixture
+async def _dispose_databases(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[None]:
+    """Apps built without a lifespan never close their database: its pooled aiosqlite
+    connections then outlive the test's event loop, and their worker threads fail inside
+    a later test ("Event loop is closed", "deleted before being closed"). Every database
+    opened on this test's loop is disposed before the loop ends."""
+    from bridge.db import engine
+
+    opened: list[Any] = []
+    loop = asyncio.get_running_loop()
+    original = engine.Database.__init__
+
+    def tracking(self: engine.Database, url: str) -> None:
+        original(self, url)
+        try:
+            if asyncio.get_running_loop() is loop:
+                opened.append(self)
+        except RuntimeError:  # built outside any loop: not this test's to close
+            pass
+
+    monkeypatch.setattr(engine.Database, "__init__", tracking)
+    yield
+    for database in opened:
+        await database.engine.dispose()
 
 
 pytest_plugins = ["tests.support.postgres_fixture"]
