@@ -22,8 +22,9 @@ class Target:
 
 
 def _memory_growth(f: Figures) -> float:
-    # Flat: the last pages' RSS within 10 % of the first pages' (as bench/memory.py says).
-    return abs(f["rss_last_mib"] - f["rss_first_mib"]) / f["rss_first_mib"] * 100
+    # Flat: once the bounded caches are full, the last pages' RSS within 10 % of the RSS
+    # then (as bench/memory.py says).
+    return abs(f["rss_last_mib"] - f["rss_warm_mib"]) / f["rss_warm_mib"] * 100
 
 
 TARGETS = [
@@ -42,7 +43,7 @@ TARGETS = [
         2.0,
         "s",
     ),
-    Target("memory", "memory growth while paging", _memory_growth, 10.0, "%"),
+    Target("memory", "memory growth while paging (caches full)", _memory_growth, 10.0, "%"),
 ]
 
 
