@@ -79,7 +79,7 @@ def _child(tape_file: Path, kind: str) -> dict[str, Any]:
 def _print_profile(p: dict[str, Any]) -> None:
     print(f"  where the CPU goes (cProfile, collector off; {p['us']:.0f} us/item profiled):")
     for label, share in p["phases"]:
-        print(f"    {label:<28} {share:5.1f} %")
+        print(f"    {label:<30} {share:5.1f} %")
     print(f"    native items mapped per item returned: {p['mapped']:.2f}")
     print("  top functions by own time:")
     for share, calls, where in p["top"]:
