@@ -87,11 +87,32 @@ def sort_key_function(sortby: Sequence[SortField]) -> Callable[[Item], SortKey]:
     exactly this order).
     """
     fields = [(_getter(f.field), f.descending, "datetime" in f.field) for f in sortby]
+    if len(fields) == 1:
+        return _one_field_key(*fields[0])
 
     def key(item: Item) -> SortKey:
         parts = [_component(get(item), d, t) for get, d, t in fields]
         parts.append((0, (1, item.get("id") or "")))
         parts.append((0, (1, item.get("collection") or "")))
         return tuple(parts)
+
+    return key
+
+
+def _one_field_key(
+    get: Callable[[Item], Any], descending: bool, is_time: bool
+) -> Callable[[Item], SortKey]:
+    """:func:`sort_key_function`'s key for one field (the usual ``sortby``, a datetime),
+    the same tuples built without the general loop: every searched item is keyed, some
+    twice (an adapter's local sort, then the merge)."""
+
+    def key(item: Item) -> SortKey:
+        value = get(item)
+        if is_time and value.__class__ is str:
+            seconds = instant_seconds(value)  # as _component: rank 1, negated when descending
+            first: tuple[int, Any] = (0, (1, -seconds if descending else seconds))
+        else:
+            first = _component(value, descending, is_time)
+        return (first, (0, (1, item.get("id") or "")), (0, (1, item.get("collection") or "")))
 
     return key
