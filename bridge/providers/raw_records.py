@@ -7,7 +7,9 @@ alive in the result cache for the collector to walk. Here the answer is read twi
 msgspec, which skips whatever its target type does not name: once as each record's raw
 JSON text (``msgspec.Raw``, a view into the body, no copy) and once as the few fields
 the adapter keys and filters by (a ``msgspec.Struct``; ~25 ms for both reads). A record
-is decoded whole only when it is served (:meth:`RawRecord.decode`).
+is decoded whole only when it is served (:meth:`RawRecord.decode`). Natively sorted pages
+(Capella, Satellogic, ICEYE) are kept the same way, as :class:`LazyItems`: a page of 1,000
+records of which a result page usually reads a few hundred.
 
 Types follow the adapter's tolerance: the fields struct ignores unknown members, and a
 body of another shape raises :class:`~bridge.errors.ProviderBadResponse`.
