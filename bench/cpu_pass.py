@@ -63,7 +63,13 @@ PHASES = [
         ],  # each served record's orjson decode
     ),
     ("map native -> STAC", [("mapping.py", {"item_from_native"})]),
-    ("local sort keys (adapters)", [("bridge/providers/local_sort.py", {"sort_records"})]),
+    (
+        "local sort keys (adapters)",
+        [
+            ("bridge/providers/local_sort.py", {"sort_records", "_advance"}),
+            ("bridge/providers/arlula/mapping.py", {"datetime_seconds"}),  # Presorted's check
+        ],
+    ),
     ("residual filter (Matcher)", [("bridge/core/match.py", {"__call__"})]),
     ("sort keys (merge)", [("bridge/core/sorting.py", {"key"})]),
     ("decorate (links, order state)", [("bridge/api/decorate.py", {"decorate_item"})]),

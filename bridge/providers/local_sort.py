@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any, Generic, TypeVar
 
 from bridge.core.contract import Item
@@ -96,6 +97,112 @@ def sort_records(
 
 def _key(entry: Held[Any]) -> SortKey:
     return entry.key
+
+
+class Keyed(Generic[R]):
+    """A result in the bridge's order, read by offset (what a cached result serves)."""
+
+    def __init__(self, held: list[Held[R]]) -> None:
+        self._held = held
+
+    def slice(self, offset: int, size: int) -> list[Held[R]]:
+        """The entries ``offset`` to ``offset + size``."""
+        return self._held[offset : offset + size]
+
+    def more_after(self, end: int) -> bool:
+        """True when the result holds an entry at ``end`` or later."""
+        return end < len(self._held)
+
+
+class Presorted(Keyed[R]):
+    """A result the provider returned already in the order of ``sortby``'s leading
+    field, keyed only as far as it is read.
+
+    ``leads`` are the records' leading sort values in their native order, already checked
+    to be monotonic in the direction of the sort (see :func:`keyed`). Records are then
+    keyed one run of equal leading values at a time, each run sorted by the whole key, so
+    the order is exactly :func:`sort_records`'s (records the view drops are left out; with
+    ``unique_ids`` the first record of an id in native order is kept) — but a search that
+    serves a thousand of several thousand records keys about a thousand.
+    """
+
+    def __init__(
+        self,
+        records: Sequence[R],
+        leads: Sequence[float],
+        sortby: Sequence[SortField],
+        view: SortView[R],
+        *,
+        unique_ids: bool,
+    ) -> None:
+        super().__init__([])
+        self._records, self._leads, self._view = records, leads, view
+        self._key_of = sort_key_function(sortby)
+        self._cheap = view.covers(sortby)
+        self._unique = unique_ids
+        self._seen: set[str] = set()
+        self._next = 0
+
+    def _advance(self, want: int) -> None:
+        """Key whole runs of records until ``want`` entries are held or none are left."""
+        records, leads, held = self._records, self._leads, self._held
+        while len(held) < want and self._next < len(records):
+            start, lead = self._next, leads[self._next]
+            end = start + 1
+            while end < len(records) and leads[end] == lead:
+                end += 1
+            run = [e for e in map(self._entry, records[start:end]) if e is not None]
+            run.sort(key=_key)
+            held.extend(run)
+            self._next = end
+
+    def _entry(self, record: R) -> Held[R] | None:
+        view = self._view
+        item = view.stub(record) if self._cheap else view.full(record)
+        if item is None:
+            return None
+        item_id = item["id"]
+        if self._unique:
+            if item_id in self._seen:
+                return None
+            self._seen.add(item_id)
+        return Held(self._key_of(item), item_id, record, None if self._cheap else item)
+
+    def slice(self, offset: int, size: int) -> list[Held[R]]:
+        """The entries ``offset`` to ``offset + size`` (keying as far as they reach)."""
+        self._advance(offset + size)
+        return super().slice(offset, size)
+
+    def more_after(self, end: int) -> bool:
+        """True when the result holds an entry at ``end`` or later."""
+        self._advance(end + 1)
+        return super().more_after(end)
+
+
+def keyed(
+    records: Sequence[R],
+    sortby: Sequence[SortField],
+    view: SortView[R],
+    *,
+    leads: Sequence[float | None] | None = None,
+    unique_ids: bool = False,
+) -> Keyed[R]:
+    """``records`` in the order of ``sortby``, keyed lazily where the provider's own
+    order can be trusted.
+
+    ``leads`` are the records' values of ``sortby``'s leading field as the key compares
+    them (unix seconds for a datetime), in native order, None where unreadable. When every
+    lead is known and they are monotonic in the sort's direction, the native order is the
+    bridge's up to ties, and :class:`Presorted` keys records only as far as they are read;
+    otherwise every record is keyed and sorted here (:func:`sort_records`).
+    """
+    if leads is not None and sortby and len(leads) == len(records) and None not in leads:
+        known: Sequence[float] = leads  # type: ignore[assignment]
+        descending = sortby[0].descending
+        pairs = pairwise(known)
+        if all(a >= b for a, b in pairs) if descending else all(a <= b for a, b in pairs):
+            return Presorted(records, known, sortby, view, unique_ids=unique_ids)
+    return Keyed(sort_records(records, sortby, view, unique_ids=unique_ids))
 
 
 def page_of(held: Sequence[Held[R]], offset: int, size: int, view: SortView[R]) -> list[Item]:

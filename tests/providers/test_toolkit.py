@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
@@ -9,9 +10,17 @@ import pytest
 from bridge.core.contract import Item
 from bridge.core.query import SortField
 from bridge.core.sorting import sort_key_function
+from bridge.core.timeutil import instant_seconds
 from bridge.errors import BadRequest
 from bridge.providers.cursor import Schemas, decode_cursor, encode_cursor
-from bridge.providers.local_sort import SortView, check_bound, page_of, sort_records
+from bridge.providers.local_sort import (
+    Presorted,
+    SortView,
+    check_bound,
+    keyed,
+    page_of,
+    sort_records,
+)
 from bridge.providers.result_cache import ResultCache, cache_key
 
 SCHEMAS: Schemas = {
@@ -140,3 +149,80 @@ def test_local_sort_bound() -> None:
     check_bound("capella", 100, 100, "narrow it")
     with pytest.raises(BadRequest, match=r"capella: narrow it \(more than 100 records"):
         check_bound("capella", 101, 100, "narrow it")
+
+
+def _presorted_records(seed: int, descending: bool) -> list[Record]:
+    """Records in datetime order (ties, a dropped record, an id twice), as Arlula answers
+    a search sorted by date."""
+    rng = random.Random(seed)
+    records = [
+        {
+            "name": f"p{rng.randrange(60)}",
+            "when": f"2024-01-{rng.randrange(1, 8):02d}T00:00:00Z",
+            "cloud": rng.randrange(100),
+        }
+        for _ in range(80)
+    ]
+    records.append({"name": "r3", "when": "2024-01-03T00:00:00Z", "cloud": 1})  # dropped
+    records.sort(key=lambda r: r["when"], reverse=descending)
+    return records
+
+
+def _counting(view: SortView[Record], calls: list[str]) -> SortView[Record]:
+    """``view``, noting every record it keys (from a stub or mapped whole)."""
+
+    def stub(record: Record) -> Item | None:
+        calls.append(record["name"])
+        return view.stub(record)
+
+    def full(record: Record) -> Item | None:
+        calls.append(record["name"])
+        return view.full(record)
+
+    return SortView(stub=stub, fields=view.fields, full=full)
+
+
+def _leads(records: list[Record]) -> list[float | None]:
+    return [instant_seconds(r["when"]) for r in records]
+
+
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize("seed", range(5))
+def test_presorted_result_is_the_full_sort_keyed_as_far_as_read(
+    seed: int, descending: bool
+) -> None:
+    records = _presorted_records(seed, descending)
+    for sortby in (
+        [SortField("datetime", descending)],
+        [SortField("datetime", descending), SortField("eo:cloud_cover")],
+    ):
+        full = sort_records(records, sortby, _view([]), unique_ids=True)
+        keyed_records: list[str] = []
+        result = keyed(
+            records,
+            sortby,
+            _counting(_view([]), keyed_records),
+            leads=_leads(records),
+            unique_ids=True,
+        )
+        assert isinstance(result, Presorted)
+        first = result.slice(0, 5)
+        # keyed up to the end of the fifth entry's run of equal datetimes, not further
+        assert 5 <= len(keyed_records) < len(records) // 2
+        pages = [first, *(result.slice(o, 5) for o in range(5, len(full) + 5, 5))]
+        assert [h.id for page in pages for h in page] == [h.id for h in full]
+        assert [h.record for page in pages for h in page] == [h.record for h in full]
+        assert result.more_after(len(full) - 1) and not result.more_after(len(full))
+
+
+def test_a_result_out_of_order_or_unreadable_is_sorted_whole() -> None:
+    records = _presorted_records(1, True)
+    sortby = [SortField("datetime", True)]
+    shuffled = records[1:] + records[:1]
+    leads = _leads(shuffled)
+    assert leads != sorted(leads, reverse=True)
+    for recs, lead in ((shuffled, leads), (records, [*_leads(records)[:-1], None])):
+        result = keyed(recs, sortby, _view([]), leads=lead, unique_ids=True)
+        assert not isinstance(result, Presorted)
+        full = sort_records(recs, sortby, _view([]), unique_ids=True)
+        assert result.slice(0, 1000) == full

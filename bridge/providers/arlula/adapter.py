@@ -30,6 +30,7 @@ from bridge.providers.arlula.mapping import (
     SORT_FIELDS,
     SearchFields,
     collection_for,
+    datetime_seconds,
     item_from_native,
     sort_stub,
 )
@@ -45,7 +46,7 @@ from bridge.providers.arlula.translate import NativeRequest, lookup_request, to_
 from bridge.providers.base import ProviderContext
 from bridge.providers.cursor import Schemas, decode_cursor, encode_cursor
 from bridge.providers.http import check_response, exchange
-from bridge.providers.local_sort import Held, SortView, check_bound, page_of, sort_records
+from bridge.providers.local_sort import Keyed, SortView, check_bound, keyed, page_of
 from bridge.providers.raw_records import RawRecord, RecordsDecoder
 from bridge.providers.result_cache import ResultCache, cache_key
 
@@ -75,6 +76,10 @@ def _summary(errors: Any) -> str:
     return "; ".join(str(t)[:200] for t in texts) + more
 
 
+def _is_datetime(field: SortField) -> bool:
+    return field.field.removeprefix("properties.") == "datetime"
+
+
 def _today() -> date:
     return datetime.now(UTC).date()
 
@@ -89,7 +94,7 @@ class ArlulaProvider(OrderingMixin):
         self,
         context: ProviderContext,
         *,
-        cache: ResultCache[list[Held[Record]]] | None = None,
+        cache: ResultCache[Keyed[Record]] | None = None,
         today: Callable[[], date] = _today,
     ) -> None:
         settings = context.settings
@@ -217,8 +222,11 @@ class ArlulaProvider(OrderingMixin):
         requests: list[NativeRequest],
         collections: Sequence[str],
         sortby: Sequence[SortField],
-    ) -> list[Held[Record]]:
-        """The de-duplicated, sorted (keyed, not yet mapped) result of ``requests``."""
+    ) -> Keyed[Record]:
+        """The de-duplicated, sorted (keyed as far as read, not yet mapped) result of
+        ``requests``. Arlula sorts one search by date itself: when the answer is in date
+        order, records are keyed only as far as pages are served (checked, see
+        :func:`~bridge.providers.local_sort.keyed`)."""
         key = cache_key(self.api_version, requests, collections, [f.to_stac() for f in sortby])
         cached = self.cache.get(key)
         if cached is not None:
@@ -230,10 +238,13 @@ class ArlulaProvider(OrderingMixin):
             self.max_local_sort,
             "the search's result is too large to sort; narrow it (bbox, datetime)",
         )
-        records = (record for records in answers for record in records)
-        held = sort_records(records, sortby, self._view(collections), unique_ids=True)
-        self.cache.put(key, held)
-        return held
+        records = [record for records in answers for record in records]
+        leads = None
+        if len(requests) == 1 and sortby and _is_datetime(sortby[0]):
+            leads = [datetime_seconds(r.fields) for r in records]
+        result = keyed(records, sortby, self._view(collections), leads=leads, unique_ids=True)
+        self.cache.put(key, result)
+        return result
 
     def _position(self, cursor: str) -> tuple[list[NativeRequest], int, int]:
         _, state = decode_cursor(NAME, cursor, CURSOR_SCHEMAS)
@@ -263,13 +274,13 @@ class ArlulaProvider(OrderingMixin):
             requests, offset, size = self._plan(query, collections), 0, max(page_size, 1)
         else:
             requests, offset, size = self._position(cursor)
-        held = await self._result(requests, collections, query.sortby)
+        result = await self._result(requests, collections, query.sortby)
         end = offset + size
         next_cursor = None
-        if end < len(held):
+        if result.more_after(end):
             state = {"api": self.api_version, "req": requests, "o": end, "n": size}
             next_cursor = encode_cursor(NAME, "local", state)
-        items = page_of(held, offset, size, self._view(collections))
+        items = page_of(result.slice(offset, size), 0, size, self._view(collections))
         return ProviderPage(items=items, next_cursor=next_cursor)
 
     async def get_item(self, collection_id: str, item_id: str) -> Item | None:

@@ -25,7 +25,8 @@ from typing import Any
 
 import msgspec
 
-from bridge.core.timeutil import parse_instant, to_rfc3339
+from bridge.core.timeutil import instant_seconds, parse_instant, to_rfc3339
+from bridge.errors import BadRequest
 from bridge.providers.arlula.ids import item_id
 from bridge.providers.arlula.names import (
     COG_MEDIA_TYPE,
@@ -124,6 +125,17 @@ def sort_stub(fields: SearchFields, *, collection: str) -> Item:
         "collection": collection,
         "properties": {"datetime": when},
     }
+
+
+def datetime_seconds(fields: SearchFields) -> float | None:
+    """The unix seconds a sort by ``datetime`` compares for a record (the instant of
+    :func:`sort_stub`'s datetime), or None when its date is unreadable."""
+    if not isinstance(fields.date, str):
+        return None
+    try:
+        return instant_seconds(_instant(fields.date))
+    except (BadRequest, ValueError):
+        return None
 
 
 def item_from_native(
