@@ -151,7 +151,18 @@ class Presorted(Keyed[R]):
             end = start + 1
             while end < len(records) and leads[end] == lead:
                 end += 1
-            run = [e for e in map(self._entry, records[start:end]) if e is not None]
+            # Key the whole run before any state changes: a record that cannot be read
+            # raises here, and the next request meets the same run afresh.
+            entries = [self._entry(record) for record in records[start:end]]
+            run = []
+            for entry in entries:
+                if entry is None:
+                    continue
+                if self._unique:
+                    if entry.id in self._seen:
+                        continue
+                    self._seen.add(entry.id)
+                run.append(entry)
             run.sort(key=_key)
             held.extend(run)
             self._next = end
@@ -161,12 +172,7 @@ class Presorted(Keyed[R]):
         item = view.stub(record) if self._cheap else view.full(record)
         if item is None:
             return None
-        item_id = item["id"]
-        if self._unique:
-            if item_id in self._seen:
-                return None
-            self._seen.add(item_id)
-        return Held(self._key_of(item), item_id, record, None if self._cheap else item)
+        return Held(self._key_of(item), item["id"], record, None if self._cheap else item)
 
     def slice(self, offset: int, size: int) -> list[Held[R]]:
         """The entries ``offset`` to ``offset + size`` (keying as far as they reach)."""

@@ -226,3 +226,28 @@ def test_a_result_out_of_order_or_unreadable_is_sorted_whole() -> None:
         assert not isinstance(result, Presorted)
         full = sort_records(recs, sortby, _view([]), unique_ids=True)
         assert result.slice(0, 1000) == full
+
+
+def test_an_unreadable_record_fails_its_run_every_time_and_drops_nothing_before_it() -> None:
+    records = _presorted_records(2, True)
+    view = _view([])
+
+    def stub(record: Record) -> Item | None:
+        if record is records[30]:
+            raise ValueError("unreadable record")
+        return view.stub(record)
+
+    sortby = [SortField("datetime", True)]
+    result = keyed(
+        records,
+        sortby,
+        SortView(stub, view.fields, view.full),
+        leads=_leads(records),
+        unique_ids=True,
+    )
+    first = result.slice(0, 3)
+    for _ in range(2):
+        with pytest.raises(ValueError, match="unreadable"):
+            result.slice(0, len(records))
+    assert result.slice(0, 3) == first
+    assert all(h.record is not records[30] for h in first)
