@@ -30,7 +30,7 @@ from bridge.check.steps import (
 from bridge.core.contract import CollectionDoc
 from bridge.core.query import SearchQuery
 from bridge.errors import ProviderAuthError
-from bridge.providers.base import ProviderContext
+from bridge.providers.base import ProviderContext, tls_context
 from bridge.settings import ProviderSettings
 
 TOKEN_EXCHANGE = "token"
@@ -108,7 +108,9 @@ async def check_provider(
         shapes: the documented shapes (default: the adapter's ``shapes.json``).
     """
     shapes = shapes or load_shapes(name)
-    recorder = RecordingTransport(transport or httpx.AsyncHTTPTransport(), shapes)
+    recorder = RecordingTransport(
+        transport or httpx.AsyncHTTPTransport(verify=tls_context()), shapes
+    )
     context = ProviderContext(name, settings, collections, transport=recorder)
     try:
         adapter: ReadOnlyProvider = registry.provider_factory(name)(context)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from bridge.core.contract import Item
 from bridge.core.query import SortField
@@ -203,7 +203,7 @@ def keyed(
     otherwise every record is keyed and sorted here (:func:`sort_records`).
     """
     if leads is not None and sortby and len(leads) == len(records) and None not in leads:
-        known: Sequence[float] = leads  # type: ignore[assignment]
+        known = cast(Sequence[float], leads)  # no None, checked just above
         descending = sortby[0].descending
         pairs = pairwise(known)
         if all(a >= b for a, b in pairs) if descending else all(a <= b for a, b in pairs):

@@ -51,6 +51,12 @@ PAGE_DECODER: RecordsDecoder[None] = RecordsDecoder(
 )
 
 
+def _search_url(body: dict[str, Any]) -> str:
+    """Like the SDK, the page is named in the URL as well as in the body."""
+    page = body.get("page", 1)
+    return "/catalog/search" if page == 1 else f"/catalog/search?page={page}"
+
+
 def _has_next(body: dict[str, Any]) -> bool:
     links = body.get("links") or []
     return any(isinstance(link, dict) and link.get("rel") == "next" for link in links)
@@ -87,10 +93,7 @@ class CapellaProvider(CapellaOrdering):
         return sorted(NATIVE_COLLECTIONS.get(c, c) for c in wanted if c in self.collection_ids)
 
     async def _post_search(self, body: dict[str, Any]) -> dict[str, Any]:
-        page = body.get("page", 1)
-        # Like the SDK, name the page in the URL as well as in the body.
-        url = "/catalog/search" if page == 1 else f"/catalog/search?page={page}"
-        data = await self._call("POST", url, json=body)
+        data = await self._call("POST", _search_url(body), json=body)
         if (
             not isinstance(data, dict)
             or not isinstance(data.get("features"), list)
@@ -102,9 +105,7 @@ class CapellaProvider(CapellaOrdering):
     async def _post_search_lazily(self, body: dict[str, Any]) -> tuple[LazyItems, int, bool]:
         """As :meth:`_post_search`, its features mapped only when read: (items,
         numberMatched, whether a next page is linked)."""
-        page = body.get("page", 1)
-        url = "/catalog/search" if page == 1 else f"/catalog/search?page={page}"
-        response = await self._exchange("POST", url, json=body)
+        response = await self._exchange("POST", _search_url(body), json=body)
         answer = PAGE_DECODER.decode(response.content)
         matched = answer.extras["numberMatched"]
         if answer.records is None or not isinstance(matched, int) or isinstance(matched, bool):
@@ -113,11 +114,7 @@ class CapellaProvider(CapellaOrdering):
         return items, matched, _has_next(answer.extras)
 
     def _map_raw(self, record: RawRecord[None]) -> Item:
-        try:
-            feature = record.decode()
-        except ValueError as exc:  # not reachable for msgspec's Raw, kept for safety
-            raise ProviderBadResponse(self.name, "unreadable catalog record") from exc
-        return self._map_one(feature)
+        return self._map_one(record.decode())
 
     def _map(self, features: list[Any]) -> list[Item]:
         return [self._map_one(f) for f in features]

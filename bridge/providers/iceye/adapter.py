@@ -58,6 +58,13 @@ MAX_EMPTY_PAGES = 10
 """Native pages read in one call while every item belongs to other collections (v1)."""
 
 
+def _check_cursor(cursor: Any) -> str | None:
+    """A catalog response's ``cursor``: a string, or None on the last page."""
+    if cursor is not None and not isinstance(cursor, str):
+        raise ProviderBadResponse(NAME, "catalog response cursor is not a string")
+    return cursor
+
+
 class IceyeProvider:
     """ICEYE's catalog as a bridge provider."""
 
@@ -94,29 +101,30 @@ class IceyeProvider:
 
     async def _call(self, build: Callable[[dict[str, str]], httpx.Request]) -> dict[str, Any]:
         """A catalog request's ``{data, cursor}`` body."""
-        response = await self._session.authorized(build)
-        raise_for_status(response)
-        body = decode_json(NAME, response)
+        body = decode_json(NAME, await self._catalog_response(build))
         if not isinstance(body, dict) or not isinstance(body.get("data"), list):
             raise ProviderBadResponse(NAME, "catalog response has no 'data' list")
-        cursor = body.get("cursor")
-        if cursor is not None and not isinstance(cursor, str):
-            raise ProviderBadResponse(NAME, "catalog response cursor is not a string")
+        _check_cursor(body.get("cursor"))
         return body
+
+    async def _catalog_response(
+        self, build: Callable[[dict[str, str]], httpx.Request]
+    ) -> httpx.Response:
+        """A catalog request's successful response (ICEYE's problems raised as errors)."""
+        response = await self._session.authorized(build)
+        raise_for_status(response)
+        return response
 
     async def _call_lazily(
         self, build: Callable[[dict[str, str]], httpx.Request], wanted: frozenset[str]
     ) -> tuple[LazyItems, str | None]:
         """As :meth:`_call`: the page's records of ``wanted`` collections, each mapped when
         first read, and the native cursor."""
-        response = await self._session.authorized(build)
-        raise_for_status(response)
+        response = await self._catalog_response(build)
         answer = PAGE_DECODERS[self.api_version].decode(response.content)
         if answer.records is None:
             raise ProviderBadResponse(NAME, "catalog response has no 'data' list")
-        cursor = answer.extras["cursor"]
-        if cursor is not None and not isinstance(cursor, str):
-            raise ProviderBadResponse(NAME, "catalog response cursor is not a string")
+        cursor = _check_cursor(answer.extras["cursor"])
         kept = [r for r in answer.records if self._served(r, wanted)]
         return LazyItems(kept, lambda r: self._map_raw(r, wanted)), cursor
 
